@@ -1,0 +1,505 @@
+"""Variable, Function and the reverse sweep: the engine of dezero.
+
+A Function records its inputs and (weakly) its outputs; `Variable.backward` walks
+that graph in decreasing generation order with an explicit work list, so depth is
+limited by memory, never by the Python stack.
+
+Built-in functions define their derivative once, as `vjp(m, gy, *xs, y)`, where `m`
+is an op namespace. The sweep passes `m = dezero.array_ops` and raw ndarrays (fast,
+no graph) or, under `create_graph=True`, `m = dezero.functions` and Variables, so the
+same line that gives the gradient also records it for higher derivatives.
+"""
+
+import contextlib
+import weakref
+
+import numpy as np
+
+from dezero import array_ops
+
+
+class Config:
+    """Global switches: record graphs (`enable_backprop`) and training mode (`train`)."""
+
+    enable_backprop = True
+    train = True
+
+
+@contextlib.contextmanager
+def using_config(name, value):
+    if not hasattr(Config, name):
+        raise AttributeError(f"unknown config {name!r}; expected one of: enable_backprop, train")
+    old_value = getattr(Config, name)
+    setattr(Config, name, value)
+    try:
+        yield
+    finally:
+        setattr(Config, name, old_value)
+
+
+def no_grad():
+    return using_config("enable_backprop", False)
+
+
+def test_mode():
+    return using_config("train", False)
+
+
+# Keep pytest from collecting `test_mode` when a test module imports it.
+test_mode.__test__ = False
+
+
+class Variable:
+    __slots__ = ("data", "name", "grad", "creator", "generation", "__weakref__")
+    # Make `ndarray op Variable` defer to Variable's reflected operators.
+    __array_ufunc__ = None
+    __array_priority__ = 200
+
+    def __init__(self, data, name=None):
+        if data is not None and not isinstance(data, np.ndarray):
+            raise TypeError(
+                f"Variable data must be a numpy ndarray or None, got {type(data).__name__}"
+            )
+        self.data = data
+        self.name = name
+        self.grad = None
+        self.creator = None
+        self.generation = 0
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def T(self):
+        return dezero.functions.transpose(self)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        if self.data is None:
+            return "variable(None)"
+        body = str(self.data).replace("\n", "\n" + " " * 9)
+        return f"variable({body})"
+
+    def set_creator(self, func):
+        self.creator = func
+        self.generation = func.generation + 1
+
+    def cleargrad(self):
+        self.grad = None
+
+    def unchain(self):
+        self.creator = None
+
+    def unchain_backward(self):
+        """Cut every edge above this variable, iteratively (graphs can be 10^6 deep)."""
+        stack = [self.creator] if self.creator is not None else []
+        seen = set()
+        while stack:
+            f = stack.pop()
+            if f in seen:
+                continue
+            seen.add(f)
+            for x in f.inputs:
+                if x.creator is not None:
+                    stack.append(x.creator)
+                    x.unchain()
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return dezero.functions.reshape(self, shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 0:
+            axes = None
+        elif len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes == (None,):
+            axes = axes[0]
+        return dezero.functions.transpose(self, axes)
+
+    def sum(self, axis=None, keepdims=False):
+        return dezero.functions.sum(self, axis, keepdims)
+
+    def __getitem__(self, slices):
+        return dezero.functions.get_item(self, slices)
+
+    def backward(self, retain_grad=False, create_graph=False):
+        if self.data is None:
+            raise ValueError("cannot backpropagate from a Variable whose data is None")
+        if self.grad is None:
+            self.grad = Variable(np.ones_like(self.data))
+        if self.creator is None:
+            return
+        if create_graph:
+            with using_config("enable_backprop", True):
+                _backward(self, dezero.functions, retain_grad)
+        else:
+            _backward(self, array_ops, retain_grad)
+
+
+class Parameter(Variable):
+    __slots__ = ()
+
+
+def _backward(output, m, retain_grad):
+    """Reverse sweep from `output`, one Function at a time in decreasing generation.
+
+    In the fast sweep (`m is array_ops`) vjps get ndarrays; otherwise Variables, and
+    the gradient computation is recorded. Gradients live in a dict keyed by Variable
+    while in flight; only leaves (and every variable, with `retain_grad`) keep them.
+    """
+    raw = m is array_ops
+    grads = {output: output.grad.data if raw else output.grad}
+    seed_func = output.creator
+    pending = {seed_func.generation: [seed_func]}
+    seen = {seed_func}
+
+    def schedule(creator):
+        seen.add(creator)
+        bucket = pending.get(creator.generation)
+        if bucket is None:
+            pending[creator.generation] = [creator]
+        else:
+            bucket.append(creator)
+
+    for generation in range(seed_func.generation, -1, -1):
+        funcs = pending.pop(generation, None)
+        if funcs is None:
+            continue
+        for f in funcs:
+            inputs = f.inputs
+            outputs = f.outputs
+            vjp = f.vjp
+            if len(outputs) == 1:
+                y = outputs[0]()
+                gy = grads.pop(y, None) if y is not None else None
+                if gy is None:
+                    continue
+                if retain_grad:
+                    _store_grad(y, gy, raw)
+                if vjp is None:
+                    gxs = _call_backward(f, (gy,), raw)
+                elif not raw:
+                    gxs = vjp(m, gy, *inputs, y)
+                elif len(inputs) == 1:
+                    # Hot path of a chain: one input, one output, ndarrays.
+                    x = inputs[0]
+                    gx = vjp(m, gy, x.data, y.data)
+                    previous = grads.get(x)
+                    grads[x] = gx if previous is None else previous + gx
+                    creator = x.creator
+                    if creator is not None and creator not in seen:
+                        schedule(creator)
+                    continue
+                else:
+                    gxs = vjp(m, gy, *[x.data for x in inputs], y.data)
+            else:
+                gxs = _backward_multi_output(f, grads, retain_grad, raw)
+                if gxs is None:
+                    continue
+            if type(gxs) is not tuple:
+                gxs = (gxs,)
+            for x, gx in zip(inputs, gxs):
+                if gx is None:
+                    continue
+                previous = grads.get(x)
+                grads[x] = gx if previous is None else previous + gx
+                creator = x.creator
+                if creator is not None and creator not in seen:
+                    schedule(creator)
+    for x, gx in grads.items():
+        _store_grad(x, gx, raw)
+
+
+def _store_grad(x, gx, raw):
+    if raw:
+        gx = Variable(np.asarray(gx, dtype=x.data.dtype))
+    if x.grad is None:
+        x.grad = gx
+    else:
+        x.grad = x.grad + gx
+
+
+def _backward_multi_output(f, grads, retain_grad, raw):
+    """Outputs that received no gradient contribute zeros; None if none did."""
+    ys = [ref() for ref in f.outputs]
+    gys = [grads.pop(y, None) if y is not None else None for y in ys]
+    if all(gy is None for gy in gys):
+        return None
+    for i, (y, gy) in enumerate(zip(ys, gys)):
+        if gy is None:
+            zeros = np.zeros(f.output_shapes[i], f.output_dtypes[i])
+            gys[i] = zeros if raw else Variable(zeros)
+        elif retain_grad:
+            _store_grad(y, gy, raw)
+    if f.vjp is not None:
+        raise TypeError(f"{type(f).__name__}: vjp supports single-output functions only")
+    return _call_backward(f, gys, raw)
+
+
+def _call_backward(f, gys, raw):
+    """Run a user-defined (book-style) `backward`, which takes and returns Variables."""
+    if not raw:
+        return f.backward(*gys)
+    with using_config("enable_backprop", False):
+        gxs = f.backward(*[Variable(np.asarray(gy)) for gy in gys])
+    if type(gxs) is not tuple:
+        gxs = (gxs,)
+    return tuple(None if gx is None else as_variable(gx).data for gx in gxs)
+
+
+def as_array(x, dtype=None):
+    """Scalars become 0-d arrays (of `dtype` if given); ndarrays pass through."""
+    if isinstance(x, np.ndarray):
+        return x
+    return np.asarray(x, dtype=dtype)
+
+
+def as_variable(obj):
+    if isinstance(obj, Variable):
+        return obj
+    return Variable(as_array(obj))
+
+
+def _weak_dtype(like):
+    """Python/numpy scalars take a floating operand's dtype, so float32 stays float32."""
+    dtype = like.data.dtype if isinstance(like, Variable) else getattr(like, "dtype", None)
+    return dtype if dtype is not None and dtype.kind in "fc" else None
+
+
+def _operand(x, like):
+    if isinstance(x, (Variable, np.ndarray)):
+        return x
+    if isinstance(x, (int, float, complex, np.generic)):
+        return np.asarray(x, dtype=_weak_dtype(like))
+    raise TypeError(
+        f"unsupported operand type {type(x).__name__}; expected Variable, ndarray or scalar"
+    )
+
+
+class Function:
+    __slots__ = ("inputs", "outputs", "generation")
+    # Built-ins set `vjp`; a subclass that writes its own `backward` (the book's way)
+    # gets vjp = None and the sweep calls its `backward` with Variables instead.
+    vjp = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "backward" in cls.__dict__ and "vjp" not in cls.__dict__:
+            cls.vjp = None
+
+    def __call__(self, *inputs):
+        # Fast path for the common case, one Variable in and one array out: this
+        # call is most of an op's forward cost, so it avoids generic list building.
+        if len(inputs) == 1 and isinstance(inputs[0], Variable):
+            x = inputs[0]
+            y = self.forward(x.data)
+            if type(y) is not np.ndarray:
+                if type(y) is tuple:
+                    return self._record(inputs, y)
+                y = np.asarray(y)  # ufuncs return numpy scalars for 0-d input
+            output = Variable(y)
+            if Config.enable_backprop:
+                self.generation = generation = x.generation
+                output.creator = self
+                output.generation = generation + 1
+                self.inputs = inputs
+                self.outputs = (weakref.ref(output),)
+            return output
+        inputs = tuple([x if isinstance(x, Variable) else as_variable(x) for x in inputs])
+        ys = self.forward(*[x.data for x in inputs])
+        return self._record(inputs, ys if type(ys) is tuple else (ys,))
+
+    def _record(self, inputs, ys):
+        outputs = [Variable(y if type(y) is np.ndarray else as_array(y)) for y in ys]
+        if Config.enable_backprop:
+            self.generation = generation = max([x.generation for x in inputs])
+            for output in outputs:
+                output.creator = self
+                output.generation = generation + 1
+            self.inputs = inputs
+            self.outputs = tuple([weakref.ref(output) for output in outputs])
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    # The book's step-7 code reads `self.input` / `self.output`.
+    @property
+    def input(self):
+        return self.inputs[0]
+
+    @property
+    def output(self):
+        return self.outputs[0]()
+
+    def forward(self, *xs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward")
+
+    def backward(self, *gys):
+        """The book's API: gradients of the inputs, as Variables, given the outputs'."""
+        if self.vjp is None:
+            raise NotImplementedError(f"{type(self).__name__} does not define backward")
+        return self.vjp(dezero.functions, *gys, *self.inputs, self.outputs[0]())
+
+
+# =============================================================================
+# Arithmetic (kept in core because Variable's operators need it)
+# =============================================================================
+class Add(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0 + x1
+
+    def vjp(self, m, gy, x0, x1, y):
+        if x0.shape == x1.shape:
+            return gy, gy
+        return m.sum_to(gy, x0.shape), m.sum_to(gy, x1.shape)
+
+
+class Sub(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0 - x1
+
+    def vjp(self, m, gy, x0, x1, y):
+        if x0.shape == x1.shape:
+            return gy, -gy
+        return m.sum_to(gy, x0.shape), m.sum_to(-gy, x1.shape)
+
+
+class Mul(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0 * x1
+
+    def vjp(self, m, gy, x0, x1, y):
+        if x0.shape == x1.shape:
+            return gy * x1, gy * x0
+        return m.sum_to(gy * x1, x0.shape), m.sum_to(gy * x0, x1.shape)
+
+
+class Div(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0 / x1
+
+    def vjp(self, m, gy, x0, x1, y):
+        gx0 = gy / x1
+        gx1 = -gx0 * x0 / x1
+        if x0.shape == x1.shape:
+            return gx0, gx1
+        return m.sum_to(gx0, x0.shape), m.sum_to(gx1, x1.shape)
+
+
+class Neg(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return -x
+
+    def vjp(self, m, gy, x, y):
+        return -gy
+
+
+class Pow(Function):
+    """x ** c for a constant exponent c (the book's Pow)."""
+
+    __slots__ = ("c",)
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x**self.c
+
+    def vjp(self, m, gy, x, y):
+        c = self.c
+        return gy * c * x ** (c - 1)
+
+
+class Power(Function):
+    """x0 ** x1 with both operands differentiable."""
+
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0**x1
+
+    def vjp(self, m, gy, x0, x1, y):
+        gx0 = gy * x1 * x0 ** (x1 - 1)
+        # d/dx1 is y·log(x0): real only for x0 > 0, as in numpy/torch.
+        gx1 = gy * y * m.log(x0)
+        if x0.shape == x1.shape:
+            return gx0, gx1
+        return m.sum_to(gx0, x0.shape), m.sum_to(gx1, x1.shape)
+
+
+def add(x0, x1):
+    return Add()(x0, _operand(x1, x0))
+
+
+def sub(x0, x1):
+    return Sub()(x0, _operand(x1, x0))
+
+
+def rsub(x0, x1):
+    return Sub()(_operand(x1, x0), x0)
+
+
+def mul(x0, x1):
+    return Mul()(x0, _operand(x1, x0))
+
+
+def div(x0, x1):
+    return Div()(x0, _operand(x1, x0))
+
+
+def rdiv(x0, x1):
+    return Div()(_operand(x1, x0), x0)
+
+
+def neg(x):
+    return Neg()(x)
+
+
+def pow(x, c):
+    if isinstance(c, Variable):
+        return Power()(x, c)
+    if isinstance(c, np.ndarray) and c.ndim > 0:
+        return Power()(x, c)
+    return Pow(c)(x)
+
+
+def rpow(x, c):
+    return Power()(_operand(c, x), x)
+
+
+Variable.__add__ = add
+Variable.__radd__ = add
+Variable.__sub__ = sub
+Variable.__rsub__ = rsub
+Variable.__mul__ = mul
+Variable.__rmul__ = mul
+Variable.__truediv__ = div
+Variable.__rtruediv__ = rdiv
+Variable.__neg__ = neg
+Variable.__pow__ = pow
+Variable.__rpow__ = rpow
+
+import dezero.functions  # noqa: E402  (functions builds on core; imported last to break the cycle)

@@ -1,0 +1,605 @@
+"""dezero.functions (imported as F): one Function class and one lowercase wrapper per op.
+
+Each `vjp(m, gy, *xs, y)` is written with the namespace `m`, so the same line serves the
+fast sweep (numpy, `m = dezero.array_ops`) and `create_graph=True` (`m` = this module).
+"""
+
+import numpy as np
+
+from dezero import utils
+from dezero.core import (
+    Config,
+    Function,
+    Variable,
+    add,
+    as_array,
+    as_variable,
+    div,
+    mul,
+    neg,
+    pow,
+    sub,
+)
+
+__all__ = [
+    "accuracy",
+    "add",
+    "average",
+    "binary_cross_entropy",
+    "broadcast_to",
+    "clip",
+    "cos",
+    "div",
+    "dropout",
+    "exp",
+    "expand_dims",
+    "flatten",
+    "get_item",
+    "get_item_grad",
+    "leaky_relu",
+    "linear",
+    "log",
+    "log_softmax",
+    "matmul",
+    "max",
+    "mean_squared_error",
+    "min",
+    "mul",
+    "neg",
+    "pow",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "sigmoid_cross_entropy",
+    "sin",
+    "softmax",
+    "softmax_cross_entropy",
+    "square",
+    "sub",
+    "sum",
+    "sum_to",
+    "tanh",
+    "transpose",
+]
+
+
+def _data(x):
+    """The ndarray behind x, whichever namespace the vjp runs in (for masks)."""
+    return x.data if isinstance(x, Variable) else x
+
+
+# =============================================================================
+# Elementwise
+# =============================================================================
+class Square(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return x * x
+
+    def vjp(self, m, gy, x, y):
+        return 2 * x * gy
+
+
+class Exp(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def vjp(self, m, gy, x, y):
+        return gy * y
+
+
+class Log(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.log(x)
+
+    def vjp(self, m, gy, x, y):
+        return gy / x
+
+
+class Sin(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def vjp(self, m, gy, x, y):
+        return gy * m.cos(x)
+
+
+class Cos(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def vjp(self, m, gy, x, y):
+        return gy * -m.sin(x)
+
+
+class Tanh(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def vjp(self, m, gy, x, y):
+        return gy * (1 - y * y)
+
+
+class Sigmoid(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        # tanh form: no overflow in exp(-x) for large negative x.
+        return np.tanh(x * 0.5) * 0.5 + 0.5
+
+    def vjp(self, m, gy, x, y):
+        return gy * y * (1 - y)
+
+
+class ReLU(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def vjp(self, m, gy, x, y):
+        xd = _data(x)
+        return gy * (xd > 0).astype(xd.dtype)
+
+
+class LeakyReLU(Function):
+    __slots__ = ("slope",)
+
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x):
+        return np.where(x > 0, x, x * self.slope).astype(x.dtype, copy=False)
+
+    def vjp(self, m, gy, x, y):
+        xd = _data(x)
+        return gy * np.where(xd > 0, 1, self.slope).astype(xd.dtype)
+
+
+class Clip(Function):
+    __slots__ = ("x_min", "x_max")
+
+    def __init__(self, x_min, x_max):
+        self.x_min = x_min
+        self.x_max = x_max
+
+    def forward(self, x):
+        return np.clip(x, self.x_min, self.x_max)
+
+    def vjp(self, m, gy, x, y):
+        xd = _data(x)
+        # Inside the closed interval the slope is 1; clipped elements get no gradient.
+        mask = (xd >= self.x_min) & (xd <= self.x_max)
+        return gy * mask.astype(xd.dtype)
+
+
+def square(x):
+    return Square()(x)
+
+
+def exp(x):
+    return Exp()(x)
+
+
+def log(x):
+    return Log()(x)
+
+
+def sin(x):
+    return Sin()(x)
+
+
+def cos(x):
+    return Cos()(x)
+
+
+def tanh(x):
+    return Tanh()(x)
+
+
+def sigmoid(x):
+    return Sigmoid()(x)
+
+
+def relu(x):
+    return ReLU()(x)
+
+
+def leaky_relu(x, slope=0.2):
+    return LeakyReLU(slope)(x)
+
+
+def clip(x, x_min, x_max):
+    return Clip(x_min, x_max)(x)
+
+
+# =============================================================================
+# Shape
+# =============================================================================
+class Reshape(Function):
+    __slots__ = ("shape", "x_shape")
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return x.reshape(self.shape)
+
+    def vjp(self, m, gy, x, y):
+        return m.reshape(gy, self.x_shape)
+
+
+class Transpose(Function):
+    __slots__ = ("axes",)
+
+    def __init__(self, axes=None):
+        self.axes = None if axes is None else tuple(axes)
+
+    def forward(self, x):
+        return x.transpose(self.axes)
+
+    def vjp(self, m, gy, x, y):
+        if self.axes is None:
+            return m.transpose(gy)
+        inverse = tuple(np.argsort([a % len(self.axes) for a in self.axes]))
+        return m.transpose(gy, inverse)
+
+
+class GetItem(Function):
+    __slots__ = ("slices",)
+
+    def __init__(self, slices):
+        self.slices = slices
+
+    def forward(self, x):
+        return x[self.slices]
+
+    def vjp(self, m, gy, x, y):
+        return m.get_item_grad(gy, self.slices, x.shape)
+
+
+class GetItemGrad(Function):
+    """Scatter-add of gy into zeros: the adjoint of indexing (repeated indices add up)."""
+
+    __slots__ = ("slices", "in_shape")
+
+    def __init__(self, slices, in_shape):
+        self.slices = slices
+        self.in_shape = in_shape
+
+    def forward(self, gy):
+        gx = np.zeros(self.in_shape, dtype=gy.dtype)
+        np.add.at(gx, self.slices, gy)
+        return gx
+
+    def vjp(self, m, ggx, gy, y):
+        return get_item(ggx, self.slices)
+
+
+def reshape(x, shape):
+    if x.shape == tuple(shape):
+        return as_variable(x)
+    return Reshape(shape)(x)
+
+
+def transpose(x, axes=None):
+    return Transpose(axes)(x)
+
+
+def get_item(x, slices):
+    return GetItem(slices)(x)
+
+
+def get_item_grad(gy, slices, in_shape):
+    return GetItemGrad(slices, in_shape)(gy)
+
+
+def expand_dims(x, axis):
+    x = as_variable(x)
+    shape = list(x.shape)
+    shape.insert(axis if axis >= 0 else len(shape) + axis + 1, 1)
+    return reshape(x, tuple(shape))
+
+
+def flatten(x):
+    """Keep the first axis (the batch), flatten the rest."""
+    x = as_variable(x)
+    return reshape(x, (x.shape[0], -1))
+
+
+# =============================================================================
+# Reductions and broadcasting
+# =============================================================================
+class Sum(Function):
+    __slots__ = ("axis", "keepdims")
+
+    def __init__(self, axis, keepdims):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def vjp(self, m, gy, x, y):
+        gy = m.reshape(gy, utils.keepdims_shape(x.shape, self.axis))
+        return m.broadcast_to(gy, x.shape)
+
+
+class SumTo(Function):
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return utils.sum_to(x, self.shape)
+
+    def vjp(self, m, gy, x, y):
+        return m.broadcast_to(gy, x.shape)
+
+
+class BroadcastTo(Function):
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return np.broadcast_to(x, self.shape)
+
+    def vjp(self, m, gy, x, y):
+        return m.sum_to(gy, x.shape)
+
+
+class Max(Function):
+    __slots__ = ("axis", "keepdims")
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        return x.max(axis=self.axis, keepdims=self.keepdims)
+
+    def vjp(self, m, gy, x, y):
+        shape = utils.keepdims_shape(x.shape, self.axis)
+        xd, yd = _data(x), _data(y).reshape(shape)
+        # Ties share the gradient equally (torch.amax does the same), so it sums to gy.
+        winners = (xd == yd).astype(xd.dtype)
+        winners /= winners.sum(axis=self.axis, keepdims=True)
+        return m.broadcast_to(m.reshape(gy, shape), x.shape) * winners
+
+
+class Min(Max):
+    __slots__ = ()
+
+    def forward(self, x):
+        return x.min(axis=self.axis, keepdims=self.keepdims)
+
+
+def sum(x, axis=None, keepdims=False):
+    return Sum(axis, keepdims)(x)
+
+
+def sum_to(x, shape):
+    if x.shape == tuple(shape):
+        return as_variable(x)
+    return SumTo(shape)(x)
+
+
+def broadcast_to(x, shape):
+    if x.shape == tuple(shape):
+        return as_variable(x)
+    return BroadcastTo(shape)(x)
+
+
+def max(x, axis=None, keepdims=False):
+    return Max(axis, keepdims)(x)
+
+
+def min(x, axis=None, keepdims=False):
+    return Min(axis, keepdims)(x)
+
+
+def average(x, axis=None, keepdims=False):
+    x = as_variable(x)
+    y = sum(x, axis, keepdims)
+    return y * (y.data.size / x.data.size)
+
+
+# =============================================================================
+# Linear algebra
+# =============================================================================
+def _swap_last_two(ndim):
+    axes = list(range(ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return tuple(axes)
+
+
+def _check_matmul_operands(x, W):
+    if x.ndim < 2 or W.ndim < 2:
+        raise ValueError(
+            f"matmul needs operands with ndim >= 2, got shapes {x.shape} and {W.shape}; "
+            "reshape vectors to (1, n) or (n, 1)"
+        )
+
+
+class MatMul(Function):
+    __slots__ = ()
+
+    def forward(self, x, W):
+        _check_matmul_operands(x, W)
+        return np.matmul(x, W)
+
+    def vjp(self, m, gy, x, W, y):
+        gx = m.matmul(gy, m.transpose(W, _swap_last_two(W.ndim)))
+        gW = m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)
+        return m.sum_to(gx, x.shape), m.sum_to(gW, W.shape)
+
+
+class Linear(Function):
+    __slots__ = ()
+
+    def forward(self, x, W, b=None):
+        _check_matmul_operands(x, W)
+        y = np.matmul(x, W)
+        return y if b is None else y + b
+
+    def vjp(self, m, gy, x, W, *b_and_y):
+        gx = m.matmul(gy, m.transpose(W, _swap_last_two(W.ndim)))
+        gW = m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)
+        grads = (m.sum_to(gx, x.shape), m.sum_to(gW, W.shape))
+        if len(b_and_y) == 2:
+            grads += (m.sum_to(gy, b_and_y[0].shape),)
+        return grads
+
+
+def matmul(x, W):
+    return MatMul()(x, W)
+
+
+def linear(x, W, b=None):
+    return Linear()(x, W) if b is None else Linear()(x, W, b)
+
+
+# =============================================================================
+# Activations over an axis, losses
+# =============================================================================
+class Softmax(Function):
+    __slots__ = ("axis",)
+
+    def __init__(self, axis=1):
+        self.axis = axis
+
+    def forward(self, x):
+        y = np.exp(x - x.max(axis=self.axis, keepdims=True))
+        return y / y.sum(axis=self.axis, keepdims=True)
+
+    def vjp(self, m, gy, x, y):
+        gx = y * gy
+        return gx - y * m.sum(gx, axis=self.axis, keepdims=True)
+
+
+class LogSoftmax(Function):
+    __slots__ = ("axis",)
+
+    def __init__(self, axis=1):
+        self.axis = axis
+
+    def forward(self, x):
+        return x - _logsumexp(x, self.axis)
+
+    def vjp(self, m, gy, x, y):
+        return gy - m.exp(y) * m.sum(gy, axis=self.axis, keepdims=True)
+
+
+def _logsumexp(x, axis):
+    x_max = x.max(axis=axis, keepdims=True)
+    return x_max + np.log(np.exp(x - x_max).sum(axis=axis, keepdims=True))
+
+
+class MeanSquaredError(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        diff = x0 - x1
+        return (diff * diff).sum() / diff.size
+
+    def vjp(self, m, gy, x0, x1, y):
+        diff = x0 - x1
+        gx0 = gy * diff * (2.0 / _data(diff).size)
+        return m.sum_to(gx0, x0.shape), m.sum_to(-gx0, x1.shape)
+
+
+class SoftmaxCrossEntropy(Function):
+    """Mean over the batch of -log softmax(x)[t]; t holds integer class labels."""
+
+    __slots__ = ()
+
+    def forward(self, x, t):
+        _check_labels(x, t)
+        log_p = x - _logsumexp(x, axis=1)
+        return -log_p[np.arange(len(x)), t.ravel()].sum() / np.float64(len(x)).astype(x.dtype)
+
+    def vjp(self, m, gy, x, t, y):
+        xd, td = _data(x), _data(t)
+        n, classes = xd.shape
+        one_hot = np.eye(classes, dtype=xd.dtype)[td.ravel()]
+        return (m.softmax(x, axis=1) - one_hot) * (gy / n), None
+
+
+def _check_labels(x, t):
+    if x.ndim != 2 or t.size != x.shape[0] or t.dtype.kind not in "iu":
+        raise ValueError(
+            "softmax_cross_entropy expects x of shape (N, C) and N integer labels, "
+            f"got x {x.shape} and t {t.shape} {t.dtype}"
+        )
+
+
+def softmax(x, axis=1):
+    return Softmax(axis)(x)
+
+
+def log_softmax(x, axis=1):
+    return LogSoftmax(axis)(x)
+
+
+def mean_squared_error(x0, x1):
+    return MeanSquaredError()(x0, x1)
+
+
+def softmax_cross_entropy(x, t):
+    return SoftmaxCrossEntropy()(x, t)
+
+
+def sigmoid_cross_entropy(x, t):
+    """Mean binary cross-entropy of sigmoid(x) against 0/1 targets t."""
+    x, t = as_variable(x), as_variable(t)
+    if x.shape != t.shape:
+        t = reshape(t, x.shape)
+    return binary_cross_entropy(sigmoid(x), t)
+
+
+def binary_cross_entropy(p, t):
+    """Mean of -(t log p + (1 - t) log(1 - p)); p is clipped away from 0 and 1."""
+    p, t = as_variable(p), as_variable(t)
+    if p.shape != t.shape:
+        t = reshape(t, p.shape)
+    eps = 1e-7 if p.dtype == np.float32 else 1e-15
+    p = clip(p, eps, 1.0 - eps)
+    t = Variable(t.data.astype(p.dtype, copy=False))
+    log_likelihood = t * log(p) + (1 - t) * log(1 - p)
+    return -sum(log_likelihood) / p.data.size
+
+
+def accuracy(y, t):
+    """Fraction of rows whose argmax equals the label; not differentiable."""
+    y, t = as_variable(y), as_variable(t)
+    pred = y.data.argmax(axis=1).reshape(t.shape)
+    return Variable(as_array((pred == t.data).mean()))
+
+
+def dropout(x, dropout_ratio=0.5):
+    """Inverted dropout while training; the identity under test_mode()."""
+    x = as_variable(x)
+    if not Config.train:
+        return x
+    mask = (np.random.rand(*x.shape) > dropout_ratio).astype(x.dtype)
+    scale = np.asarray(1.0 - dropout_ratio, dtype=x.dtype)
+    return x * mask / scale
+
+
+__all__ += ["add", "sub", "mul", "div", "neg", "pow"]
+_ = (add, sub, mul, div, neg, pow)
