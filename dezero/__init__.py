@@ -1,5 +1,7 @@
 """dezero: a DeZero-compatible reverse-mode autodiff engine, iterative and fast."""
 
+import dezero.functions  # noqa: E402,F401  (so `dezero.functions` is always loaded)
+import dezero.utils  # noqa: E402,F401
 from dezero.core import (
     Config,
     Function,
@@ -11,9 +13,6 @@ from dezero.core import (
     test_mode,
     using_config,
 )
-
-import dezero.functions  # noqa: E402,F401  (so `dezero.functions` is always loaded)
-import dezero.utils  # noqa: E402,F401
 
 __all__ = [
     "Config",

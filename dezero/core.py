@@ -235,16 +235,16 @@ def _store_grad(x, gx, raw):
 
 
 def _backward_multi_output(f, grads, retain_grad, raw):
-    """Outputs that received no gradient contribute zeros; None if none did."""
+    """Outputs that got no gradient pass zeros (None once freed); None if none got any."""
     ys = [ref() for ref in f.outputs]
     gys = [grads.pop(y, None) if y is not None else None for y in ys]
     if all(gy is None for gy in gys):
         return None
     for i, (y, gy) in enumerate(zip(ys, gys)):
-        if gy is None:
-            zeros = np.zeros(f.output_shapes[i], f.output_dtypes[i])
+        if gy is None and y is not None:
+            zeros = np.zeros_like(y.data)
             gys[i] = zeros if raw else Variable(zeros)
-        elif retain_grad:
+        elif gy is not None and retain_grad:
             _store_grad(y, gy, raw)
     if f.vjp is not None:
         raise TypeError(f"{type(f).__name__}: vjp supports single-output functions only")
