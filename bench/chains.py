@@ -1,0 +1,211 @@
+"""Chain families: every benchmarked computation, written once as a function of an op namespace.
+
+A chain never calls numpy (or any framework) itself: `Chain.apply(ops, x, *params)` only
+calls `ops.<name>`, so the same definition runs in dezero, numpy, torch, jax, autograd,
+an mpmath dual-number namespace, or numpy at longdouble. The scalar objective every
+backend differentiates is `sum(apply(...))`, with respect to `x` and every param.
+
+Families, their inputs (uniform on `Chain.domain` from `seed`) and why they stay finite
+at any depth (checked up to 10**6):
+
+- `seed`: square -> exp -> square at x = 0.5, the book's example (3 ops; the requested
+  depth is ignored and recorded as 1). d/dx = 3.297442541400256.
+- `sin`, `tanh`: one op per layer on [-3, 3]; both contract to 0 like sqrt(3/n), so
+  values stay bounded and gradients decay polynomially.
+- `sin_exp`: x -> sin(exp(x)) on [-3, 3]; after one layer x is in [-1, 1], so exp never
+  exceeds e; the map settles on an attracting 2-cycle (Lyapunov exponent about -0.78).
+- `gauss`: x -> exp(-x**2) on [-3, 3]; attracting fixed point 0.6529 with slope -0.85,
+  so gradients shrink geometrically (they underflow to 0 past depth ~4500 in float64).
+- `diamond`: x -> sin(x) * cos(x) on [-3, 3]; both branches read the same input, so the
+  graph fans out at every layer (breaks path-enumerating backward passes).
+- `mlp`: 32 rows of `width` features through `depth` layers tanh(x @ W + b); W ~
+  N(0, 1/width), b ~ N(0, 0.1**2): tanh keeps activations in [-1, 1] and this scale
+  is in tanh's ordered phase, so gradients neither overflow nor grow.
+- `random`: a seeded sequence of unary registry ops on [-2, 2], each op drawn only
+  among those whose `domain` contains the current value interval (tracked with
+  `image`); tanh and neg accept every real, so a choice always exists. Gradients may
+  underflow to 0 at great depth (sigmoid's slope is at most 1/4).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bench.ops import UNARY_ELEMENTWISE
+
+MLP_BATCH = 32
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One benchmarked computation: inputs, parameters and the body that maps them.
+
+    `layer(ops, h, *layer_params)` is the repeated block (None when the chain is not a
+    repetition of one block, e.g. `seed` and `random`), so scan-style backends can loop
+    over it; `program` names the op sequence of a `random` chain.
+    """
+
+    family: str
+    depth: int
+    width: int
+    seed: int
+    x: np.ndarray = field(repr=False)
+    params: tuple[np.ndarray, ...] = field(repr=False)
+    op_count: int
+    elementwise: bool
+    domain: tuple[float, float]
+    body: Callable = field(repr=False, compare=False)
+    layer: Callable | None = field(default=None, repr=False, compare=False)
+    params_per_layer: int = 0
+    program: tuple[str, ...] = field(default=(), repr=False)
+
+    def apply(self, ops, x, *params):
+        """The chain output for input `x` and `params`, computed only through `ops`."""
+        return self.body(ops, x, params)
+
+    @property
+    def label(self) -> str:
+        """Readable id, e.g. 'sin-d1000-w1'."""
+        return f"{self.family}-d{self.depth}-w{self.width}"
+
+
+def _repeat(layer, depth, params_per_layer=0):
+    """The body applying `layer` `depth` times, feeding each layer its slice of params."""
+    if params_per_layer == 0:
+
+        def body(ops, h, params):
+            for _ in range(depth):
+                h = layer(ops, h)
+            return h
+
+    else:
+
+        def body(ops, h, params):
+            for i in range(0, depth * params_per_layer, params_per_layer):
+                h = layer(ops, h, *params[i : i + params_per_layer])
+            return h
+
+    return body
+
+
+def _sample(domain, width, seed):
+    rng = np.random.default_rng(seed)
+    shape = () if width == 1 else (width,)
+    return rng.uniform(*domain, size=shape)
+
+
+def _check_size(family, depth, width):
+    if not (isinstance(depth, int) and depth >= 1):
+        raise ValueError(f"{family}: depth must be a positive int, got {depth!r}")
+    if not (isinstance(width, int) and width >= 1):
+        raise ValueError(f"{family}: width must be a positive int, got {width!r}")
+
+
+def _block_family(name, layer, ops_per_layer, domain=(-3.0, 3.0)):
+    """A family that repeats the elementwise `layer` `depth` times."""
+
+    def build(depth, width, seed=0):
+        _check_size(name, depth, width)
+        return Chain(
+            family=name, depth=depth, width=width, seed=seed,
+            x=_sample(domain, width, seed), params=(),
+            op_count=ops_per_layer * depth, elementwise=True, domain=domain,
+            body=_repeat(layer, depth), layer=layer,
+        )  # fmt: skip
+
+    build.__doc__ = f"The `{name}` chain ({ops_per_layer} op(s) per layer)."
+    return build
+
+
+def _seed_body(ops, x, params):
+    return ops.square(ops.exp(ops.square(x)))
+
+
+def seed_chain(depth=1, width=1, seed=0):
+    """The book's square -> exp -> square at x = 0.5; `depth` is ignored (always 1)."""
+    _check_size("seed", depth, width)
+    x = np.full(() if width == 1 else (width,), 0.5)
+    return Chain(
+        family="seed", depth=1, width=width, seed=seed, x=x, params=(), op_count=3,
+        elementwise=True, domain=(0.5, 0.5), body=_seed_body,
+    )  # fmt: skip
+
+
+def _mlp_layer(ops, h, W, b):
+    return ops.tanh(ops.add(ops.matmul(h, W), b))
+
+
+def mlp_chain(depth, width, seed=0):
+    """A (32, width) batch through `depth` layers tanh(h @ W + b), seeded weights."""
+    _check_size("mlp", depth, width)
+    rng = np.random.default_rng(seed)
+    domain = (-1.0, 1.0)
+    x = rng.uniform(*domain, size=(MLP_BATCH, width))
+    params = []
+    for _ in range(depth):
+        params.append(rng.normal(0.0, width**-0.5, size=(width, width)))
+        params.append(rng.normal(0.0, 0.1, size=(width,)))
+    return Chain(
+        family="mlp", depth=depth, width=width, seed=seed, x=x, params=tuple(params),
+        op_count=3 * depth, elementwise=False, domain=domain,
+        body=_repeat(_mlp_layer, depth, 2), layer=_mlp_layer, params_per_layer=2,
+    )  # fmt: skip
+
+
+def random_program(depth, seed, domain=(-2.0, 2.0)) -> tuple[str, ...]:
+    """A seeded sequence of `depth` unary op names, each legal on the values it receives."""
+    rng = np.random.default_rng(seed)
+    lo, hi = domain
+    names = []
+    for pick in rng.random(depth):
+        legal = [op for op in UNARY_ELEMENTWISE if op.domain[0] <= lo and hi <= op.domain[1]]
+        op = legal[int(pick * len(legal))]
+        lo, hi = op.image(lo, hi)
+        names.append(op.name)
+    return tuple(names)
+
+
+def _program_body(program):
+    def body(ops, h, params):
+        table = {name: getattr(ops, name) for name in set(program)}
+        for name in program:
+            h = table[name](h)
+        return h
+
+    return body
+
+
+def random_chain(depth, width, seed=0):
+    """A seeded random sequence of unary registry ops, fixed per (depth, seed)."""
+    _check_size("random", depth, width)
+    domain = (-2.0, 2.0)
+    program = random_program(depth, seed, domain)
+    return Chain(
+        family="random", depth=depth, width=width, seed=seed,
+        x=_sample(domain, width, seed), params=(), op_count=depth, elementwise=True,
+        domain=domain, body=_program_body(program), program=program,
+    )  # fmt: skip
+
+
+FAMILIES: dict[str, Callable[..., Chain]] = {
+    "seed": seed_chain,
+    "sin": _block_family("sin", lambda ops, h: ops.sin(h), 1),
+    "tanh": _block_family("tanh", lambda ops, h: ops.tanh(h), 1),
+    "sin_exp": _block_family("sin_exp", lambda ops, h: ops.sin(ops.exp(h)), 2),
+    "gauss": _block_family("gauss", lambda ops, h: ops.exp(ops.neg(ops.square(h))), 3),
+    "diamond": _block_family("diamond", lambda ops, h: ops.mul(ops.sin(h), ops.cos(h)), 3),
+    "mlp": mlp_chain,
+    "random": random_chain,
+}
+
+
+def make_chain(family: str, depth: int, width: int, seed: int = 0) -> Chain:
+    """Build the `family` chain of the given depth and width (see the module docstring)."""
+    try:
+        build = FAMILIES[family]
+    except KeyError:
+        raise ValueError(
+            f"unknown chain family {family!r}; valid families: {', '.join(FAMILIES)}"
+        ) from None
+    return build(depth, width, seed)

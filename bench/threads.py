@@ -1,0 +1,70 @@
+"""One thread for every backend by default, so timings compare engines, not core counts.
+
+The environment variables must be set before numpy, torch or jax load their thread
+pools, which is why `bench/__init__.py` calls `configure()` first thing. Set
+DEZERO_BENCH_THREADS=all to leave every library on its own default (all cores).
+
+- BLAS (numpy's OpenBLAS, torch's MKL/OpenMP): OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
+  MKL_NUM_THREADS; if numpy was imported before us, OpenBLAS is told directly through
+  its `*_set_num_threads` symbol (what threadpoolctl does, without the dependency).
+- XLA: `--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1` in XLA_FLAGS.
+- torch: `torch.set_num_threads(1)`, applied by the torch backend via `pin_torch()`.
+"""
+
+import ctypes
+import os
+import re
+import sys
+
+THREADS_ENV = "DEZERO_BENCH_THREADS"
+_BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_XLA_SINGLE = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def all_cores() -> bool:
+    """True when the user opted in to every core with DEZERO_BENCH_THREADS=all."""
+    value = os.environ.get(THREADS_ENV, "1").strip().lower()
+    if value not in ("1", "all"):
+        raise ValueError(f"{THREADS_ENV} must be '1' or 'all', got {value!r}")
+    return value == "all"
+
+
+def describe() -> str:
+    """The thread setting in words, for benchmark metadata."""
+    return "all cores" if all_cores() else "1 thread"
+
+
+def configure() -> None:
+    """Pin BLAS and XLA to one thread unless DEZERO_BENCH_THREADS=all."""
+    if all_cores():
+        return
+    for var in _BLAS_VARS:
+        os.environ.setdefault(var, "1")
+    xla_flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_multi_thread_eigen" not in xla_flags:
+        os.environ["XLA_FLAGS"] = f"{xla_flags} {_XLA_SINGLE}".strip()
+    if "numpy" in sys.modules:
+        _pin_loaded_openblas()
+
+
+def pin_torch() -> None:
+    """torch reads no environment after import, so its pools are set here."""
+    import torch
+
+    if not all_cores():
+        torch.set_num_threads(1)
+
+
+def _pin_loaded_openblas() -> None:
+    # numpy is already loaded, so OPENBLAS_NUM_THREADS came too late: find the library
+    # in our own memory map and call its setter (the symbol name carries a suffix in
+    # the scipy-openblas builds numpy ships).
+    with open("/proc/self/maps") as maps:
+        paths = set(re.findall(r"\S*openblas\S*\.so\S*", maps.read()))
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        for symbol in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads"):
+            setter = getattr(lib, symbol, None)
+            if setter is not None:
+                setter(1)
+                break
