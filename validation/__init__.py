@@ -1,0 +1,1 @@
+"""Accuracy validation: exact references, error metrics, accuracy tables and the CI gate."""

@@ -1,0 +1,234 @@
+"""The accuracy sweep: every backend x family x depth x width x dtype against the reference.
+
+One long-form DataFrame, one row per measurement: a backend's value or gradient against the
+exact reference (`against == "exact"`), against another backend (pairwise disagreement, in
+ULPs at the exact reference), or the seed's central difference (backends `numerical_diff` and
+`numerical_diff_best`). The CSV, the Markdown pivot and the CI baseline are views of it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bench.backends import BACKENDS
+from bench.chains import FAMILIES, make_chain
+from validation import finite_diff
+from validation.metrics import compare
+from validation.reference import reference
+
+SEED = 0
+EXACT = "exact"
+ERROR = "error"
+SKIPPED = "skipped"
+DTYPES = ("float64", "float32")
+
+COLUMNS = {
+    "backend": "string",
+    "against": "string",
+    "family": "string",
+    "depth": "int64",
+    "width": "int64",
+    "op_count": "int64",
+    "dtype": "string",
+    "quantity": "string",
+    "reference": "string",
+    "ref_bits": "int64",
+    "eps": "float64",
+    "max_abs_ulp": "float64",
+    "signed_ulp": "float64",
+    "median_abs_ulp": "float64",
+    "norm_ulp": "float64",
+    "ulp_per_sqrt_depth": "float64",
+    "abs_err": "float64",
+    "rel_err": "float64",
+    "n_elements": "int64",
+    "flag": "string",
+    "seconds": "float64",
+    "version": "string",
+    "note": "string",
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A grid of cases. Elementwise families run at width 1 over `depths` and at `width` over
+    `wide_depths`; `mlp` runs at `mlp_width` over `wide_depths`."""
+
+    name: str
+    depths: tuple[int, ...]
+    wide_depths: tuple[int, ...]
+    width: int
+    mlp_width: int
+    # Deepest depth per backend: jax_jit unrolls the chain (compile 29 s at depth 10^4, ANCHORS)
+    # and eager JAX costs ~160 us per op.
+    max_depth: dict = field(default_factory=dict)
+    fd_max_depth: int = 10_000
+
+
+PROFILES = {
+    "ci": Profile("ci", (1, 10, 100, 1000), (1, 10, 100), 16, 8, {"jax_jit": 100}, 1000),
+    "full": Profile(
+        "full",
+        (1, 10, 100, 1000, 10_000, 100_000),
+        (1, 10, 100, 1000, 10_000),
+        64,
+        16,
+        {"jax_jit": 10_000},
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    family: str
+    depth: int
+    width: int
+    dtype: str
+
+
+def cases(profile: Profile, families=None, depths=None, dtypes=DTYPES) -> list[Case]:
+    """The (family, depth, width, dtype) grid of a profile; `depths` overrides both depth lists."""
+    out = []
+    for family in families or list(FAMILIES):
+        probe = make_chain(family, 2, 2, seed=SEED)
+        if probe.elementwise:
+            grid = [(d, 1) for d in depths or profile.depths]
+            grid += [(d, profile.width) for d in depths or profile.wide_depths]
+        else:
+            grid = [(d, profile.mlp_width) for d in depths or profile.wide_depths]
+        if probe.depth != 2:  # a fixed computation (`seed`): its depth is always 1
+            grid = list(dict.fromkeys((1, w) for _, w in grid))
+        out += [Case(family, d, w, dt) for d, w in grid for dt in dtypes]
+    return out
+
+
+def _quantities(ref, value, grads, outputs) -> dict:
+    """name -> (computed, reference) arrays, restricted to the reference's elements."""
+    grads = [np.asarray(g) for g in grads]
+    if ref.elements is None:
+        out = {"value": (np.asarray(value), ref.value), "grad": (grads[0], ref.grads[0])}
+    else:
+        out = {
+            "value": (np.asarray(outputs).ravel()[ref.elements], ref.outputs),
+            "grad": (grads[0].ravel()[ref.elements], ref.grads[0]),
+        }
+    if len(grads) > 1:
+        out["grad_params"] = (
+            np.concatenate([g.ravel() for g in grads[1:]]),
+            np.concatenate([np.ravel(g) for g in ref.grads[1:]]),
+        )
+    return out
+
+
+def measure(case: Case, backends: Iterable[str], profile: Profile) -> list[dict]:
+    """All rows of one case: each backend against the reference, pairwise, finite differences."""
+    chain = make_chain(case.family, case.depth, case.width, seed=SEED)
+    ref = reference(case.family, case.depth, case.width, SEED, case.dtype)
+    dtype = np.dtype(case.dtype)
+    x = np.asarray(chain.x, dtype=dtype)
+    params = tuple(np.asarray(p, dtype=dtype) for p in chain.params)
+    base = {
+        "family": case.family,
+        "depth": case.depth,
+        "width": case.width,
+        "op_count": chain.op_count,
+        "dtype": case.dtype,
+        "reference": ref.kind,
+        "ref_bits": ref.bits,
+    }
+    rows, computed = [], {}
+    for name in backends:
+        backend = BACKENDS[name]
+        row = base | {"backend": name, "against": EXACT, "version": backend.version()}
+        if case.depth > profile.max_depth.get(name, math.inf):
+            note = f"depth above {profile.max_depth[name]} for this backend in this profile"
+            rows.append(row | {"quantity": "grad", "flag": SKIPPED, "note": note})
+            continue
+        try:
+            prepared = backend.prepare(chain, dtype)
+            start = time.perf_counter()
+            value, grads = prepared.value_and_grad(x, params)
+            seconds = time.perf_counter() - start
+            outputs = None if ref.elements is None else prepared.forward(x, params)
+        except Exception as exc:  # a crash is a measurement too: the gate fails on it
+            note = f"{type(exc).__name__}: {exc}"[:300]
+            rows.append(row | {"quantity": "grad", "flag": ERROR, "note": note})
+            continue
+        computed[name] = _quantities(ref, value, grads, outputs)
+        for quantity, (got, want) in computed[name].items():
+            metrics = compare(got, want, dtype)
+            rows.append(row | {"quantity": quantity, "seconds": seconds} | metrics)
+    for a, b in itertools.combinations(computed, 2):
+        for quantity, (got, want) in computed[a].items():
+            other = computed[b][quantity][0]
+            if not np.all(np.isfinite(other)):
+                continue  # b's own row already says nonfinite
+            metrics = compare(got, other.astype(np.longdouble), dtype, at=want)
+            rows.append(base | {"backend": a, "against": b, "quantity": quantity} | metrics)
+    if chain.elementwise and case.width == 1 and case.depth <= profile.fd_max_depth:
+        rows += _finite_difference_rows(chain, dtype, ref, base)
+    for row in rows:
+        ulp = row.get("max_abs_ulp", math.nan)
+        row["ulp_per_sqrt_depth"] = ulp / math.sqrt(case.depth)
+    return rows
+
+
+def _finite_difference_rows(chain, dtype, ref, base) -> list[dict]:
+    prepared = BACKENDS["dezero"].prepare(chain, dtype)
+    params = tuple(np.asarray(p, dtype=dtype) for p in chain.params)
+    x = np.asarray(chain.x, dtype=dtype)
+    estimates = finite_diff.central_differences(lambda v: prepared.forward(v, params), x)
+    book = next(e for e in estimates if e[0] == finite_diff.BOOK_EPS)
+    best = finite_diff.best_eps(estimates, ref.grads[0])
+    rows = []
+    for name, (eps, estimate) in (("numerical_diff", book), ("numerical_diff_best", best)):
+        metrics = compare(estimate, ref.grads[0], dtype)
+        rows.append(base | {"backend": name, "against": EXACT, "quantity": "grad", "eps": eps})
+        rows[-1] |= metrics
+    return rows
+
+
+def default_backends() -> list[str]:
+    """Every registered backend whose `available()` says yes."""
+    return [name for name, backend in BACKENDS.items() if backend.available()[0]]
+
+
+def to_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows to the typed long-form DataFrame (missing fields become NA)."""
+    df = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+    for column in ("ref_bits", "n_elements"):
+        df[column] = df[column].fillna(0)
+    return df.astype(COLUMNS)
+
+
+def run_accuracy(
+    profile: str | Profile = "full",
+    backends: Iterable[str] | None = None,
+    families: Iterable[str] | None = None,
+    depths: Iterable[int] | None = None,
+    dtypes: Iterable[str] = DTYPES,
+    progress: Callable[[Case, int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Measure every case of the grid; `progress(case, done, total)` is called after each."""
+    profile = PROFILES[profile] if isinstance(profile, str) else profile
+    backends = list(backends) if backends is not None else default_backends()
+    grid = cases(profile, families and list(families), depths and tuple(depths), tuple(dtypes))
+    rows = []
+    for done, case in enumerate(grid, 1):
+        rows += measure(case, backends, profile)
+        if progress is not None:
+            progress(case, done, len(grid))
+    return to_frame(rows)
+
+
+def read_accuracy(path) -> pd.DataFrame:
+    """Read a CSV written by `write_accuracy` or `write_baseline` back with its column types."""
+    df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return df.astype({c: t for c, t in COLUMNS.items() if c in df.columns})

@@ -1,0 +1,78 @@
+"""Error metrics: signed ULP distance in the dtype, absolute and relative error, flags.
+
+A ULP figure is only meaningful where the reference is a normal number of the dtype: a gradient
+that underflows (or lands among the subnormals) has a huge or meaningless ULP error while its
+absolute error looks tiny. Those elements are left out of the ULP statistics and flagged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+OK = "ok"
+NONFINITE = "nonfinite"
+UNDERFLOW = "underflow"
+PARTIAL_UNDERFLOW = "partial_underflow"
+OVERFLOW = "overflow"
+
+METRIC_COLUMNS = (
+    "max_abs_ulp",
+    "signed_ulp",
+    "median_abs_ulp",
+    "norm_ulp",
+    "abs_err",
+    "rel_err",
+    "n_elements",
+    "flag",
+)
+
+
+def ulp_of(ref, dtype) -> np.ndarray:
+    """Spacing of `dtype` at |ref| (np.spacing is negative for negative inputs, hence abs)."""
+    return np.spacing(np.abs(np.asarray(ref).astype(dtype))).astype(np.longdouble)
+
+
+def compare(computed, ref, dtype, at=None) -> dict:
+    """Error of `computed` (values in `dtype`) against `ref` (np.longdouble), one dict of metrics.
+
+    ULP sizes and flags are taken at `at` (default `ref`): comparing two backends, pass the
+    exact reference so their disagreement is in the same units as their errors.
+
+    `norm_ulp` is normwise: the largest error over the ULP of the largest element. `flag` is
+    ok, nonfinite, underflow (every reference element is 0 or below the dtype's smallest
+    normal: no ULP figure), partial_underflow (those elements left out of the ULP
+    statistics) or overflow (the reference is beyond the dtype's range).
+    """
+    computed = np.asarray(computed).ravel()
+    ref = np.asarray(ref, dtype=np.longdouble).ravel()
+    if computed.shape != ref.shape:
+        raise ValueError(f"computed has {computed.size} elements, reference {ref.size}")
+    at = ref if at is None else np.asarray(at, dtype=np.longdouble).ravel()
+    info = np.finfo(dtype)
+    abs_ref = np.abs(at)
+    nan = float("nan")
+    result = dict.fromkeys(METRIC_COLUMNS[:6], nan) | {"n_elements": ref.size, "flag": OK}
+    if not np.all(np.isfinite(computed)):
+        result["flag"] = NONFINITE
+        return result
+    diff = np.abs(computed.astype(np.longdouble) - ref)
+    result["abs_err"] = float(diff.max(initial=0))
+    if np.any(abs_ref > info.max):
+        result["flag"] = OVERFLOW
+        return result
+    normal = abs_ref >= info.smallest_normal
+    if not normal.any():
+        result["flag"] = UNDERFLOW
+        return result
+    if not normal.all():
+        result["flag"] = PARTIAL_UNDERFLOW
+    ulps = (computed[normal].astype(np.longdouble) - ref[normal]) / ulp_of(at[normal], dtype)
+    worst = int(np.argmax(np.abs(ulps)))
+    result["max_abs_ulp"] = float(abs(ulps[worst]))
+    result["signed_ulp"] = float(ulps[worst])
+    result["median_abs_ulp"] = float(np.median(np.abs(ulps)))
+    result["rel_err"] = float((diff[normal] / abs_ref[normal]).max())
+    # Normwise: the largest error in ULPs of the largest reference element. A gradient element
+    # that cancels to near 0 (mlp) has a huge elementwise ULP error while the vector is fine.
+    result["norm_ulp"] = float(diff.max() / ulp_of(abs_ref.max(), dtype))
+    return result

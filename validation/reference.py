@@ -1,0 +1,212 @@
+"""Exact-enough references for every chain: mpmath dual numbers and a numpy longdouble tape.
+
+A chain is written once as a function of an op namespace (`bench.chains.Chain.apply`), so the
+reference is just two more namespaces:
+
+* `DualOps` carries (value, derivative) through the registry's `mp_forward`/`mp_derivative`
+  in mpmath at `bits` of precision: forward-mode AD, exact to far below one ULP of float64.
+* `LongdoubleTape` records the registry's `np_forward` at `np.longdouble` and replays its
+  `np_vjp`: reverse mode with a 64-bit mantissa (x86), for `mlp`, where mpmath matmuls would be
+  far too slow.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+
+from bench.chains import Chain, make_chain
+from bench.ops import OPS, unbroadcast
+
+DEFAULT_BITS = 200
+# Elementwise chains wider than this are checked on an evenly spaced subsample of elements:
+# mpmath costs tens of microseconds per op, so depth 10^4 x width 10^3 would take minutes.
+MAX_MPMATH_ELEMENTS = 8
+LONGDOUBLE_BITS = np.finfo(np.longdouble).nmant + 1
+
+
+class Dual:
+    """A value and its derivative with respect to the chain's input, both mpmath numbers."""
+
+    __slots__ = ("value", "deriv")
+
+    def __init__(self, value, deriv):
+        self.value = value
+        self.deriv = deriv
+
+    def __repr__(self):
+        return f"Dual({mpmath.nstr(self.value, 20)}, {mpmath.nstr(self.deriv, 20)})"
+
+
+def _lift(x) -> Dual:
+    # Constants a chain passes to a binary op (a Python or numpy scalar) have derivative 0.
+    if type(x) is Dual:
+        return x
+    if np.ndim(x) != 0:
+        raise TypeError(f"dual reference handles scalars only, got an array of shape {np.shape(x)}")
+    return Dual(mpmath.mpf(float(x)), mpmath.mpf(0))
+
+
+def _dual_op(op):
+    if op.mp_forward is None or op.mp_derivative is None:
+        if op.name == "sum":
+            # sum over a scalar is the identity: width-1 chains may still end in ops.sum.
+            return lambda x: _lift(x)
+        return _no_dual(op.name)
+    forward, derivative = op.mp_forward, op.mp_derivative
+
+    def apply(*xs):
+        xs = [_lift(x) for x in xs]
+        values = [x.value for x in xs]
+        partials = derivative(*values)
+        deriv = mpmath.fsum(p * x.deriv for p, x in zip(partials, xs, strict=True))
+        return Dual(forward(*values), deriv)
+
+    apply.__name__ = op.name
+    return apply
+
+
+def _no_dual(name):
+    def fail(*xs):
+        raise TypeError(f"op {name!r} has no mpmath form; use the longdouble reference")
+
+    return fail
+
+
+class DualOps:
+    """Op namespace over `Dual` numbers, built from the registry (one attribute per op)."""
+
+    def __init__(self):
+        for name, op in OPS.items():
+            setattr(self, name, _dual_op(op))
+
+
+DUAL_OPS = DualOps()
+
+
+def mp_to_longdouble(v) -> np.longdouble:
+    """Round an mpmath number to np.longdouble (double-double mantissa, full exponent range)."""
+    if not mpmath.isfinite(v):
+        return np.longdouble(float(v))
+    if v == 0:
+        return np.longdouble(0.0)
+    # frexp first: float(v) alone would flush magnitudes below 1e-308 that longdouble can hold.
+    m, e = mpmath.frexp(v)
+    hi = float(m)
+    lo = float(mpmath.fsub(m, hi, exact=True))
+    return np.ldexp(np.longdouble(hi) + np.longdouble(lo), int(e))
+
+
+def dual_scalar(chain: Chain, x0: float, bits: int = DEFAULT_BITS) -> tuple:
+    """Value and derivative of the chain's output at scalar x0, in mpmath at `bits` bits."""
+    with mpmath.workprec(bits):
+        out = chain.apply(DUAL_OPS, Dual(mpmath.mpf(float(x0)), mpmath.mpf(1)))
+        out = _lift(out)
+        return +out.value, +out.deriv
+
+
+class _Node:
+    __slots__ = ("op", "inputs", "data", "grad")
+
+    def __init__(self, op, inputs, data):
+        self.op = op
+        self.inputs = inputs
+        self.data = data
+        self.grad = None
+
+
+class LongdoubleTape:
+    """Op namespace recording `np_forward` at np.longdouble; `grads` replays `np_vjp` backwards."""
+
+    def __init__(self):
+        self.nodes = []
+        for name, op in OPS.items():
+            setattr(self, name, functools.partial(self._call, op))
+
+    def leaf(self, x) -> _Node:
+        node = _Node(None, (), np.asarray(x, dtype=np.longdouble))
+        self.nodes.append(node)
+        return node
+
+    def _call(self, op, *xs):
+        xs = tuple(x if type(x) is _Node else self.leaf(x) for x in xs)
+        node = _Node(op, xs, np.asarray(op.np_forward(*(x.data for x in xs))))
+        self.nodes.append(node)
+        return node
+
+    def grads(self, out: _Node, leaves) -> list:
+        """Gradients of sum(out) with respect to `leaves` (a reverse sweep over the tape)."""
+        out.grad = np.ones_like(out.data)
+        for node in reversed(self.nodes):
+            if node.op is None or node.grad is None:
+                continue
+            gxs = node.op.np_vjp(node.grad, *(x.data for x in node.inputs), node.data)
+            for x, gx in zip(node.inputs, gxs, strict=True):
+                gx = unbroadcast(np.asarray(gx, dtype=np.longdouble), x.data.shape)
+                x.grad = gx if x.grad is None else x.grad + gx
+        return [np.zeros_like(n.data) if n.grad is None else n.grad for n in leaves]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Reference objective value and gradients, as np.longdouble arrays.
+
+    `value` is sum(output); `grads` are d/dx then one per param. For elementwise chains
+    checked on a subsample, `elements` holds the flat indices of x the grad covers, `grads[0]`
+    has only those entries, and `outputs` holds the per-element outputs (value is then NaN).
+    """
+
+    kind: str
+    bits: int
+    value: np.longdouble
+    grads: tuple
+    elements: np.ndarray | None = None
+    outputs: np.ndarray | None = None
+
+
+def longdouble_reference(chain: Chain, dtype) -> Reference:
+    """Reverse mode over the registry's numpy functions at np.longdouble (for `mlp`)."""
+    tape = LongdoubleTape()
+    leaves = [tape.leaf(np.asarray(a, dtype=dtype)) for a in (chain.x, *chain.params)]
+    out = tape._call(OPS["sum"], chain.apply(tape, *leaves))
+    grads = tape.grads(out, leaves)
+    return Reference("longdouble", LONGDOUBLE_BITS, out.data[()], tuple(grads))
+
+
+def dual_reference(chain: Chain, dtype, bits: int = DEFAULT_BITS) -> Reference:
+    """mpmath forward-mode reference for an elementwise chain, at x rounded to `dtype`."""
+    if not chain.elementwise:
+        raise ValueError(f"dual reference needs an elementwise chain, got family {chain.family!r}")
+    x = np.asarray(chain.x, dtype=dtype).ravel()
+    if x.size <= MAX_MPMATH_ELEMENTS:
+        elements = np.arange(x.size)
+    else:
+        elements = np.unique(np.linspace(0, x.size - 1, MAX_MPMATH_ELEMENTS).round().astype(int))
+    pairs = [dual_scalar(chain, float(x[i]), bits) for i in elements]
+    outputs = np.array([mp_to_longdouble(v) for v, _ in pairs], dtype=np.longdouble)
+    grad = np.array([mp_to_longdouble(d) for _, d in pairs], dtype=np.longdouble)
+    if elements.size == x.size:
+        with mpmath.workprec(bits):
+            value = mp_to_longdouble(mpmath.fsum(v for v, _ in pairs))
+        kind = "mpmath"
+    else:
+        value = np.longdouble(np.nan)
+        kind = f"mpmath {elements.size}/{x.size} elements"
+    grad = grad.reshape(np.shape(chain.x)) if elements.size == x.size else grad
+    return Reference(kind, bits, value, (grad,), elements, outputs)
+
+
+@functools.lru_cache(maxsize=256)
+def reference(family: str, depth: int, width: int, seed: int, dtype_name: str) -> Reference:
+    """The reference for `make_chain(family, depth, width, seed)` with inputs rounded to dtype.
+
+    Cached in-process: every backend of a sweep is compared against the same reference.
+    """
+    chain = make_chain(family, depth, width, seed=seed)
+    dtype = np.dtype(dtype_name)
+    if chain.elementwise:
+        return dual_reference(chain, dtype)
+    return longdouble_reference(chain, dtype)
