@@ -181,23 +181,19 @@ def _backward(output, m, retain_grad):
         if funcs is None:
             continue
         for f in funcs:
-            inputs = f.inputs
-            outputs = f.outputs
+            inputs = f._inputs
+            output_refs = f._outputs
             vjp = f.vjp
-            if len(outputs) == 1:
-                y = outputs[0]()
+            if type(output_refs) is not tuple:
+                y = output_refs()
                 gy = grads.pop(y, None) if y is not None else None
                 if gy is None:
                     continue
                 if retain_grad:
                     _store_grad(y, gy, raw)
-                if vjp is None:
-                    gxs = _call_backward(f, (gy,), raw)
-                elif not raw:
-                    gxs = vjp(m, gy, *inputs, y)
-                elif len(inputs) == 1:
+                if type(inputs) is not tuple and raw and vjp is not None:
                     # Hot path of a chain: one input, one output, ndarrays.
-                    x = inputs[0]
+                    x = inputs
                     gx = vjp(m, gy, x.data, y.data)
                     previous = grads.get(x)
                     grads[x] = gx if previous is None else previous + gx
@@ -205,9 +201,15 @@ def _backward(output, m, retain_grad):
                     if creator is not None and creator not in seen:
                         schedule(creator)
                     continue
+                inputs = f.inputs
+                if vjp is None:
+                    gxs = _call_backward(f, (gy,), raw)
+                elif not raw:
+                    gxs = vjp(m, gy, *inputs, y)
                 else:
                     gxs = vjp(m, gy, *[x.data for x in inputs], y.data)
             else:
+                inputs = f.inputs
                 gxs = _backward_multi_output(f, grads, retain_grad, raw)
                 if gxs is None:
                     continue
@@ -236,7 +238,7 @@ def _store_grad(x, gx, raw):
 
 def _backward_multi_output(f, grads, retain_grad, raw):
     """Outputs that got no gradient pass zeros (None once freed); None if none got any."""
-    ys = [ref() for ref in f.outputs]
+    ys = [ref() for ref in f._outputs]
     gys = [grads.pop(y, None) if y is not None else None for y in ys]
     if all(gy is None for gy in gys):
         return None
@@ -292,7 +294,10 @@ def _operand(x, like):
 
 
 class Function:
-    __slots__ = ("inputs", "outputs", "generation")
+    # `_inputs` is the Variable itself for a single input and `_outputs` one weakref
+    # for a single output (each tuple would cost 48 bytes per graph node), else tuples;
+    # `inputs` / `outputs` always give the book's sequences.
+    __slots__ = ("_inputs", "_outputs", "generation")
     # Built-ins set `vjp`; a subclass that writes its own `backward` (the book's way)
     # gets vjp = None and the sweep calls its `backward` with Variables instead.
     vjp = None
@@ -317,8 +322,8 @@ class Function:
                 self.generation = generation = x.generation
                 output.creator = self
                 output.generation = generation + 1
-                self.inputs = inputs
-                self.outputs = (weakref.ref(output),)
+                self._inputs = x
+                self._outputs = weakref.ref(output)
             return output
         inputs = tuple([x if isinstance(x, Variable) else as_variable(x) for x in inputs])
         ys = self.forward(*[x.data for x in inputs])
@@ -331,8 +336,9 @@ class Function:
             for output in outputs:
                 output.creator = self
                 output.generation = generation + 1
-            self.inputs = inputs
-            self.outputs = tuple([weakref.ref(output) for output in outputs])
+            self._inputs = inputs if len(inputs) > 1 else inputs[0]
+            refs = tuple([weakref.ref(output) for output in outputs])
+            self._outputs = refs if len(refs) > 1 else refs[0]
         return outputs if len(outputs) > 1 else outputs[0]
 
     # The book's step-7 code reads `self.input` / `self.output`.
@@ -343,6 +349,16 @@ class Function:
     @property
     def output(self):
         return self.outputs[0]()
+
+    @property
+    def inputs(self):
+        inputs = self._inputs
+        return inputs if type(inputs) is tuple else (inputs,)
+
+    @property
+    def outputs(self):
+        refs = self._outputs
+        return refs if type(refs) is tuple else (refs,)
 
     def forward(self, *xs):
         raise NotImplementedError(f"{type(self).__name__} does not define forward")
