@@ -229,7 +229,10 @@ def _backward(output, m, retain_grad):
 
 def _store_grad(x, gx, raw):
     if raw:
-        gx = Variable(np.asarray(gx, dtype=x.data.dtype))
+        gx = np.asarray(gx, dtype=x.data.dtype)
+        if not gx.flags.writeable:  # a broadcast view from sum/broadcast_to
+            gx = gx.copy()
+        gx = Variable(gx)
     if x.grad is None:
         x.grad = gx
     else:
@@ -467,11 +470,11 @@ class Power(Function):
 
 
 def add(x0, x1):
-    return Add()(x0, _operand(x1, x0))
+    return Add()(_operand(x0, x1), _operand(x1, x0))
 
 
 def sub(x0, x1):
-    return Sub()(x0, _operand(x1, x0))
+    return Sub()(_operand(x0, x1), _operand(x1, x0))
 
 
 def rsub(x0, x1):
@@ -479,11 +482,11 @@ def rsub(x0, x1):
 
 
 def mul(x0, x1):
-    return Mul()(x0, _operand(x1, x0))
+    return Mul()(_operand(x0, x1), _operand(x1, x0))
 
 
 def div(x0, x1):
-    return Div()(x0, _operand(x1, x0))
+    return Div()(_operand(x0, x1), _operand(x1, x0))
 
 
 def rdiv(x0, x1):
