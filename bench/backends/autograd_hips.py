@@ -1,0 +1,29 @@
+"""autograd backend: HIPS autograd, the closest pure-Python numpy peer of dezero."""
+
+import numpy as np
+
+from bench.backends.base import Backend, Prepared, cast
+
+
+class AutogradHips(Backend):
+    name = "autograd"
+    package = "autograd"
+    spelling_key = "autograd"
+
+    def prepare(self, chain, dtype=np.float64):
+        import autograd
+
+        ops = self.ops
+
+        def forward(x, params):
+            return np.asarray(chain.apply(ops, x, *params))
+
+        # autograd differentiates with respect to one argument; a tuple of all inputs
+        # gives every gradient from one backward pass.
+        objective = autograd.value_and_grad(lambda xs: ops.sum(chain.apply(ops, *xs)))
+
+        def value_and_grad(x, params):
+            value, grads = objective((x, *params))
+            return np.asarray(value), tuple(np.asarray(g) for g in grads)
+
+        return Prepared(forward, value_and_grad, cast(chain, dtype))

@@ -1,0 +1,40 @@
+"""dezero backend: the engine under test, eager, exactly as a book reader would call it."""
+
+import numpy as np
+
+from bench.backends.base import Backend, Prepared, cast
+
+
+class DezeroEager(Backend):
+    name = "dezero"
+    package = "dezero"
+    distribution = "dezero-bench"
+    spelling_key = "dezero"
+
+    def prepare(self, chain, dtype=np.float64):
+        import dezero
+        from dezero import Variable
+
+        ops = self.ops
+
+        def as_variable(a):
+            return a if isinstance(a, Variable) else Variable(a)
+
+        def forward(x, params):
+            with dezero.no_grad():
+                return chain.apply(ops, as_variable(x), *map(as_variable, params)).data
+
+        def record(x, params):
+            leaves = [as_variable(x), *map(as_variable, params)]
+            for leaf in leaves:
+                leaf.cleargrad()  # reused inputs would otherwise accumulate across calls
+            return leaves, ops.sum(chain.apply(ops, *leaves))
+
+        def value_and_grad(x, params):
+            leaves, out = record(x, params)
+            out.backward()
+            return out.data, tuple(leaf.grad.data for leaf in leaves)
+
+        x, params = cast(chain, dtype)
+        inputs = (Variable(x), tuple(Variable(p) for p in params))
+        return Prepared(forward, value_and_grad, inputs, record=record)
