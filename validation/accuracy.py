@@ -147,8 +147,10 @@ def measure(case: Case, backends: Iterable[str], profile: Profile) -> list[dict]
     for name in backends:
         backend = BACKENDS[name]
         row = base | {"backend": name, "against": EXACT, "version": backend.version()}
+        note = backend.unsupported(chain, dtype)
         if case.depth > profile.max_depth.get(name, math.inf):
             note = f"depth above {profile.max_depth[name]} for this backend in this profile"
+        if note is not None:
             rows.append(row | {"quantity": "grad", "flag": SKIPPED, "note": note})
             continue
         try:

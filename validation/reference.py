@@ -121,7 +121,10 @@ class _Node:
 class LongdoubleTape:
     """Op namespace recording `np_forward` at np.longdouble; `grads` replays `np_vjp` backwards."""
 
-    def __init__(self):
+    def __init__(self, noise=None):
+        # noise: None, or (rng, u) to scale every op's output by (1 + u * U(-1, 1)), mimicking
+        # a different but equally correct rounding of each op (see `rounding_sensitivity`).
+        self.noise = noise
         self.nodes = []
         for name, op in OPS.items():
             setattr(self, name, functools.partial(self._call, op))
@@ -133,7 +136,11 @@ class LongdoubleTape:
 
     def _call(self, op, *xs):
         xs = tuple(x if type(x) is _Node else self.leaf(x) for x in xs)
-        node = _Node(op, xs, np.asarray(op.np_forward(*(x.data for x in xs))))
+        y = np.asarray(op.np_forward(*(x.data for x in xs)))
+        if self.noise is not None:
+            rng, u = self.noise
+            y = y * (1 + u * rng.uniform(-1, 1, np.shape(y)).astype(np.longdouble))
+        node = _Node(op, xs, y)
         self.nodes.append(node)
         return node
 
@@ -167,13 +174,35 @@ class Reference:
     outputs: np.ndarray | None = None
 
 
-def longdouble_reference(chain: Chain, dtype) -> Reference:
-    """Reverse mode over the registry's numpy functions at np.longdouble (for `mlp`)."""
-    tape = LongdoubleTape()
+def _tape_value_and_grads(chain: Chain, dtype, noise=None):
+    tape = LongdoubleTape(noise)
     leaves = [tape.leaf(np.asarray(a, dtype=dtype)) for a in (chain.x, *chain.params)]
     out = tape._call(OPS["sum"], chain.apply(tape, *leaves))
-    grads = tape.grads(out, leaves)
-    return Reference("longdouble", LONGDOUBLE_BITS, out.data[()], tuple(grads))
+    return out.data[()], tuple(tape.grads(out, leaves))
+
+
+def longdouble_reference(chain: Chain, dtype) -> Reference:
+    """Reverse mode over the registry's numpy functions at np.longdouble (for `mlp`)."""
+    value, grads = _tape_value_and_grads(chain, dtype)
+    return Reference("longdouble", LONGDOUBLE_BITS, value, grads)
+
+
+def rounding_sensitivity(chain: Chain, dtype, trials: int = 4, seed: int = 0) -> np.ndarray:
+    """How far d/dx moves (elementwise, in ULPs of `dtype`) when every op's output is off by up
+    to half a ULP of `dtype`: the error any correct engine may make on this chain.
+
+    Ill-conditioned chains (tanh near saturation, whose derivative 1 - y**2 cancels; sin of
+    an argument near a zero of cos) have sensitivities far above their op count.
+    """
+    _, (grad, *_) = _tape_value_and_grads(chain, dtype)
+    u = np.longdouble(np.finfo(dtype).eps) / 2
+    rng = np.random.default_rng(seed)
+    worst = np.zeros(np.shape(grad), dtype=np.longdouble)
+    for _ in range(trials):
+        _, (noisy, *_) = _tape_value_and_grads(chain, dtype, (rng, u))
+        worst = np.maximum(worst, np.abs(noisy - grad))
+    spacing = np.spacing(np.abs(grad.astype(dtype))).astype(np.longdouble)
+    return (worst / spacing).astype(np.float64)
 
 
 def dual_reference(chain: Chain, dtype, bits: int = DEFAULT_BITS) -> Reference:

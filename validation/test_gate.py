@@ -1,0 +1,107 @@
+"""The CI accuracy gate: dezero against its committed baseline, against torch and jax, finite.
+
+`pytest validation` runs it (about 15 s on one core). The baseline changes only through
+`python -m validation baseline`. The planted-error tests prove the gate bites: a derivative
+off by 1e-9 relative in any single dezero function fails it, naming the family and numbers.
+"""
+
+import inspect
+
+import pytest
+
+import dezero.core
+import dezero.functions
+from bench.chains import make_chain
+from bench.ops import OPS
+from validation import gate
+from validation.accuracy import PROFILES, cases, run_accuracy
+from validation.reference import LongdoubleTape
+
+PLANTED_RELATIVE_ERROR = 1e-9
+
+
+@pytest.fixture(scope="module")
+def ci_frame():
+    return gate.ci_accuracy()
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    if not gate.BASELINE_PATH.exists():
+        pytest.fail(f"{gate.BASELINE_PATH} is missing: run `python -m validation baseline`")
+    return gate.read_baseline()
+
+
+def test_dezero_within_baseline_ulps(ci_frame, baseline):
+    messages = gate.check_against_baseline(ci_frame, baseline)
+    assert not messages, "\n".join(messages)
+
+
+def test_baseline_covers_the_ci_grid(ci_frame, baseline):
+    messages = gate.missing_from_baseline(ci_frame, baseline)
+    assert not messages, "\n".join(messages)
+
+
+def test_dezero_agrees_with_torch_and_jax(ci_frame):
+    assert set(ci_frame["backend"]) & set(gate.PEERS), "neither torch nor jax ran"
+    messages = gate.check_peers(ci_frame)
+    assert not messages, "\n".join(messages)
+
+
+def test_no_backend_gives_nonfinite_or_crashes(ci_frame):
+    messages = gate.check_finite(ci_frame)
+    assert not messages, "\n".join(messages)
+
+
+def _ops_used(case) -> set[str]:
+    tape = LongdoubleTape()
+    chain = make_chain(case.family, case.depth, case.width)
+    chain.apply(tape, *map(tape.leaf, (chain.x, *chain.params)))
+    return {node.op.name for node in tape.nodes if node.op is not None} | {"sum"}
+
+
+def _first_case_using(op_name):
+    """The cheapest float64 CI case whose chain runs `op_name` (sum ends every objective)."""
+    grid = sorted(cases(PROFILES["ci"], dtypes=("float64",)), key=lambda c: (c.depth, c.width))
+    return next(c for c in grid if c.depth >= 10 and op_name in _ops_used(c))
+
+
+def _dezero_class(op_name):
+    """The dezero Function subclass behind a registry op (Sin for sin, MatMul for matmul)."""
+    for module in (dezero.functions, dezero.core):
+        for name, obj in vars(module).items():
+            if inspect.isclass(obj) and name.lower() == op_name:
+                return obj
+    raise LookupError(f"no dezero Function class for op {op_name!r}")
+
+
+def _plant(monkeypatch, op_name):
+    """Make the op's derivative PLANTED_RELATIVE_ERROR too large, on the path the sweep calls
+    (`vjp`, used by both the fast ndarray sweep and create_graph)."""
+    cls = _dezero_class(op_name)
+    vjp = cls.vjp
+
+    def planted(self, m, gy, *args):
+        gxs = vjp(self, m, gy, *args)
+        if type(gxs) is tuple:
+            return tuple(gx * (1 + PLANTED_RELATIVE_ERROR) for gx in gxs)
+        return gxs * (1 + PLANTED_RELATIVE_ERROR)
+
+    monkeypatch.setattr(cls, "vjp", planted)
+
+
+def test_every_registry_op_is_in_the_ci_grid():
+    used = set().union(*(_ops_used(c) for c in cases(PROFILES["ci"], dtypes=("float64",))))
+    assert used == set(OPS), f"ops no CI case exercises: {sorted(set(OPS) - used)}"
+
+
+@pytest.mark.parametrize("op_name", sorted(OPS))
+def test_gate_catches_planted_derivative_error(monkeypatch, baseline, op_name):
+    case = _first_case_using(op_name)
+    _plant(monkeypatch, op_name)
+    df = run_accuracy(
+        "ci", backends=["dezero"], families=[case.family], depths=[case.depth], dtypes=["float64"]
+    )
+    messages = gate.check_against_baseline(df[df["width"] == case.width], baseline)
+    where = f"{case.family} depth {case.depth:,} width {case.width} float64"
+    assert any(where in m and " ULP " in m for m in messages), (op_name, where, messages)
