@@ -1,0 +1,59 @@
+"""pytest settings for the benchmark suite.
+
+- `pytest --benchmark-only`: the profile named by DEZERO_BENCH_PROFILE (default
+  `default`) is timed and its JSON written to results/benchmark-<profile>-<dtype>.json
+  unless --benchmark-json names another path.
+- plain `pytest`: benchmarks are switched to pytest-benchmark's disabled mode, so every
+  benchmark body of the small `smoke` grid runs once, as a test that checks results.
+  Pass --benchmark-enable to time a plain run anyway.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import threads
+from bench.backends import BACKENDS
+from bench.profiles import active_dtype, active_profile, plan
+
+
+def benchmarks_enabled(config) -> bool:
+    """Whether this run times benchmarks (False for plain `pytest`)."""
+    return not config.getoption("benchmark_disable") or config.getoption("benchmark_enable")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-benchmark reads its options
+def pytest_configure(config):
+    if not config.pluginmanager.hasplugin("benchmark"):
+        return
+    if not config.getoption("benchmark_only") and not config.getoption("benchmark_skip"):
+        config.option.benchmark_disable = True
+    if config.getoption("benchmark_only") and config.getoption("benchmark_json") is None:
+        profile = active_profile()
+        name = f"benchmark-{profile.name}-{np.dtype(active_dtype()).name}.json"
+        config.option.benchmark_json = Path(config.rootpath, "results", name)
+
+
+def pytest_report_header(config):
+    if not config.pluginmanager.hasplugin("benchmark"):
+        return None
+    profile = active_profile(benchmarks_enabled(config))
+    rows = plan(profile, list(BACKENDS))
+    run = [seconds for _, reason, seconds in rows if reason is None]
+    return (
+        f"bench: profile {profile.name}, dtype {np.dtype(active_dtype()).name}, "
+        f"{threads.describe()}; {len(run)} of {len(rows)} cases within budget, "
+        f"estimated {sum(run):.0f} s of timed work"
+    )
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    machine_info["bench_profile"] = active_profile(benchmarks_enabled(config)).name
+    machine_info["bench_threads"] = threads.describe()
+    machine_info["bench_dtype"] = np.dtype(active_dtype()).name
+    versions = {}
+    for name, backend in BACKENDS.items():
+        ok, _ = backend.available()
+        versions[name] = backend.version() if ok else None
+    machine_info["bench_backend_versions"] = versions
