@@ -38,7 +38,10 @@ class Tape:
         return node
 
     def call(self, op, *args: _Node) -> _Node:
-        node = self.leaf(op.np_forward(*[a.value for a in args]))
+        if len(args) == 1:
+            node = self.leaf(op.np_forward(args[0].value))
+        else:
+            node = self.leaf(op.np_forward(*[a.value for a in args]))
         self.records.append((op, args, node))
         return node
 
@@ -51,6 +54,12 @@ class Tape:
             if gy is None:
                 continue
             grads[node.slot] = None  # free each gradient as soon as it has been propagated
+            if len(args) == 1:  # unary ops return gradients at their input's shape already
+                (a,) = args
+                (gx,) = op.np_vjp(gy, a.value, node.value)
+                g = grads[a.slot]
+                grads[a.slot] = gx if g is None else g + gx
+                continue
             gxs = op.np_vjp(gy, *[a.value for a in args], node.value)
             for a, gx in zip(args, gxs, strict=True):
                 gx = unbroadcast(gx, np.shape(a.value))
