@@ -164,6 +164,8 @@ def _backward(output, m, retain_grad):
     """
     raw = m is array_ops
     grads = {output: output.grad.data if raw else output.grad}
+    if retain_grad:
+        output.grad = None  # the sweep stores the seed back when it pops it; don't count it twice
     seed_func = output.creator
     pending = {seed_func.generation: [seed_func]}
     seen = {seed_func}
