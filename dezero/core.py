@@ -514,6 +514,8 @@ def pow(x, c):
         return Power()(x, c)
     if isinstance(c, np.ndarray) and c.ndim > 0:
         return Power()(x, c)
+    if isinstance(c, np.generic):
+        c = c.item()  # a numpy scalar is weakly typed, like a Python one: float32 stays float32
     return Pow(c)(x)
 
 
