@@ -546,6 +546,12 @@ def _check_labels(x, t):
             "softmax_cross_entropy expects x of shape (N, C) and N integer labels, "
             f"got x {x.shape} and t {t.shape} {t.dtype}"
         )
+    # A negative label would silently index from the end and give a wrong loss.
+    if t.size and (t.min() < 0 or t.max() >= x.shape[1]):
+        raise ValueError(
+            f"softmax_cross_entropy labels must lie in [0, {x.shape[1]}), "
+            f"got labels from {t.min()} to {t.max()}"
+        )
 
 
 def softmax(x, axis=1):
