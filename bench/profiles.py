@@ -38,16 +38,17 @@ class Profile:
     max_compile_seconds: float  # skip a jit case whose compile is estimated above this
     max_graph_bytes: float  # skip a case whose recorded graph is estimated above this
     seconds_per_case: float  # timed rounds are sized to fill about this much
+    min_rounds: int = 3  # a median needs a few samples, even for the slowest case
     max_rounds: int = 20
 
 
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("smoke", (1, 10), (1, 7), (4,), 5.0, 5.0, 1e9, 0.0, 1),
+        Profile("smoke", (1, 10), (1, 7), (4,), 5.0, 5.0, 1e9, 0.0, 1, 1),
         Profile("quick", (1, 10, 100), (1, 1000), (16,), 0.3, 1.0, 1e9, 0.05),
-        Profile("default", (1, 10, 100, 1000, 10000), (1, 1000, 10**6), (16, 256),
-                1.5, 2.5, 3e9, 0.12),
+        Profile("default", (1, 10, 100, 1000, 10000), (1, 1000, 10**6), (16, 128),
+                0.6, 2.5, 3e9, 0.1),
         Profile("full", (1, 10, 100, 1000, 10000, 100000), (1, 1000, 10**6), (16, 256),
                 10.0, 30.0, 8e9, 1.0),
     )
@@ -194,7 +195,7 @@ def rounds(case: Case, profile: Profile) -> tuple[int, int]:
     seconds = max(call_seconds(case), 1e-7)
     iterations = max(1, min(100, int(20e-6 / seconds)))
     count = int(profile.seconds_per_case / (seconds * iterations))
-    return max(1, min(profile.max_rounds, count)), iterations
+    return max(profile.min_rounds, min(profile.max_rounds, count)), iterations
 
 
 def cases(profile: Profile, backends) -> list[Case]:
@@ -218,6 +219,8 @@ def plan(profile: Profile, backends) -> list[tuple[Case, str | None, float]]:
         if reason is None:
             count, iterations = rounds(case, profile)
             total = (count * iterations + 1) * call_seconds(case) + compile_seconds(case)
+            # chain and input construction: ~30 ns per element, weights included
+            total += 3e-8 * graph_bytes(case) / 8 / case.op_count
         else:
             total = 0.0
         rows.append((case, reason, total))

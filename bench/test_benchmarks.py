@@ -101,12 +101,10 @@ def test_chain(case, benchmark, profile):
     x, params = prepared.inputs
     timing = not benchmark.disabled
     if timing:
-        run(x, params)  # untimed warm-up; jit backends compile here
+        run(x, params)  # the one untimed warm-up call; jit backends compile here
     count, iterations = rounds(case, profile)
     benchmark.group = case.group
-    result = benchmark.pedantic(
-        run, args=(x, params), rounds=count, iterations=iterations, warmup_rounds=int(timing)
-    )
+    result = benchmark.pedantic(run, args=(x, params), rounds=count, iterations=iterations)
     benchmark.extra_info.update(
         backend=case.backend,
         backend_version=backend.version(),
