@@ -315,7 +315,7 @@ OPS = [
         "mean_squared_error",
         F.mean_squared_error,
         lambda a, b: np.mean((a - b) ** 2),
-        (((2, 3), (2, 3)), ((2, 3), (3,)), ((4,), (4,))),
+        (((2, 3), (2, 3)), ((2, 3), (3,)), ((3,), (2, 3)), ((4,), (4,))),
         torch_op=lambda a, b: ((a - b) ** 2).mean(),
     ),
     R(
