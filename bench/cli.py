@@ -23,8 +23,18 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "results"
 README = REPO / "README.md"
 BENCHMARK_GLOB = "benchmark-*.json"
-# The accuracy grid run alongside each benchmark profile (see validation.accuracy.PROFILES).
-ACCURACY_PROFILE = {"quick": "ci", "default": "default", "full": "full"}
+# The accuracy grid run alongside each benchmark profile: validation's profile of that name
+# where it has one, else these. `quick` keeps to depth 100 so `run --quick` stays under
+# 2 minutes on 2 cores (the CI grid to depth 1,000 alone takes ~80 s there); `default` stops
+# at 10,000 (scalar) and 1,000 (wide, mlp: mpmath's matrices are slow), jax eager and
+# jax_jit at 1,000 (250 us/op eager; unrolled compile 29 s at 10,000).
+ACCURACY_GRIDS = {
+    "quick": dict(depths=(1, 10, 100), wide_depths=(1, 10, 100), width=16, mlp_width=8,
+                  max_depth={"jax_jit": 100}, fd_max_depth=100),
+    "default": dict(depths=(1, 10, 100, 1000, 10_000), wide_depths=(1, 10, 100, 1000),
+                    width=64, mlp_width=16, max_depth={"jax_jit": 1000, "jax": 1000},
+                    fd_max_depth=10_000),
+}  # fmt: skip
 PER_CASE_OVERHEAD_S = 0.02  # pytest and prepare() per case, for the progress estimate
 
 
@@ -254,24 +264,30 @@ def command_run(parser, args) -> int:
     for event in failed:
         print(f"FAILED {event['nodeid']}", file=sys.stderr)
     if not args.skip_accuracy:
-        accuracy_profile = ACCURACY_PROFILE[args.profile]
-        run_accuracy_sweep(args, accuracy_profile)
+        run_accuracy_sweep(args, accuracy_profile(args.profile))
     build_tables(args.results, None, None, args, quiet=args.quiet)
     if not args.quiet:
         print(f"run took {time.perf_counter() - start:.0f} s")
     return 1 if failed else 0
 
 
-def run_accuracy_sweep(args, profile_name: str):
+def accuracy_profile(name: str):
+    """The accuracy grid that goes with benchmark profile `name` (see ACCURACY_GRIDS)."""
+    from validation.accuracy import PROFILES, Profile
+
+    if name in PROFILES:
+        return PROFILES[name]
+    return Profile(name, **ACCURACY_GRIDS[name])
+
+
+def run_accuracy_sweep(args, profile):
     """The cross-validation of `validation.accuracy` on the same filters; writes its CSV."""
     from tqdm import tqdm
 
-    from validation.accuracy import DTYPES, PROFILES, run_accuracy
+    from validation.accuracy import DTYPES, run_accuracy
     from validation.tables import write_accuracy
 
-    if profile_name not in PROFILES:  # validation may not define every bench profile
-        profile_name = "full" if "full" in PROFILES else next(iter(PROFILES))
-    bar = tqdm(total=None, disable=args.quiet, desc=f"accuracy ({profile_name})")
+    bar = tqdm(total=None, disable=args.quiet, desc=f"accuracy ({profile.name})")
 
     def progress(case, done, total):
         bar.total = total
@@ -279,7 +295,7 @@ def run_accuracy_sweep(args, profile_name: str):
         bar.update(1)
 
     df = run_accuracy(
-        profile_name,
+        profile,
         backends=args.backends,
         families=args.families,
         depths=args.depths,

@@ -229,9 +229,12 @@ def read_timing(path) -> pd.DataFrame:
 
 
 def format_number(value, digits=3) -> str:
+    """`digits` significant figures (trailing zeros kept), whole numbers from 10**(digits-1)."""
     if value is None or pd.isna(value):
         return ""
-    return f"{value:,.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
+    if abs(value) >= 10 ** (digits - 1):
+        return f"{value:,.0f}"
+    return f"{value:#.{digits}g}"  # '#' keeps trailing zeros: 1.00, 0.500, 15.0
 
 
 def _cell_with_iqr(median, iqr) -> str:
