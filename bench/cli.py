@@ -284,13 +284,14 @@ def run_accuracy_sweep(args, profile):
     """The cross-validation of `validation.accuracy` on the same filters; writes its CSV."""
     from tqdm import tqdm
 
-    from validation.accuracy import DTYPES, run_accuracy
+    from validation.accuracy import DTYPES, cases, run_accuracy
     from validation.tables import write_accuracy
 
-    bar = tqdm(total=None, disable=args.quiet, desc=f"accuracy ({profile.name})")
+    dtypes = [args.dtype] if args.dtype else DTYPES
+    grid = cases(profile, args.families, args.depths and tuple(args.depths), tuple(dtypes))
+    bar = tqdm(total=len(grid), disable=args.quiet, desc=f"accuracy ({profile.name})")
 
     def progress(case, done, total):
-        bar.total = total
         bar.set_postfix_str(f"{case.family} d{case.depth:,} w{case.width:,} {case.dtype}")
         bar.update(1)
 
@@ -299,7 +300,7 @@ def run_accuracy_sweep(args, profile):
         backends=args.backends,
         families=args.families,
         depths=args.depths,
-        dtypes=[args.dtype] if args.dtype else DTYPES,
+        dtypes=dtypes,
         progress=progress,
         jobs=args.jobs,
     )

@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import NullFormatter, StrMethodFormatter  # noqa: E402
 
-from bench.timing import backend_order  # noqa: E402
+from bench.timing import REFERENCE_BACKEND, backend_order  # noqa: E402
 
 ACCURACY_BACKENDS_EXCLUDED = ("numerical_diff", "numerical_diff_best")
 CHEAP_GRADIENT_BOUND = 5.0
@@ -32,9 +32,21 @@ RATIO_TICKS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
 ULP_FLAGS_WITH_FIGURE = ("ok", "partial_underflow")
 
 
-def _colours(backends) -> dict[str, str]:
+MARKERS = "osv^D<>ph*"
+ULP_FLOOR = 0.01  # an exact gradient (0 ULP) is drawn here, so it stays on a log axis
+
+
+def _styles(backends) -> dict[str, dict]:
+    """Colour and marker per backend; dezero drawn thicker and on top (the subject)."""
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return {b: cycle[i % len(cycle)] for i, b in enumerate(backend_order(backends))}
+    styles = {}
+    for i, backend in enumerate(backend_order(backends)):
+        top = backend == REFERENCE_BACKEND
+        styles[backend] = dict(
+            color=cycle[i % len(cycle)], marker=MARKERS[i % len(MARKERS)], markersize=4,
+            lw=2.4 if top else 1.3, zorder=3 if top else 2, alpha=1.0 if top else 0.85,
+        )  # fmt: skip
+    return styles
 
 
 def _panels(families):
@@ -104,23 +116,16 @@ def plot_time_per_op(timing: pd.DataFrame, path, dtype: str = "float64") -> Path
     families = _families(df)
     if not families:
         return None
-    colours = _colours(df["backend"].unique())
+    styles = _styles(df["backend"].unique())
     fig, axes = _panels(families)
     for ax, family in zip(axes, families):
         part = df[df["family"] == family]
-        for backend, colour in colours.items():
-            for pass_, style in (("backward", "-"), ("forward", "--")):
+        for backend, style in styles.items():
+            for pass_, dash in (("backward", "-"), ("forward", "--")):
                 line = part[(part["backend"] == backend) & (part["pass"] == pass_)]
                 line = line.sort_values("depth")
                 if not line.empty:
-                    ax.plot(
-                        line["depth"],
-                        line["us_per_op"],
-                        style,
-                        color=colour,
-                        marker="o",
-                        markersize=3,
-                    )
+                    ax.plot(line["depth"], line["us_per_op"], ls=dash, **style)
         width = int(part["width"].iloc[0])
         ax.set(
             xscale="log",
@@ -130,9 +135,7 @@ def plot_time_per_op(timing: pd.DataFrame, path, dtype: str = "float64") -> Path
             title=f"{family}, width {width:,}",
         )
         ax.grid(True, which="major", alpha=0.3)
-    handles = [
-        Line2D([], [], color=c, marker="o", markersize=3, label=b) for b, c in colours.items()
-    ]
+    handles = [Line2D([], [], label=backend, **style) for backend, style in styles.items()]
     handles += [
         Line2D([], [], color="k", ls="-", label="forward + backward"),
         Line2D([], [], color="k", ls="--", label="forward only"),
@@ -148,21 +151,14 @@ def plot_bwd_fwd_ratio(timing: pd.DataFrame, path, dtype: str = "float64") -> Pa
     families = _families(df)
     if not families:
         return None
-    colours = _colours(df["backend"].unique())
+    styles = _styles(df["backend"].unique())
     fig, axes = _panels(families)
     for ax, family in zip(axes, families):
         part = df[df["family"] == family]
-        for backend, colour in colours.items():
+        for backend, style in styles.items():
             line = part[part["backend"] == backend].sort_values("depth")
             if not line.empty:
-                ax.plot(
-                    line["depth"],
-                    line["bwd_fwd_ratio"],
-                    "-o",
-                    color=colour,
-                    markersize=3,
-                    label=backend,
-                )
+                ax.plot(line["depth"], line["bwd_fwd_ratio"], label=backend, **style)
         ax.axhline(CHEAP_GRADIENT_BOUND, color="grey", ls=":", label="cheap-gradient bound 5")
         ax.axhline(1.0, color="grey", ls="-", lw=0.5)
         width = int(part["width"].iloc[0])
@@ -197,33 +193,24 @@ def plot_ulp_error(accuracy: pd.DataFrame, path, dtype: str = "float64") -> Path
     families = _families(df)
     if not families:
         return None
-    colours = _colours(df["backend"].unique())
+    styles = _styles(df["backend"].unique())
     fig, axes = _panels(families)
     for ax, family in zip(axes, families):
         part = df[df["family"] == family]
-        for backend, colour in colours.items():
+        for backend, style in styles.items():
             line = part[part["backend"] == backend].sort_values("depth")
             if not line.empty:
-                ax.plot(
-                    line["depth"],
-                    line["max_abs_ulp"],
-                    "-o",
-                    color=colour,
-                    markersize=3,
-                    label=backend,
-                )
+                ulp = line["max_abs_ulp"].clip(lower=ULP_FLOOR)
+                ax.plot(line["depth"], ulp, label=backend, **style)
         depths = np.geomspace(part["depth"].min(), part["depth"].max(), 50)
         ax.plot(depths, np.sqrt(depths), color="grey", ls=":", label="√depth")
         ax.plot(depths, depths, color="grey", ls="--", label="depth")
-        # symlog: an exact gradient (0 ULP) is common at small depth and must stay visible.
-        ax.set_xscale("log")
-        ax.set_yscale("symlog", linthresh=1.0)
-        ax.set_ylim(bottom=0)
+        ax.set(xscale="log", yscale="log")
         ax.set(xlabel="depth (layers)", ylabel="|gradient error| (ULP)", title=family)
         ax.grid(True, which="major", alpha=0.3)
     title = (
         f"Gradient error against the exact reference ({dtype}, scalar input; "
-        "underflowing gradients left out)"
+        f"underflowing gradients left out, exact ones drawn at {ULP_FLOOR})"
     )
     return _finish(fig, Path(path), title)
 

@@ -333,3 +333,13 @@ def test_progress_filter_selects_by_case_not_by_substring():
     assert selected(case, {"backends": ["torch"], "families": ["sin"], "depths": None})
     memory = case | {"depth": 100_000, "pass": "record"}
     assert selected(memory, {"depths": [10]})
+
+
+def test_headline_falls_back_to_the_nearest_case_run(tmp_path):
+    df = _table(synthetic_document(), tmp_path=tmp_path)
+    assert report.nearest_case(df, "sin", 1000, 1) == (1000, 1)
+    assert report.nearest_case(df, "sin", 10_000, 1) == (1000, 1)
+    assert report.nearest_case(df, "sin", 10, 10**6) == (10, 1)
+    assert report.nearest_case(df, "mlp", 10, 1) is None
+    block = report.readme_block(df)
+    assert "depth 1,000, width 1" in block and "| dezero | dezero-1.0 | 10.0 |" in block
