@@ -87,6 +87,7 @@ class Cost:
     backward_ns: float
     compile_s_per_op2: float = 0.0  # unrolled jit: compile grows like op_count**2
     compile_s: float = 0.0  # fixed compile cost (jit, scan)
+    leaf_pair_us: float = 0.0  # backward cost growing like (number of inputs)**2
 
 
 # Measured with `python -m bench.ratio`-style timing on the reference machine (sin chain
@@ -99,7 +100,9 @@ COSTS: dict[str, Cost] = {
     "jax": Cost(8.0, 250.0, 10.0, 28.0),
     "jax_jit": Cost(0.1, 0.3, 11.0, 26.0, compile_s_per_op2=2.5e-7, compile_s=0.05),
     "jax_scan": Cost(0.1, 0.3, 11.0, 26.0, compile_s=0.1),
-    "autograd": Cost(1.2, 8.0, 10.0, 22.0),
+    # autograd differentiates a tuple of inputs through per-element getitems whose
+    # gradients rebuild the whole tuple: mlp at depth 1,000 (2,001 inputs) pays ~3.3 s.
+    "autograd": Cost(1.2, 8.0, 10.0, 22.0, leaf_pair_us=0.85),
 }
 FLOPS_PER_SECOND = 2e10  # one core, float64 matmul (measured ~3.5e10; kept conservative)
 UNROLL_LIMIT = 1000  # jax_jit above this depth: compile grows superlinearly (29 s at 10^4)
@@ -146,6 +149,9 @@ def call_seconds(case: Case) -> float:
     per_op = (cost.backward_us * 1e-6 + case.elements * cost.backward_ns * 1e-9 if backward
               else cost.forward_us * 1e-6 + case.elements * cost.forward_ns * 1e-9)  # fmt: skip
     seconds = case.op_count * per_op
+    if backward:
+        leaves = 1 + (2 * case.depth if case.family == "mlp" else 0)
+        seconds += cost.leaf_pair_us * 1e-6 * leaves**2
     if case.family == "mlp":  # one (32, w) @ (w, w) per layer; backward does three
         flops = 2 * MLP_BATCH * case.width**2 * case.depth * (3 if backward else 1)
         seconds += flops / FLOPS_PER_SECOND
@@ -167,22 +173,23 @@ def graph_bytes(case: Case, itemsize: int = 8) -> float:
 
 
 def skip_reason(case: Case, profile: Profile) -> str | None:
-    """Why `case` is over `profile`'s budget, or None when it runs."""
+    """Why `case` is over `profile`'s budget (starting with its id), or None when it runs."""
     if case.backend == "jax_jit" and case.depth > UNROLL_LIMIT:
-        return (f"jax_jit unrolls {case.op_count} ops: compile grows superlinearly "
-                f"(29 s at depth 10,000); jax_scan covers this depth")  # fmt: skip
+        return (f"{case.id}: jax_jit unrolls {case.op_count} ops and compile grows "
+                f"superlinearly (29 s at depth 10,000); jax_scan covers this depth")  # fmt: skip
+    budget = f"budget of profile {profile.name!r}"
     seconds = call_seconds(case)
     if seconds > profile.max_call_seconds:
-        return (f"estimated {seconds:.3g} s per call > {profile.max_call_seconds} s budget "
-                f"of profile {profile.name!r}")  # fmt: skip
+        return (f"{case.id}: estimated {seconds:.3g} s per call > "
+                f"{profile.max_call_seconds} s {budget}")  # fmt: skip
     compiling = compile_seconds(case)
     if compiling > profile.max_compile_seconds:
-        return (f"estimated compile {compiling:.3g} s > {profile.max_compile_seconds} s "
-                f"budget of profile {profile.name!r}")  # fmt: skip
+        return (f"{case.id}: estimated compile {compiling:.3g} s > "
+                f"{profile.max_compile_seconds} s {budget}")  # fmt: skip
     memory = graph_bytes(case)
     if memory > profile.max_graph_bytes:
-        return (f"estimated {memory / 1e9:.3g} GB of graph > {profile.max_graph_bytes / 1e9:g}"
-                f" GB budget of profile {profile.name!r}")  # fmt: skip
+        return (f"{case.id}: estimated {memory / 1e9:.3g} GB of graph > "
+                f"{profile.max_graph_bytes / 1e9:g} GB {budget}")  # fmt: skip
     return None
 
 

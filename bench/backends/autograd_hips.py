@@ -1,4 +1,9 @@
-"""autograd backend: HIPS autograd, the closest pure-Python numpy peer of dezero."""
+"""autograd backend: HIPS autograd, the closest pure-Python numpy peer of dezero.
+
+Gradients for all inputs come from one call on a tuple `(x, *params)`, as an autograd
+user packs parameters; autograd's tuple gradients cost O(len(tuple)) per element, so
+deep mlp backward grows quadratically in depth (the cost model in `profiles` knows).
+"""
 
 import numpy as np
 

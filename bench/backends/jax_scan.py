@@ -7,7 +7,7 @@ op indices with `lax.switch`. `seed` is three different ops, not a loop, so it i
 
 import numpy as np
 
-from bench.backends.base import Prepared
+from bench.backends.base import Prepared, cast
 from bench.backends.jax_common import JaxBackend, compiled_on_first_call, jax_modules, to_numpy
 
 
@@ -57,8 +57,10 @@ class JaxScan(JaxBackend):
             value, (gx, *gstacked) = to_numpy(value, (gx, *gstacked))
             return value, (gx, *unstack(gstacked, chain.depth))
 
-        x, params = self.device_inputs(chain, dtype)
-        inputs = (x, Stacked(jnp.stack(params[k::per_layer]) for k in range(per_layer)))
+        # Stack in numpy, then move once: jnp.stack of 10**4 device arrays is itself a
+        # 10**4-operand XLA concatenate to compile.
+        x, params = cast(chain, dtype)
+        inputs = (jnp.asarray(x), Stacked(map(jnp.asarray, stack(params, per_layer))))
         return Prepared(forward, value_and_grad, inputs, seconds)
 
     def _scan_body(self, chain, lax):
