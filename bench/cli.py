@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -236,7 +237,20 @@ def _summary(events: list[dict]) -> str:
     table = pd.DataFrame(
         [{"backend": b, **{o: counts[(b, o)] for o in outcomes}} for b in backends]
     )
-    return markdown_table(table)
+    text = markdown_table(table)
+    # skip reasons differ only in their estimates: count them by pattern
+    reasons = Counter(re.sub(r"\d[\d.,e+-]*", "#", e["reason"]) for e in events if e.get("reason"))
+    for reason, count in reasons.most_common():
+        text += f"\n{count:5d} skipped: {reason}"
+    return text
+
+
+def filter_tag(args) -> str:
+    """'' for an unfiltered run, else e.g. '-dezero-sin-d1000': a filtered run writes its own
+    JSON, so it never overwrites a full run's (`tables` pools them, latest first)."""
+    parts = [*(args.backends or ()), *(args.families or ())]
+    parts += [f"d{d}" for d in args.depths or ()]
+    return "".join(f"-{p}" for p in parts)
 
 
 def command_run(parser, args) -> int:
@@ -244,11 +258,14 @@ def command_run(parser, args) -> int:
     _check_depths(parser, args)
     args.results.mkdir(parents=True, exist_ok=True)
     dtype = args.dtype or "float64"
-    json_path = args.results / f"benchmark-{args.profile}-{dtype}.json"
+    json_path = args.results / f"benchmark-{args.profile}-{dtype}{filter_tag(args)}.json"
     log_path = Path(tempfile.gettempdir()) / f"dezero-bench-{args.profile}-{dtype}.log"
     start = time.perf_counter()
     code, events = run_benchmarks(args, json_path, log_path)
     failed = [e for e in events if e["outcome"] == "failed"]
+    if code == 5:  # pytest: no tests collected
+        print("no benchmark matches the filters", file=sys.stderr)
+        return 1
     if code not in (0, 1) or not json_path.exists():
         print(Path(log_path).read_text()[-4000:], file=sys.stderr)
         print(f"benchmark run failed (pytest exit {code}); log: {log_path}", file=sys.stderr)
@@ -284,7 +301,7 @@ def run_accuracy_sweep(args, profile):
     """The cross-validation of `validation.accuracy` on the same filters; writes its CSV."""
     from tqdm import tqdm
 
-    from validation.accuracy import DTYPES, cases, run_accuracy
+    from validation.accuracy import DTYPES, cases, read_accuracy, run_accuracy
     from validation.tables import write_accuracy
 
     dtypes = [args.dtype] if args.dtype else DTYPES
@@ -305,7 +322,22 @@ def run_accuracy_sweep(args, profile):
         jobs=args.jobs,
     )
     bar.close()
+    saved = Path(args.results) / "accuracy.csv"
+    if filter_tag(args) and saved.exists():
+        df = merge_accuracy(read_accuracy(saved), df)
     write_accuracy(df, args.results)
+
+
+def merge_accuracy(old, new):
+    """`old` with every (backend, family, depth, width, dtype) that `new` measured replaced,
+    so a filtered run updates its own rows and keeps the rest of a full sweep."""
+    import pandas as pd
+
+    keys = ["backend", "family", "depth", "width", "dtype"]
+    measured = new[keys].drop_duplicates().assign(_remeasured=True)
+    old = old.merge(measured, on=keys, how="left")
+    old = old[old["_remeasured"].isna()].drop(columns="_remeasured")
+    return pd.concat([old, new], ignore_index=True).astype(new.dtypes.to_dict())
 
 
 # ---------------------------------------------------------------- tables: saved results only

@@ -343,3 +343,27 @@ def test_headline_falls_back_to_the_nearest_case_run(tmp_path):
     assert report.nearest_case(df, "mlp", 10, 1) is None
     block = report.readme_block(df)
     assert "depth 1,000, width 1" in block and "| dezero | dezero-1.0 | 10.0 |" in block
+
+
+def test_run_benchmarks_only_the_filtered_cases(tmp_path):
+    argv = ["run", "--quick", "--backends", "numpy", "dezero", "--families", "seed",
+            "--skip-accuracy", "--quiet", "--results", str(tmp_path), "--no-readme"]  # fmt: skip
+    assert cli.main(argv) == 0
+    saved = tmp_path / "benchmark-quick-float64-numpy-dezero-seed.json"
+    rows, _ = timing.load_benchmarks([saved])
+    assert set(rows["backend"]) == {"numpy", "dezero"}
+    assert set(rows["family"]) == {"seed"}
+    assert set(rows["pass"]) == {"forward", "backward"}
+    assert (tmp_path / "timing.csv").exists() and (tmp_path / "REPORT.md").exists()
+
+
+def test_filtered_accuracy_replaces_only_its_own_rows():
+    old = synthetic_accuracy()
+    new = old[(old["backend"] == "dezero") & (old["family"] == "sin")].copy()
+    new["max_abs_ulp"] = 0.0
+    merged = cli.merge_accuracy(old, new)
+    assert len(merged) == len(old)
+    dezero_sin = (merged["backend"] == "dezero") & (merged["family"] == "sin")
+    assert (merged.loc[dezero_sin, "max_abs_ulp"] == 0.0).all()
+    torch_sin = merged[(merged["backend"] == "torch") & (merged["family"] == "sin")]
+    assert torch_sin["max_abs_ulp"].max() == 10_000

@@ -198,10 +198,11 @@ def _depth_exponents(df: pd.DataFrame) -> pd.Series:
 def timing_table(raw: pd.DataFrame) -> pd.DataFrame:
     """`raw` plus the derived columns (see the module docstring), one row per benchmark.
 
-    When a run repeats a benchmark (same machine, commit, backend and work), the last one
-    read wins, so pooling files never double-counts.
+    When runs repeat a benchmark (same machine, commit, backend and work), the latest run
+    (by its datetime, then the order read) wins, so pooling files never double-counts.
     """
-    df = raw.drop_duplicates(ROW_KEYS, keep="last").reset_index(drop=True)
+    df = raw.sort_values("datetime", kind="stable", na_position="first")
+    df = df.drop_duplicates(ROW_KEYS, keep="last").reset_index(drop=True)
     df["us_per_op"] = df["median_s"] * 1e6 / df["op_count"]
     df["iqr_us_per_op"] = df["iqr_s"] * 1e6 / df["op_count"]
     reference = df[df["backend"] == REFERENCE_BACKEND].set_index(WORK_KEYS)["median_s"]
