@@ -173,7 +173,9 @@ def run_benchmarks(args, json_path: Path, log_path: Path) -> tuple[int, list[dic
 
     read_fd, write_fd = os.pipe()
     wanted = {"backends": args.backends, "families": args.families, "depths": args.depths}
-    env = os.environ | {
+    # PYTEST_* from an enclosing pytest (xdist worker ids, PYTEST_ADDOPTS=-n ...) would make
+    # pytest-benchmark switch itself off: the subprocess's command line says all it needs.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | {
         "DEZERO_BENCH_PROFILE": args.profile,
         "DEZERO_BENCH_DTYPE": args.dtype or "float64",
         "DEZERO_BENCH_FILTER": json.dumps(wanted),
@@ -259,7 +261,9 @@ def command_run(parser, args) -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     dtype = args.dtype or "float64"
     json_path = args.results / f"benchmark-{args.profile}-{dtype}{filter_tag(args)}.json"
-    log_path = Path(tempfile.gettempdir()) / f"dezero-bench-{args.profile}-{dtype}.log"
+    log_fd, log_name = tempfile.mkstemp(prefix=f"dezero-bench-{args.profile}-", suffix=".log")
+    os.close(log_fd)
+    log_path = Path(log_name)
     start = time.perf_counter()
     code, events = run_benchmarks(args, json_path, log_path)
     failed = [e for e in events if e["outcome"] == "failed"]
