@@ -2,7 +2,7 @@
 
 - `pytest --benchmark-only`: the profile named by DEZERO_BENCH_PROFILE (default
   `default`) is timed and its JSON written to results/benchmark-<profile>-<dtype>.json
-  unless --benchmark-json names another path.
+  unless --benchmark-json names another path or the run is filtered with -k/-m.
 - plain `pytest`: benchmarks are switched to pytest-benchmark's disabled mode, so every
   benchmark body of the small `smoke` grid runs once, as a test that checks results.
   Pass --benchmark-enable to time a plain run anyway.
@@ -29,7 +29,10 @@ def pytest_configure(config):
         return
     if not config.getoption("benchmark_only") and not config.getoption("benchmark_skip"):
         config.option.benchmark_disable = True
-    if config.getoption("benchmark_only") and config.getoption("benchmark_json") is None:
+    # Only an unfiltered run writes the profile's JSON: a `-k` or `-m` subset must not
+    # overwrite the committed results of a full run.
+    unfiltered = not config.getoption("keyword") and not config.getoption("markexpr")
+    if unfiltered and config.getoption("benchmark_only") and not config.getoption("benchmark_json"):
         profile = active_profile()
         name = f"benchmark-{profile.name}-{np.dtype(active_dtype()).name}.json"
         config.option.benchmark_json = Path(config.rootpath, "results", name)
