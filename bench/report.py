@@ -153,10 +153,16 @@ def _machine_lines(meta: list[dict]) -> list[str]:
         info, commit = item["machine_info"], item["commit_info"]
         cpu = info.get("cpu") or {}
         out.append(
-            f"- `{item['path']}`: {item['machine']}, {cpu.get('count', '?')} logical cores, "
+            f"- `{Path(item['path']).name}`: {item['machine']}, "
+            f"{cpu.get('count', '?')} logical cores, "
             f"{info.get('system', '')} {info.get('release', '')}, Python "
             f"{info.get('python_version', '?')} ({info.get('python_implementation', '')}); "
             f"commit `{item['commit']}` on {commit.get('branch', '?')}; run {item['datetime']}"
+            + "".join(
+                f"; {label} {info[key]}"
+                for key, label in (("bench_profile", "profile"), ("bench_threads", "threads"))
+                if info.get(key)
+            )
         )
     return out
 

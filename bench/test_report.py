@@ -297,8 +297,7 @@ def test_tables_command_rebuilds_everything_from_saved_results(results, capsys):
     for name in GENERATED:
         assert (results / name).exists(), name
     for name, content in before.items():
-        if name != "REPORT.md":  # REPORT names the input path, given explicitly the first time
-            assert (results / name).read_bytes() == content, name
+        assert (results / name).read_bytes() == content, name
 
 
 def test_tables_with_nothing_saved_is_an_error(tmp_path, capsys):
