@@ -66,7 +66,10 @@ def _panels(families):
 
 
 def _scalar_slice(df: pd.DataFrame, dtype: str) -> tuple[pd.DataFrame, str]:
-    """Rows at `dtype` and, per family, the smallest width present (width 1 where it exists)."""
+    """Rows at `dtype` (else the first dtype present) and, per family, the smallest width
+    present (width 1 where it exists)."""
+    if not (df["dtype"] == dtype).any() and not df.empty:  # e.g. a float32-only run
+        dtype = str(df["dtype"].iloc[0])
     df = df[df["dtype"] == dtype]
     smallest = df.groupby("family")["width"].transform("min")
     return df[df["width"] == smallest], dtype
