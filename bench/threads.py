@@ -59,6 +59,8 @@ def _pin_loaded_openblas() -> None:
     # numpy is already loaded, so OPENBLAS_NUM_THREADS came too late: find the library
     # in our own memory map and call its setter (the symbol name carries a suffix in
     # the scipy-openblas builds numpy ships).
+    if not os.path.exists("/proc/self/maps"):  # not Linux: the env vars are all we can do
+        return
     with open("/proc/self/maps") as maps:
         paths = set(re.findall(r"\S*openblas\S*\.so\S*", maps.read()))
     for path in paths:
