@@ -63,7 +63,7 @@ def measure(repeats: int = 21, memory_depth: int = 100_000) -> dict[str, float]:
 
     wide = make_chain("sin", 10, 10**6)
     runs = _backward_runs(wide, ("dezero", "numpy"))
-    times = interleaved_medians(runs, max(3, repeats // 4))
+    times = interleaved_medians(runs, max(5, repeats // 2))
     peaks = {name: peak_bytes(run) for name, run in runs.items()}
     out.update({f"wide_ms_{n}": t * 1e3 for n, t in times.items()})
     out.update({f"wide_peak_mb_{n}": b / 1e6 for n, b in peaks.items()})
