@@ -13,7 +13,8 @@ from validation.tables import write_accuracy
 
 def _progress(case, done, total):
     print(
-        f"[{done}/{total}] {case.family} depth {case.depth:,} width {case.width} {case.dtype}",
+        f"{time.strftime('%H:%M:%S')} [{done}/{total}] {case.family} depth {case.depth:,} "
+        f"width {case.width} {case.dtype}",
         file=sys.stderr,
         flush=True,
     )
@@ -28,6 +29,7 @@ def main(argv=None) -> int:
     run.add_argument("--families", nargs="+")
     run.add_argument("--depths", nargs="+", type=int)
     run.add_argument("--results", default="results")
+    run.add_argument("--jobs", type=int, default=1, help="processes (cases are independent)")
     sub.add_parser("baseline", help=f"rewrite {gate.BASELINE_PATH.name} from the CI grid")
     sub.add_parser("check", help="run the CI gate; exit 1 on any regression")
     args = parser.parse_args(argv)
@@ -35,7 +37,12 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     if args.command == "run":
         df = run_accuracy(
-            args.profile, args.backends, args.families, args.depths, progress=_progress
+            args.profile,
+            args.backends,
+            args.families,
+            args.depths,
+            progress=_progress,
+            jobs=args.jobs,
         )
         for path in write_accuracy(df, args.results):
             print(f"wrote {path}")

@@ -97,7 +97,9 @@ def mp_to_longdouble(v) -> np.longdouble:
     m, e = mpmath.frexp(v)
     hi = float(m)
     lo = float(mpmath.fsub(m, hi, exact=True))
-    return np.ldexp(np.longdouble(hi) + np.longdouble(lo), int(e))
+    # Clamped so ldexp's int32 exponent holds it; beyond +-20000 longdouble gives 0 or inf.
+    e = min(max(int(e), -20_000), 20_000)
+    return np.ldexp(np.longdouble(hi) + np.longdouble(lo), e)
 
 
 def dual_scalar(chain: Chain, x0: float, bits: int = DEFAULT_BITS) -> tuple:
