@@ -5,7 +5,7 @@ family's domain, and for `random` the op program, each op legal on the values it
 """
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bench.backends import BACKENDS
@@ -30,6 +30,8 @@ def tolerance_ulp(chain, dtype) -> float:
 
 
 @settings(max_examples=30, deadline=None)
+# Found by this test: sigmoid(-12.6) computed as tanh(x/2)/2 + 1/2 cancels (35,415 ULP).
+@example(family="random", depth=8, seed=25, dtype=np.float64)
 @given(
     family=st.sampled_from(SCALAR_FAMILIES),
     depth=st.integers(1, 25),
