@@ -17,6 +17,7 @@ __all__ = [
     "log",
     "matmul",
     "reshape",
+    "sigmoid",
     "sin",
     "softmax",
     "sum",
@@ -29,6 +30,13 @@ cos = np.cos
 exp = np.exp
 log = np.log
 matmul = np.matmul
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x) without cancellation: e = exp(-|x|) never overflows, and for x < 0
+    the form e / (1 + e) keeps full relative precision where 1 / (1 + e^-x) would not."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
 
 
 def reshape(x, shape):

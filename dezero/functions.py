@@ -6,7 +6,7 @@ fast sweep (numpy, `m = dezero.array_ops`) and `create_graph=True` (`m` = this m
 
 import numpy as np
 
-from dezero import utils
+from dezero import array_ops, utils
 from dezero.core import (
     Config,
     Function,
@@ -135,11 +135,11 @@ class Sigmoid(Function):
     __slots__ = ()
 
     def forward(self, x):
-        # tanh form: no overflow in exp(-x) for large negative x.
-        return np.tanh(x * 0.5) * 0.5 + 0.5
+        return array_ops.sigmoid(x)
 
     def vjp(self, m, gy, x, y):
-        return gy * y * (1 - y)
+        # 1 - y = sigmoid(-x); computing it by subtraction loses all digits once y ~ 1.
+        return gy * y * m.sigmoid(-x)
 
 
 class ReLU(Function):
