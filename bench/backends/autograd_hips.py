@@ -9,11 +9,23 @@ import numpy as np
 
 from bench.backends.base import Backend, Prepared, cast
 
+# mlp depth 1,000 (2,001 inputs) takes ~3 s; depth 10,000 would take minutes.
+MAX_TUPLE_INPUTS = 2_001
+
 
 class AutogradHips(Backend):
     name = "autograd"
     package = "autograd"
     spelling_key = "autograd"
+
+    def unsupported(self, chain, dtype):
+        n = 1 + len(chain.params)
+        if n > MAX_TUPLE_INPUTS:
+            return (
+                f"autograd's tuple gradient costs O(n^2) in the number of inputs "
+                f"(n = {n} > {MAX_TUPLE_INPUTS})"
+            )
+        return None
 
     def prepare(self, chain, dtype=np.float64):
         import autograd
