@@ -8,8 +8,11 @@ Layout: `ops` (the op registry), `chains` (chain families built from it), `backe
 
 Importing `bench` pins every numerical library to one thread before numpy, torch or
 jax are loaded (see `bench.threads`); set DEZERO_BENCH_THREADS=all to use every core.
+It also fixes glibc's malloc thresholds (see `bench.allocator`) so large arrays are
+reused instead of page-faulted afresh, equally for every backend.
 """
 
-from bench import threads
+from bench import allocator, threads
 
 threads.configure()
+allocator.keep_freed_memory()

@@ -30,7 +30,13 @@ class Tape:
     def __init__(self):
         self.records = []
         self.size = 0
-        self.ops = SimpleNamespace(**{name: partial(self.call, op) for name, op in OPS.items()})
+
+    @property
+    def ops(self) -> SimpleNamespace:
+        """The namespace that records onto this tape; built per use, not stored: stored, its
+        partials would point back at the tape, a cycle that keeps every recorded array
+        alive until the cyclic collector runs (and the next timed call pays for it)."""
+        return SimpleNamespace(**{name: partial(self.call, op) for name, op in OPS.items()})
 
     def leaf(self, value) -> _Node:
         node = _Node(value, self.size)
