@@ -49,6 +49,14 @@ def _styles(backends) -> dict[str, dict]:
     return styles
 
 
+def _plot_backends(ax, part: pd.DataFrame, styles, column: str, ls: str = "-") -> None:
+    """One line per backend in `part`: `column` against depth."""
+    for backend, style in styles.items():
+        line = part[part["backend"] == backend].sort_values("depth")
+        if not line.empty:
+            ax.plot(line["depth"], line[column], label=backend, ls=ls, **style)
+
+
 def _panels(families):
     n = len(families)
     cols = min(3, n)
@@ -123,12 +131,8 @@ def plot_time_per_op(timing: pd.DataFrame, path, dtype: str = "float64") -> Path
     fig, axes = _panels(families)
     for ax, family in zip(axes, families):
         part = df[df["family"] == family]
-        for backend, style in styles.items():
-            for pass_, dash in (("backward", "-"), ("forward", "--")):
-                line = part[(part["backend"] == backend) & (part["pass"] == pass_)]
-                line = line.sort_values("depth")
-                if not line.empty:
-                    ax.plot(line["depth"], line["us_per_op"], ls=dash, **style)
+        for pass_, dash in (("backward", "-"), ("forward", "--")):
+            _plot_backends(ax, part[part["pass"] == pass_], styles, "us_per_op", ls=dash)
         width = int(part["width"].iloc[0])
         ax.set(
             xscale="log",
@@ -158,10 +162,7 @@ def plot_bwd_fwd_ratio(timing: pd.DataFrame, path, dtype: str = "float64") -> Pa
     fig, axes = _panels(families)
     for ax, family in zip(axes, families):
         part = df[df["family"] == family]
-        for backend, style in styles.items():
-            line = part[part["backend"] == backend].sort_values("depth")
-            if not line.empty:
-                ax.plot(line["depth"], line["bwd_fwd_ratio"], label=backend, **style)
+        _plot_backends(ax, part, styles, "bwd_fwd_ratio")
         ax.axhline(CHEAP_GRADIENT_BOUND, color="grey", ls=":", label="cheap-gradient bound 5")
         ax.axhline(1.0, color="grey", ls="-", lw=0.5)
         width = int(part["width"].iloc[0])
@@ -200,11 +201,8 @@ def plot_ulp_error(accuracy: pd.DataFrame, path, dtype: str = "float64") -> Path
     fig, axes = _panels(families)
     for ax, family in zip(axes, families):
         part = df[df["family"] == family]
-        for backend, style in styles.items():
-            line = part[part["backend"] == backend].sort_values("depth")
-            if not line.empty:
-                ulp = line["max_abs_ulp"].clip(lower=ULP_FLOOR)
-                ax.plot(line["depth"], ulp, label=backend, **style)
+        part = part.assign(ulp_drawn=part["max_abs_ulp"].clip(lower=ULP_FLOOR))
+        _plot_backends(ax, part, styles, "ulp_drawn")
         depths = np.geomspace(part["depth"].min(), part["depth"].max(), 50)
         ax.plot(depths, np.sqrt(depths), color="grey", ls=":", label="√depth")
         ax.plot(depths, depths, color="grey", ls="--", label="depth")

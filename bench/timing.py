@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from validation.tables import markdown_table
+from validation.tables import markdown_table, write_csv_and_markdown
 
 REFERENCE_BACKEND = "dezero"
 PASSES = ("forward", "backward")
@@ -332,9 +332,4 @@ def render_markdown(df: pd.DataFrame) -> str:
 
 def write_timing(df: pd.DataFrame, results_dir) -> tuple[Path, Path]:
     """Write `timing.csv` and `timing.md` into `results_dir`; returns both paths."""
-    results_dir = Path(results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = results_dir / "timing.csv", results_dir / "timing.md"
-    df.to_csv(csv_path, index=False)
-    md_path.write_text(render_markdown(df))
-    return csv_path, md_path
+    return write_csv_and_markdown(df, results_dir, "timing", render_markdown)

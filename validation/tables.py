@@ -92,11 +92,16 @@ def render_markdown(df: pd.DataFrame) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_accuracy(df: pd.DataFrame, results_dir) -> tuple[Path, Path]:
-    """Write `accuracy.csv` and `accuracy.md` into `results_dir`; returns both paths."""
+def write_csv_and_markdown(df: pd.DataFrame, results_dir, stem: str, render) -> tuple[Path, Path]:
+    """Write `<stem>.csv` (the long-form table) and `<stem>.md` (`render(df)`); both paths."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = results_dir / "accuracy.csv", results_dir / "accuracy.md"
+    csv_path, md_path = results_dir / f"{stem}.csv", results_dir / f"{stem}.md"
     df.to_csv(csv_path, index=False)
-    md_path.write_text(render_markdown(df))
+    md_path.write_text(render(df))
     return csv_path, md_path
+
+
+def write_accuracy(df: pd.DataFrame, results_dir) -> tuple[Path, Path]:
+    """Write `accuracy.csv` and `accuracy.md` into `results_dir`; returns both paths."""
+    return write_csv_and_markdown(df, results_dir, "accuracy", render_markdown)
