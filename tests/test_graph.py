@@ -11,7 +11,7 @@ import pytest
 import dezero.functions as F
 import dezero.utils
 from dezero import Function, Variable
-from dezero.core import Add
+from dezero.arithmetic import Add
 from dezero.utils import get_dot_graph, plot_dot_graph
 
 

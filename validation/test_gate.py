@@ -9,7 +9,7 @@ import inspect
 
 import pytest
 
-import dezero.core
+import dezero.arithmetic
 import dezero.functions
 from bench.chains import make_chain
 from bench.ops import OPS
@@ -68,7 +68,7 @@ def _first_case_using(op_name):
 
 def _dezero_class(op_name):
     """The dezero Function subclass behind a registry op (Sin for sin, MatMul for matmul)."""
-    for module in (dezero.functions, dezero.core):
+    for module in (dezero.functions, dezero.arithmetic):
         for name, obj in vars(module).items():
             if inspect.isclass(obj) and name.lower() == op_name:
                 return obj

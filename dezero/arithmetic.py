@@ -1,0 +1,157 @@
+"""Arithmetic Functions and Variable's operators (+ - * / ** and unary -).
+
+Scalars on either side are weakly typed: they take the other operand's float dtype, so
+`float32_variable * 2.0` stays float32 (numpy 2 would promote a 0-d float64 array).
+"""
+
+import numpy as np
+
+from dezero.core import Function, Variable, _operand
+
+
+class Add(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0 + x1
+
+    def vjp(self, m, gy, x0, x1, y):
+        if x0.shape == x1.shape:
+            return gy, gy
+        return m.sum_to(gy, x0.shape), m.sum_to(gy, x1.shape)
+
+
+class Sub(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0 - x1
+
+    def vjp(self, m, gy, x0, x1, y):
+        if x0.shape == x1.shape:
+            return gy, -gy
+        return m.sum_to(gy, x0.shape), m.sum_to(-gy, x1.shape)
+
+
+class Mul(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0 * x1
+
+    def vjp(self, m, gy, x0, x1, y):
+        if x0.shape == x1.shape:
+            return gy * x1, gy * x0
+        return m.sum_to(gy * x1, x0.shape), m.sum_to(gy * x0, x1.shape)
+
+
+class Div(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0 / x1
+
+    def vjp(self, m, gy, x0, x1, y):
+        gx0 = gy / x1
+        gx1 = -gx0 * x0 / x1
+        if x0.shape == x1.shape:
+            return gx0, gx1
+        return m.sum_to(gx0, x0.shape), m.sum_to(gx1, x1.shape)
+
+
+class Neg(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return -x
+
+    def vjp(self, m, gy, x, y):
+        return -gy
+
+
+class Pow(Function):
+    """x ** c for a constant exponent c (the book's Pow)."""
+
+    __slots__ = ("c",)
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x**self.c
+
+    def vjp(self, m, gy, x, y):
+        c = self.c
+        return gy * c * x ** (c - 1)
+
+
+class Power(Function):
+    """x0 ** x1 with both operands differentiable."""
+
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0**x1
+
+    def vjp(self, m, gy, x0, x1, y):
+        gx0 = gy * x1 * x0 ** (x1 - 1)
+        # d/dx1 is y·log(x0): real only for x0 > 0, as in numpy/torch.
+        gx1 = gy * y * m.log(x0)
+        if x0.shape == x1.shape:
+            return gx0, gx1
+        return m.sum_to(gx0, x0.shape), m.sum_to(gx1, x1.shape)
+
+
+def add(x0, x1):
+    return Add()(_operand(x0, x1), _operand(x1, x0))
+
+
+def sub(x0, x1):
+    return Sub()(_operand(x0, x1), _operand(x1, x0))
+
+
+def rsub(x0, x1):
+    return Sub()(_operand(x1, x0), x0)
+
+
+def mul(x0, x1):
+    return Mul()(_operand(x0, x1), _operand(x1, x0))
+
+
+def div(x0, x1):
+    return Div()(_operand(x0, x1), _operand(x1, x0))
+
+
+def rdiv(x0, x1):
+    return Div()(_operand(x1, x0), x0)
+
+
+def neg(x):
+    return Neg()(x)
+
+
+def pow(x, c):
+    if isinstance(c, Variable):
+        return Power()(x, c)
+    if isinstance(c, np.ndarray) and c.ndim > 0:
+        return Power()(x, c)
+    if isinstance(c, np.generic):
+        c = c.item()  # a numpy scalar is weakly typed, like a Python one: float32 stays float32
+    return Pow(c)(x)
+
+
+def rpow(x, c):
+    return Power()(_operand(c, x), x)
+
+
+Variable.__add__ = add
+Variable.__radd__ = add
+Variable.__sub__ = sub
+Variable.__rsub__ = rsub
+Variable.__mul__ = mul
+Variable.__rmul__ = mul
+Variable.__truediv__ = div
+Variable.__rtruediv__ = rdiv
+Variable.__neg__ = neg
+Variable.__pow__ = pow
+Variable.__rpow__ = rpow

@@ -1,0 +1,140 @@
+"""Activations over an axis (softmax, log_softmax) and losses, re-exported by dezero.functions.
+
+Composite losses call dezero.functions at run time (`F.log`, `F.clip`, ...), so this
+module and functions can import each other without a cycle at import time.
+"""
+
+import numpy as np
+
+import dezero.functions as F
+from dezero.core import Config, Function, Variable, array_of, as_array, as_variable
+
+
+class Softmax(Function):
+    __slots__ = ("axis",)
+
+    def __init__(self, axis=1):
+        self.axis = axis
+
+    def forward(self, x):
+        y = np.exp(x - x.max(axis=self.axis, keepdims=True))
+        return y / y.sum(axis=self.axis, keepdims=True)
+
+    def vjp(self, m, gy, x, y):
+        gx = y * gy
+        return gx - y * m.sum(gx, axis=self.axis, keepdims=True)
+
+
+class LogSoftmax(Function):
+    __slots__ = ("axis",)
+
+    def __init__(self, axis=1):
+        self.axis = axis
+
+    def forward(self, x):
+        return x - _logsumexp(x, self.axis)
+
+    def vjp(self, m, gy, x, y):
+        return gy - m.exp(y) * m.sum(gy, axis=self.axis, keepdims=True)
+
+
+def _logsumexp(x, axis):
+    x_max = x.max(axis=axis, keepdims=True)
+    return x_max + np.log(np.exp(x - x_max).sum(axis=axis, keepdims=True))
+
+
+class MeanSquaredError(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        diff = x0 - x1
+        return (diff * diff).sum() / diff.size
+
+    def vjp(self, m, gy, x0, x1, y):
+        diff = x0 - x1
+        gx0 = gy * diff * (2.0 / array_of(diff).size)
+        return m.sum_to(gx0, x0.shape), m.sum_to(-gx0, x1.shape)
+
+
+class SoftmaxCrossEntropy(Function):
+    """Mean over the batch of -log softmax(x)[t]; t holds integer class labels."""
+
+    __slots__ = ()
+
+    def forward(self, x, t):
+        _check_labels(x, t)
+        log_p = x - _logsumexp(x, axis=1)
+        return -log_p[np.arange(len(x)), t.ravel()].sum() / np.float64(len(x)).astype(x.dtype)
+
+    def vjp(self, m, gy, x, t, y):
+        xd, td = array_of(x), array_of(t)
+        n, classes = xd.shape
+        one_hot = np.eye(classes, dtype=xd.dtype)[td.ravel()]
+        return (m.softmax(x, axis=1) - one_hot) * (gy / n), None
+
+
+def _check_labels(x, t):
+    if x.ndim != 2 or t.size != x.shape[0] or t.dtype.kind not in "iu":
+        raise ValueError(
+            "softmax_cross_entropy expects x of shape (N, C) and N integer labels, "
+            f"got x {x.shape} and t {t.shape} {t.dtype}"
+        )
+    # A negative label would silently index from the end and give a wrong loss.
+    if t.size and (t.min() < 0 or t.max() >= x.shape[1]):
+        raise ValueError(
+            f"softmax_cross_entropy labels must lie in [0, {x.shape[1]}), "
+            f"got labels from {t.min()} to {t.max()}"
+        )
+
+
+def softmax(x, axis=1):
+    return Softmax(axis)(x)
+
+
+def log_softmax(x, axis=1):
+    return LogSoftmax(axis)(x)
+
+
+def mean_squared_error(x0, x1):
+    return MeanSquaredError()(x0, x1)
+
+
+def softmax_cross_entropy(x, t):
+    return SoftmaxCrossEntropy()(x, t)
+
+
+def sigmoid_cross_entropy(x, t):
+    """Mean binary cross-entropy of sigmoid(x) against 0/1 targets t."""
+    x, t = as_variable(x), as_variable(t)
+    if x.shape != t.shape:
+        t = F.reshape(t, x.shape)
+    return binary_cross_entropy(F.sigmoid(x), t)
+
+
+def binary_cross_entropy(p, t):
+    """Mean of -(t log p + (1 - t) log(1 - p)); p is clipped away from 0 and 1."""
+    p, t = as_variable(p), as_variable(t)
+    if p.shape != t.shape:
+        t = F.reshape(t, p.shape)
+    eps = 1e-7 if p.dtype == np.float32 else 1e-15
+    p = F.clip(p, eps, 1.0 - eps)
+    t = Variable(t.data.astype(p.dtype, copy=False))
+    log_likelihood = t * F.log(p) + (1 - t) * F.log(1 - p)
+    return -F.sum(log_likelihood) / p.data.size
+
+
+def accuracy(y, t):
+    """Fraction of rows whose argmax equals the label; not differentiable."""
+    y, t = as_variable(y), as_variable(t)
+    pred = y.data.argmax(axis=1).reshape(t.shape)
+    return Variable(as_array((pred == t.data).mean()))
+
+
+def dropout(x, dropout_ratio=0.5):
+    """Inverted dropout while training; the identity under test_mode()."""
+    x = as_variable(x)
+    if not Config.train:
+        return x
+    mask = (np.random.rand(*x.shape) > dropout_ratio).astype(x.dtype)
+    scale = np.asarray(1.0 - dropout_ratio, dtype=x.dtype)
+    return x * mask / scale
