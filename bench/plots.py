@@ -57,6 +57,21 @@ def _plot_backends(ax, part: pd.DataFrame, styles, column: str, ls: str = "-") -
             ax.plot(line["depth"], line[column], label=backend, ls=ls, **style)
 
 
+def _family_panels(df: pd.DataFrame):
+    """(figure, backend styles, [(axes, family, rows)]) with one panel per family; None if empty."""
+    families = _families(df)
+    if not families:
+        return None
+    fig, axes = _panels(families)
+    panels = [(ax, family, df[df["family"] == family]) for ax, family in zip(axes, families)]
+    return fig, _styles(df["backend"].unique()), panels
+
+
+def _log_log_axes(ax, ylabel: str, title: str) -> None:
+    ax.set(xscale="log", yscale="log", xlabel="depth (layers)", ylabel=ylabel, title=title)
+    ax.grid(True, which="major", alpha=0.3)
+
+
 def _panels(families):
     n = len(families)
     cols = min(3, n)
@@ -124,24 +139,14 @@ def _finish(fig, path: Path, title: str, handles=None) -> Path:
 def plot_time_per_op(timing: pd.DataFrame, path, dtype: str = "float64") -> Path | None:
     """µs/op against depth per backend, one panel per family (log-log)."""
     df, dtype = _scalar_slice(_latest_group(timing), dtype)
-    families = _families(df)
-    if not families:
+    layout = _family_panels(df)
+    if layout is None:
         return None
-    styles = _styles(df["backend"].unique())
-    fig, axes = _panels(families)
-    for ax, family in zip(axes, families):
-        part = df[df["family"] == family]
+    fig, styles, panels = layout
+    for ax, family, part in panels:
         for pass_, dash in (("backward", "-"), ("forward", "--")):
             _plot_backends(ax, part[part["pass"] == pass_], styles, "us_per_op", ls=dash)
-        width = int(part["width"].iloc[0])
-        ax.set(
-            xscale="log",
-            yscale="log",
-            xlabel="depth (layers)",
-            ylabel="µs per op",
-            title=f"{family}, width {width:,}",
-        )
-        ax.grid(True, which="major", alpha=0.3)
+        _log_log_axes(ax, "µs per op", f"{family}, width {int(part['width'].iloc[0]):,}")
     handles = [Line2D([], [], label=backend, **style) for backend, style in styles.items()]
     handles += [
         Line2D([], [], color="k", ls="-", label="forward + backward"),
@@ -155,31 +160,22 @@ def plot_bwd_fwd_ratio(timing: pd.DataFrame, path, dtype: str = "float64") -> Pa
     """time(forward + backward) / time(forward) against depth per backend, one panel per family."""
     df, dtype = _scalar_slice(_latest_group(timing), dtype)
     df = df[(df["pass"] == "backward") & df["bwd_fwd_ratio"].notna()]
-    families = _families(df)
-    if not families:
+    layout = _family_panels(df)
+    if layout is None:
         return None
-    styles = _styles(df["backend"].unique())
-    fig, axes = _panels(families)
-    for ax, family in zip(axes, families):
-        part = df[df["family"] == family]
+    fig, styles, panels = layout
+    for ax, family, part in panels:
         _plot_backends(ax, part, styles, "bwd_fwd_ratio")
         ax.axhline(CHEAP_GRADIENT_BOUND, color="grey", ls=":", label="cheap-gradient bound 5")
         ax.axhline(1.0, color="grey", ls="-", lw=0.5)
-        width = int(part["width"].iloc[0])
-        ax.set(
-            xscale="log",
-            yscale="log",
-            xlabel="depth (layers)",
-            ylabel="(forward + backward) / forward",
-            title=f"{family}, width {width:,}",
-        )
+        title = f"{family}, width {int(part['width'].iloc[0]):,}"
+        _log_log_axes(ax, "(forward + backward) / forward", title)
         # ratios span one decade at most: plain numbers read better than 3 x 10^0.
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
         ax.yaxis.set_minor_formatter(NullFormatter())
         low, high = ax.get_ylim()
         ax.set_yticks([t for t in RATIO_TICKS if low <= t <= high])
         ax.set_ylim(low, high)
-        ax.grid(True, which="major", alpha=0.3)
     title = f"Cost of the gradient relative to the forward pass ({dtype}; {_group_label(df)})"
     return _finish(fig, Path(path), title)
 
@@ -194,21 +190,16 @@ def plot_ulp_error(accuracy: pd.DataFrame, path, dtype: str = "float64") -> Path
         & ~accuracy["backend"].isin(ACCURACY_BACKENDS_EXCLUDED)
         & accuracy["flag"].isin(ULP_FLAGS_WITH_FIGURE)
     ]
-    families = _families(df)
-    if not families:
+    layout = _family_panels(df.assign(ulp_drawn=df["max_abs_ulp"].clip(lower=ULP_FLOOR)))
+    if layout is None:
         return None
-    styles = _styles(df["backend"].unique())
-    fig, axes = _panels(families)
-    for ax, family in zip(axes, families):
-        part = df[df["family"] == family]
-        part = part.assign(ulp_drawn=part["max_abs_ulp"].clip(lower=ULP_FLOOR))
+    fig, styles, panels = layout
+    for ax, family, part in panels:
         _plot_backends(ax, part, styles, "ulp_drawn")
         depths = np.geomspace(part["depth"].min(), part["depth"].max(), 50)
         ax.plot(depths, np.sqrt(depths), color="grey", ls=":", label="√depth")
         ax.plot(depths, depths, color="grey", ls="--", label="depth")
-        ax.set(xscale="log", yscale="log")
-        ax.set(xlabel="depth (layers)", ylabel="|gradient error| (ULP)", title=family)
-        ax.grid(True, which="major", alpha=0.3)
+        _log_log_axes(ax, "|gradient error| (ULP)", family)
     title = (
         f"Gradient error against the exact reference ({dtype}, scalar input; "
         f"underflowing gradients left out, exact ones drawn at {ULP_FLOOR})"
