@@ -170,14 +170,6 @@ def _backward(output, m, retain_grad):
     pending = {seed_func.generation: [seed_func]}
     seen = {seed_func}
 
-    def schedule(creator):
-        seen.add(creator)
-        bucket = pending.get(creator.generation)
-        if bucket is None:
-            pending[creator.generation] = [creator]
-        else:
-            bucket.append(creator)
-
     for generation in range(seed_func.generation, -1, -1):
         funcs = pending.pop(generation, None)
         if funcs is None:
@@ -201,7 +193,8 @@ def _backward(output, m, retain_grad):
                     grads[x] = gx if previous is None else previous + gx
                     creator = x.creator
                     if creator is not None and creator not in seen:
-                        schedule(creator)
+                        seen.add(creator)
+                        pending.setdefault(creator.generation, []).append(creator)
                     continue
                 inputs = f.inputs
                 if vjp is None:
@@ -224,7 +217,8 @@ def _backward(output, m, retain_grad):
                 grads[x] = gx if previous is None else previous + gx
                 creator = x.creator
                 if creator is not None and creator not in seen:
-                    schedule(creator)
+                    seen.add(creator)
+                    pending.setdefault(creator.generation, []).append(creator)
     for x, gx in grads.items():
         _store_grad(x, gx, raw)
 
