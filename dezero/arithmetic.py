@@ -1,5 +1,8 @@
 """Arithmetic Functions and Variable's operators (+ - * / ** and unary -).
 
+A vjp returns each gradient at the broadcast shape; the sweep sums it back to its
+input's shape (see core._backward), so no op repeats that step.
+
 Scalars on either side are weakly typed: they take the other operand's float dtype, so
 `float32_variable * 2.0` stays float32 (numpy 2 would promote a 0-d float64 array).
 """
@@ -16,9 +19,7 @@ class Add(Function):
         return x0 + x1
 
     def vjp(self, m, gy, x0, x1, y):
-        if x0.shape == x1.shape:
-            return gy, gy
-        return m.sum_to(gy, x0.shape), m.sum_to(gy, x1.shape)
+        return gy, gy
 
 
 class Sub(Function):
@@ -28,9 +29,7 @@ class Sub(Function):
         return x0 - x1
 
     def vjp(self, m, gy, x0, x1, y):
-        if x0.shape == x1.shape:
-            return gy, -gy
-        return m.sum_to(gy, x0.shape), m.sum_to(-gy, x1.shape)
+        return gy, -gy
 
 
 class Mul(Function):
@@ -40,9 +39,7 @@ class Mul(Function):
         return x0 * x1
 
     def vjp(self, m, gy, x0, x1, y):
-        if x0.shape == x1.shape:
-            return gy * x1, gy * x0
-        return m.sum_to(gy * x1, x0.shape), m.sum_to(gy * x0, x1.shape)
+        return gy * x1, gy * x0
 
 
 class Div(Function):
@@ -53,10 +50,7 @@ class Div(Function):
 
     def vjp(self, m, gy, x0, x1, y):
         gx0 = gy / x1
-        gx1 = -gx0 * x0 / x1
-        if x0.shape == x1.shape:
-            return gx0, gx1
-        return m.sum_to(gx0, x0.shape), m.sum_to(gx1, x1.shape)
+        return gx0, -gx0 * x0 / x1
 
 
 class Neg(Function):
@@ -94,12 +88,8 @@ class Power(Function):
         return x0**x1
 
     def vjp(self, m, gy, x0, x1, y):
-        gx0 = gy * x1 * x0 ** (x1 - 1)
         # d/dx1 is y·log(x0): real only for x0 > 0, as in numpy/torch.
-        gx1 = gy * y * m.log(x0)
-        if x0.shape == x1.shape:
-            return gx0, gx1
-        return m.sum_to(gx0, x0.shape), m.sum_to(gx1, x1.shape)
+        return gy * x1 * x0 ** (x1 - 1), gy * y * m.log(x0)
 
 
 def add(x0, x1):

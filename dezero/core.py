@@ -213,6 +213,8 @@ def _backward(output, m, retain_grad):
             for x, gx in zip(inputs, gxs):
                 if gx is None:
                     continue
+                if gx.shape != x.shape:  # broadcasting's adjoint, once for every op
+                    gx = m.sum_to(gx, x.shape)
                 previous = grads.get(x)
                 grads[x] = gx if previous is None else previous + gx
                 creator = x.creator
@@ -381,7 +383,12 @@ class Function:
         """The book's API: gradients of the inputs, as Variables, given the outputs'."""
         if self.vjp is None:
             raise NotImplementedError(f"{type(self).__name__} does not define backward")
-        return self.vjp(dezero.functions, *gys, *self.inputs, self.outputs[0]())
+        F = dezero.functions
+        gxs = self.vjp(F, *gys, *self.inputs, self.outputs[0]())
+        if type(gxs) is not tuple:
+            return gxs
+        fitted = [None if gx is None else F.sum_to(gx, x.shape) for x, gx in zip(self.inputs, gxs)]
+        return tuple(fitted)
 
 
 # Variable's operators live in arithmetic, which needs Function; functions builds on both.
