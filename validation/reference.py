@@ -5,9 +5,9 @@ reference is just two more namespaces:
 
 * `DualOps` carries (value, derivative) through the registry's `mp_forward`/`mp_derivative`
   in mpmath at `bits` of precision: forward-mode AD, exact to far below one ULP of float64.
-* `LongdoubleTape` records the registry's `np_forward` at `np.longdouble` and replays its
-  `np_vjp`: reverse mode with a 64-bit mantissa (x86), for `mlp`, where mpmath matmuls would be
-  far too slow.
+* `LongdoubleTape` is the numpy backend's tape (the registry's `np_forward`, replayed through
+  `np_vjp`) at `np.longdouble`: reverse mode with a 64-bit mantissa (x86), for `mlp`, where
+  mpmath matmuls would be far too slow.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
+from bench.backends.numpy_tape import Tape
 from bench.chains import Chain, make_chain
-from bench.ops import OPS, unbroadcast
+from bench.ops import OPS
 
 DEFAULT_BITS = 200
 # Elementwise chains wider than this are checked on an evenly spaced subsample of elements:
@@ -110,53 +111,26 @@ def dual_scalar(chain: Chain, x0: float, bits: int = DEFAULT_BITS) -> tuple:
         return +out.value, +out.deriv
 
 
-class _Node:
-    __slots__ = ("op", "inputs", "data", "grad")
+class LongdoubleTape(Tape):
+    """The numpy backend's tape, with every value held at np.longdouble.
 
-    def __init__(self, op, inputs, data):
-        self.op = op
-        self.inputs = inputs
-        self.data = data
-        self.grad = None
-
-
-class LongdoubleTape:
-    """Op namespace recording `np_forward` at np.longdouble; `grads` replays `np_vjp` backwards."""
+    `noise` is None, or (rng, u) to scale every op's output by (1 + u * U(-1, 1)), mimicking
+    a different but equally correct rounding of each op (see `rounding_sensitivity`).
+    """
 
     def __init__(self, noise=None):
-        # noise: None, or (rng, u) to scale every op's output by (1 + u * U(-1, 1)), mimicking
-        # a different but equally correct rounding of each op (see `rounding_sensitivity`).
+        super().__init__()
         self.noise = noise
-        self.nodes = []
-        for name, op in OPS.items():
-            setattr(self, name, functools.partial(self._call, op))
 
-    def leaf(self, x) -> _Node:
-        node = _Node(None, (), np.asarray(x, dtype=np.longdouble))
-        self.nodes.append(node)
-        return node
+    def leaf(self, value):
+        return super().leaf(np.asarray(value, dtype=np.longdouble))
 
-    def _call(self, op, *xs):
-        xs = tuple(x if type(x) is _Node else self.leaf(x) for x in xs)
-        y = np.asarray(op.np_forward(*(x.data for x in xs)))
+    def call(self, op, *args):
+        node = super().call(op, *args)
         if self.noise is not None:
             rng, u = self.noise
-            y = y * (1 + u * rng.uniform(-1, 1, np.shape(y)).astype(np.longdouble))
-        node = _Node(op, xs, y)
-        self.nodes.append(node)
+            node.value = node.value * (1 + u * rng.uniform(-1, 1, np.shape(node.value)))
         return node
-
-    def grads(self, out: _Node, leaves) -> list:
-        """Gradients of sum(out) with respect to `leaves` (a reverse sweep over the tape)."""
-        out.grad = np.ones_like(out.data)
-        for node in reversed(self.nodes):
-            if node.op is None or node.grad is None:
-                continue
-            gxs = node.op.np_vjp(node.grad, *(x.data for x in node.inputs), node.data)
-            for x, gx in zip(node.inputs, gxs, strict=True):
-                gx = unbroadcast(np.asarray(gx, dtype=np.longdouble), x.data.shape)
-                x.grad = gx if x.grad is None else x.grad + gx
-        return [np.zeros_like(n.data) if n.grad is None else n.grad for n in leaves]
 
 
 @dataclass(frozen=True)
@@ -179,8 +153,8 @@ class Reference:
 def _tape_value_and_grads(chain: Chain, dtype, noise=None):
     tape = LongdoubleTape(noise)
     leaves = [tape.leaf(np.asarray(a, dtype=dtype)) for a in (chain.x, *chain.params)]
-    out = tape._call(OPS["sum"], chain.apply(tape, *leaves))
-    return out.data[()], tuple(tape.grads(out, leaves))
+    out = tape.call(OPS["sum"], chain.apply(tape.ops, *leaves))
+    return out.value[()], tape.grads(out, leaves)
 
 
 def longdouble_reference(chain: Chain, dtype) -> Reference:
