@@ -1,5 +1,8 @@
 """Arithmetic Functions and Variable's operators (+ - * / ** and unary -).
 
+This module only names the operators (VARIABLE_OPERATORS); dezero's __init__ installs
+them on Variable, so importing arithmetic has no side effect on core.
+
 A vjp returns each gradient at the broadcast shape; the sweep sums it back to its
 input's shape (see core._backward), so no op repeats that step.
 
@@ -134,14 +137,17 @@ def rpow(x, c):
     return Power()(_operand(c, x), x)
 
 
-Variable.__add__ = add
-Variable.__radd__ = add
-Variable.__sub__ = sub
-Variable.__rsub__ = rsub
-Variable.__mul__ = mul
-Variable.__rmul__ = mul
-Variable.__truediv__ = div
-Variable.__rtruediv__ = rdiv
-Variable.__neg__ = neg
-Variable.__pow__ = pow
-Variable.__rpow__ = rpow
+# Variable's operators, installed by the package's setup_variable() (the book's step 22).
+VARIABLE_OPERATORS = {
+    "__add__": add,
+    "__radd__": add,
+    "__sub__": sub,
+    "__rsub__": rsub,
+    "__mul__": mul,
+    "__rmul__": mul,
+    "__truediv__": div,
+    "__rtruediv__": rdiv,
+    "__neg__": neg,
+    "__pow__": pow,
+    "__rpow__": rpow,
+}

@@ -2,18 +2,21 @@
 
 The fast backward sweep hands this module to each `vjp` as its op namespace, so a
 derivative written once (`gy * m.cos(x)`) runs on raw ndarrays without building a graph.
-Only the names some `vjp` needs live here.
+Only the names some `vjp` needs live here, with the two shape helpers of broadcasting and
+reductions (`sum_to`, `keepdims_shape`) that the sweep and the Functions share. Everything
+here takes and returns ndarrays: a Variable reaching this module is a vjp calling a
+function directly instead of through its namespace `m`.
 """
 
 import numpy as np
-
-from dezero.utils import sum_to
 
 __all__ = [
     "broadcast_to",
     "cos",
     "exp",
+    "get_item",
     "get_item_grad",
+    "keepdims_shape",
     "log",
     "matmul",
     "reshape",
@@ -39,6 +42,29 @@ def sigmoid(x):
     return np.where(x >= 0, 1, e) / (1 + e)
 
 
+def sum_to(x, shape):
+    """Sum `x` down to `shape`: the adjoint of broadcasting `shape` up to x.shape."""
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    lead_axes = tuple(range(lead))
+    axes = tuple(i + lead for i, sx in enumerate(shape) if sx == 1)
+    y = x.sum(lead_axes + axes, keepdims=True)
+    if lead > 0:
+        y = y.squeeze(lead_axes)
+    return y
+
+
+def keepdims_shape(x_shape, axis):
+    """Shape a reduction over `axis` keeps with keepdims=True, so its gradient broadcasts back."""
+    ndim = len(x_shape)
+    if axis is None:
+        return (1,) * ndim
+    axes = {a % ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else s for i, s in enumerate(x_shape))
+
+
 def reshape(x, shape):
     return np.reshape(x, shape)
 
@@ -58,6 +84,10 @@ def sum(x, axis=None, keepdims=False):
 def softmax(x, axis=1):
     y = np.exp(x - x.max(axis=axis, keepdims=True))
     return y / y.sum(axis=axis, keepdims=True)
+
+
+def get_item(x, slices):
+    return x[slices]
 
 
 def get_item_grad(gy, slices, in_shape):

@@ -17,6 +17,11 @@ import numpy as np
 
 from dezero import array_ops
 
+# The op namespace that records a graph (dezero.functions): `create_graph=True` hands it to
+# every vjp, and Variable's shape methods call it. core cannot import the functions built
+# on it without an import cycle, so the package's setup_variable() sets it, once, at import.
+graph_ops = None
+
 
 class Config:
     """Global switches: record graphs (`enable_backprop`) and training mode (`train`)."""
@@ -84,7 +89,7 @@ class Variable:
 
     @property
     def T(self):
-        return dezero.functions.transpose(self)
+        return graph_ops.transpose(self)
 
     def __len__(self):
         return len(self.data)
@@ -122,20 +127,20 @@ class Variable:
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
-        return dezero.functions.reshape(self, shape)
+        return graph_ops.reshape(self, shape)
 
     def transpose(self, *axes):
         if len(axes) == 0:
             axes = None
         elif len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes == (None,):
             axes = axes[0]
-        return dezero.functions.transpose(self, axes)
+        return graph_ops.transpose(self, axes)
 
     def sum(self, axis=None, keepdims=False):
-        return dezero.functions.sum(self, axis, keepdims)
+        return graph_ops.sum(self, axis, keepdims)
 
     def __getitem__(self, slices):
-        return dezero.functions.get_item(self, slices)
+        return graph_ops.get_item(self, slices)
 
     def backward(self, retain_grad=False, create_graph=False):
         if self.data is None:
@@ -146,7 +151,7 @@ class Variable:
             return
         if create_graph:
             with using_config("enable_backprop", True):
-                _backward(self, dezero.functions, retain_grad)
+                _backward(self, graph_ops, retain_grad)
         else:
             _backward(self, array_ops, retain_grad)
 
@@ -383,14 +388,10 @@ class Function:
         """The book's API: gradients of the inputs, as Variables, given the outputs'."""
         if self.vjp is None:
             raise NotImplementedError(f"{type(self).__name__} does not define backward")
-        F = dezero.functions
-        gxs = self.vjp(F, *gys, *self.inputs, self.outputs[0]())
+        F = graph_ops
+        inputs = self.inputs
+        gxs = self.vjp(F, *gys, *inputs, self.outputs[0]())
+        # A vjp returns gradients at the broadcast shape (the sweep sums them back); do the same.
         if type(gxs) is not tuple:
-            return gxs
-        fitted = [None if gx is None else F.sum_to(gx, x.shape) for x, gx in zip(self.inputs, gxs)]
-        return tuple(fitted)
-
-
-# Variable's operators live in arithmetic, which needs Function; functions builds on both.
-import dezero.arithmetic  # noqa: E402,F401
-import dezero.functions  # noqa: E402,F401
+            return None if gxs is None else F.sum_to(gxs, inputs[0].shape)
+        return tuple(None if gx is None else F.sum_to(gx, x.shape) for x, gx in zip(inputs, gxs))

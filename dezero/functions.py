@@ -6,9 +6,19 @@ fast sweep (numpy, `m = dezero.array_ops`) and `create_graph=True` (`m` = this m
 
 import numpy as np
 
-from dezero import array_ops, utils
+from dezero import array_ops
 from dezero.arithmetic import add, div, mul, neg, pow, sub
-from dezero.core import Function, array_of, as_variable
+from dezero.core import Function, Variable, array_of, as_variable
+
+# Activations over an axis and single-Function losses live in their own module; F re-exports them.
+from dezero.losses import (
+    accuracy,
+    dropout,
+    log_softmax,
+    mean_squared_error,
+    softmax,
+    softmax_cross_entropy,
+)
 
 __all__ = [
     "accuracy",
@@ -269,7 +279,7 @@ class GetItemGrad(Function):
         return gx
 
     def vjp(self, m, ggx, gy, y):
-        return get_item(ggx, self.slices)
+        return m.get_item(ggx, self.slices)
 
 
 def reshape(x, shape):
@@ -317,7 +327,7 @@ class Sum(Function):
         return x.sum(axis=self.axis, keepdims=self.keepdims)
 
     def vjp(self, m, gy, x, y):
-        gy = m.reshape(gy, utils.keepdims_shape(x.shape, self.axis))
+        gy = m.reshape(gy, array_ops.keepdims_shape(x.shape, self.axis))
         return m.broadcast_to(gy, x.shape)
 
 
@@ -328,7 +338,7 @@ class SumTo(Function):
         self.shape = tuple(shape)
 
     def forward(self, x):
-        return utils.sum_to(x, self.shape)
+        return array_ops.sum_to(x, self.shape)
 
     def vjp(self, m, gy, x, y):
         return m.broadcast_to(gy, x.shape)
@@ -358,7 +368,7 @@ class Max(Function):
         return x.max(axis=self.axis, keepdims=self.keepdims)
 
     def vjp(self, m, gy, x, y):
-        shape = utils.keepdims_shape(x.shape, self.axis)
+        shape = array_ops.keepdims_shape(x.shape, self.axis)
         xd, yd = array_of(x), array_of(y).reshape(shape)
         # Ties share the gradient equally (torch.amax does the same), so it sums to gy.
         winners = (xd == yd).astype(xd.dtype)
@@ -454,14 +464,24 @@ def linear(x, W, b=None):
     return Linear()(x, W) if b is None else Linear()(x, W, b)
 
 
-# Activations over an axis and losses live in their own module; F re-exports them.
-from dezero.losses import (  # noqa: E402
-    accuracy,
-    binary_cross_entropy,
-    dropout,
-    log_softmax,
-    mean_squared_error,
-    sigmoid_cross_entropy,
-    softmax,
-    softmax_cross_entropy,
-)
+# =============================================================================
+# Losses composed of the functions above
+# =============================================================================
+def sigmoid_cross_entropy(x, t):
+    """Mean binary cross-entropy of sigmoid(x) against 0/1 targets t."""
+    x, t = as_variable(x), as_variable(t)
+    if x.shape != t.shape:
+        t = reshape(t, x.shape)
+    return binary_cross_entropy(sigmoid(x), t)
+
+
+def binary_cross_entropy(p, t):
+    """Mean of -(t log p + (1 - t) log(1 - p)); p is clipped away from 0 and 1."""
+    p, t = as_variable(p), as_variable(t)
+    if p.shape != t.shape:
+        t = reshape(t, p.shape)
+    eps = 1e-7 if p.dtype == np.float32 else 1e-15
+    p = clip(p, eps, 1.0 - eps)
+    t = Variable(t.data.astype(p.dtype, copy=False))
+    log_likelihood = t * log(p) + (1 - t) * log(1 - p)
+    return -sum(log_likelihood) / p.data.size

@@ -1,12 +1,12 @@
 """Activations over an axis (softmax, log_softmax) and losses, re-exported by dezero.functions.
 
-Composite losses call dezero.functions at run time (`F.log`, `F.clip`, ...), so this
-module and functions can import each other without a cycle at import time.
+Each here is one Function (or needs only Variable's operators), so this module builds on
+core alone; losses composed of other functions (binary_cross_entropy, ...) live in
+dezero.functions with the functions they compose.
 """
 
 import numpy as np
 
-import dezero.functions as F
 from dezero.core import Config, Function, Variable, array_of, as_array, as_variable
 
 
@@ -101,26 +101,6 @@ def mean_squared_error(x0, x1):
 
 def softmax_cross_entropy(x, t):
     return SoftmaxCrossEntropy()(x, t)
-
-
-def sigmoid_cross_entropy(x, t):
-    """Mean binary cross-entropy of sigmoid(x) against 0/1 targets t."""
-    x, t = as_variable(x), as_variable(t)
-    if x.shape != t.shape:
-        t = F.reshape(t, x.shape)
-    return binary_cross_entropy(F.sigmoid(x), t)
-
-
-def binary_cross_entropy(p, t):
-    """Mean of -(t log p + (1 - t) log(1 - p)); p is clipped away from 0 and 1."""
-    p, t = as_variable(p), as_variable(t)
-    if p.shape != t.shape:
-        t = F.reshape(t, p.shape)
-    eps = 1e-7 if p.dtype == np.float32 else 1e-15
-    p = F.clip(p, eps, 1.0 - eps)
-    t = Variable(t.data.astype(p.dtype, copy=False))
-    log_likelihood = t * F.log(p) + (1 - t) * F.log(1 - p)
-    return -F.sum(log_likelihood) / p.data.size
 
 
 def accuracy(y, t):

@@ -7,33 +7,9 @@ import tempfile
 
 import numpy as np
 
-# =============================================================================
-# Broadcasting helpers (shared by both backward namespaces)
-# =============================================================================
-
-
-def sum_to(x, shape):
-    """Sum `x` down to `shape`: the adjoint of broadcasting `shape` up to x.shape."""
-    shape = tuple(shape)
-    if x.shape == shape:
-        return x
-    lead = x.ndim - len(shape)
-    lead_axes = tuple(range(lead))
-    axes = tuple(i + lead for i, sx in enumerate(shape) if sx == 1)
-    y = x.sum(lead_axes + axes, keepdims=True)
-    if lead > 0:
-        y = y.squeeze(lead_axes)
-    return y
-
-
-def keepdims_shape(x_shape, axis):
-    """Shape a reduction over `axis` keeps with keepdims=True, so its gradient broadcasts back."""
-    ndim = len(x_shape)
-    if axis is None:
-        return (1,) * ndim
-    axes = {a % ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
-    return tuple(1 if i in axes else s for i, s in enumerate(x_shape))
-
+# sum_to is the book's dezero.utils.sum_to, kept importable here; it lives with the ops.
+from dezero.array_ops import sum_to  # noqa: F401
+from dezero.core import Variable, as_variable
 
 # =============================================================================
 # Numerical differentiation
@@ -41,15 +17,11 @@ def keepdims_shape(x_shape, axis):
 
 
 def _data(x):
-    from dezero.core import Variable
-
     return x.data if isinstance(x, Variable) else np.asarray(x)
 
 
 def numerical_diff(f, x, eps=1e-4):
     """Central difference (f(x+eps) - f(x-eps)) / 2eps, the book's step 4."""
-    from dezero.core import Variable
-
     xd = _data(x)
     y0 = f(Variable(np.asarray(xd - eps)))
     y1 = f(Variable(np.asarray(xd + eps)))
@@ -76,8 +48,6 @@ def gradient_check(f, x, *args, rtol=1e-4, atol=1e-5, **kwargs):
 
     On a mismatch it prints the worst element, so a failing test says where it broke.
     """
-    from dezero.core import as_variable
-
     x = as_variable(x)
     x.data = x.data.astype(np.float64)
     num_grad = numerical_grad(f, x, *args, **kwargs)
