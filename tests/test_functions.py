@@ -1,383 +1,28 @@
-"""Every function in dezero.functions, checked from one declarative table of op records.
+"""Every function in dezero.functions, checked from the declarative op table (op_table.py).
 
-Each `OpRecord` names a dezero op, its numpy reference, the shapes of its differentiable
-inputs (several per op, broadcasting included), the interval inputs are drawn from and,
-where torch has the op, the torch spelling. Tests are generated from the table: forward
-against numpy, gradient against `dezero.utils.numerical_grad` (float64), gradient against
-torch, and float32 in → float32 out.
+Tests are generated from the table: forward against numpy, gradient against
+`dezero.utils.numerical_grad` (float64), gradient against torch (by the fast sweep and by
+`create_graph=True`), and float32 in → float32 out.
 """
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from op_table import (
+    CASES,
+    GRAD_CASES,
+    GRAD_IDS,
+    IDS,
+    OPS,
+    TORCH_CASES,
+    TORCH_IDS,
+    cotangent,
+    sample_inputs,
+    torch,
+)
 
-import dezero
 import dezero.functions as F
 from dezero import Variable
 from dezero.utils import numerical_grad
-
-try:
-    import torch
-    import torch.nn.functional as TF
-except ImportError:  # the torch comparison is skipped, the rest still runs
-    torch = TF = None
-
-
-@dataclass(frozen=True)
-class OpRecord:
-    """One op: dezero callable, numpy reference, sample shapes, input interval, torch op."""
-
-    name: str
-    op: Callable
-    ref: Callable
-    shapes: tuple  # one tuple of input shapes per sample
-    domain: tuple = (-2.0, 2.0)  # one (low, high) for every input, or one per input
-    avoid: tuple = ()  # kinks (relu at 0, clip bounds) kept clear of by finite differences
-    torch_op: Callable | None = None
-    differentiable: bool = True
-
-
-UNARY = (((),), ((3,),), ((2, 3),))
-BINARY = (
-    ((2, 3), (2, 3)),
-    ((2, 3), (3,)),
-    ((2, 1), (1, 3)),
-    ((), (2, 3)),
-    ((2, 3), ()),
-)
-
-
-def _labels(x):
-    """Integer class labels for a batch x of shape (N, C), derived from its shape."""
-    n, classes = x.shape
-    return np.arange(n) % classes
-
-
-def _targets(p):
-    """0/1 targets of p's shape and dtype (p: an ndarray or a Variable)."""
-    return (np.arange(int(np.prod(p.shape))).reshape(p.shape) % 2).astype(p.dtype)
-
-
-def _torch_targets(p):
-    return torch.as_tensor(_targets(p.detach().numpy()))
-
-
-def _np_log_softmax(x, axis=1):
-    x_max = x.max(axis=axis, keepdims=True)
-    return x - x_max - np.log(np.exp(x - x_max).sum(axis=axis, keepdims=True))
-
-
-def _np_sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-def _np_bce(p, t):
-    return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
-
-
-def _dropout_in_test_mode(x):
-    with dezero.test_mode():
-        return F.dropout(x)
-
-
-def _reverse_axes(t):
-    return t.permute(*reversed(range(t.ndim)))
-
-
-def _torch_sum_to_row(t):
-    return t.sum(dim=0, keepdim=True)
-
-
-R = OpRecord
-OPS = [
-    # elementwise
-    R("square", F.square, np.square, UNARY, torch_op=lambda x: x * x),
-    R("exp", F.exp, np.exp, UNARY, torch_op=lambda x: x.exp()),
-    R("log", F.log, np.log, UNARY, domain=(0.5, 3.0), torch_op=lambda x: x.log()),
-    R("sin", F.sin, np.sin, UNARY, torch_op=lambda x: x.sin()),
-    R("cos", F.cos, np.cos, UNARY, torch_op=lambda x: x.cos()),
-    R("tanh", F.tanh, np.tanh, UNARY, torch_op=lambda x: x.tanh()),
-    R("sigmoid", F.sigmoid, _np_sigmoid, UNARY, domain=(-6, 6), torch_op=lambda x: x.sigmoid()),
-    R("relu", F.relu, lambda x: np.maximum(x, 0), UNARY, avoid=(0,), torch_op=lambda x: x.relu()),
-    R(
-        "leaky_relu",
-        F.leaky_relu,
-        lambda x: np.where(x > 0, x, 0.2 * x),
-        UNARY,
-        avoid=(0,),
-        torch_op=lambda x: TF.leaky_relu(x, 0.2),
-    ),
-    R(
-        "clip",
-        lambda x: F.clip(x, -0.5, 0.5),
-        lambda x: np.clip(x, -0.5, 0.5),
-        UNARY,
-        domain=(-1, 1),
-        avoid=(-0.5, 0.5),
-        torch_op=lambda x: x.clamp(-0.5, 0.5),
-    ),
-    R("neg", F.neg, np.negative, UNARY, torch_op=lambda x: -x),
-    R("pow-const", lambda x: F.pow(x, 3), lambda x: x**3, UNARY, torch_op=lambda x: x**3),
-    R(
-        "dropout-test_mode",
-        _dropout_in_test_mode,
-        lambda x: x,
-        UNARY,
-        torch_op=lambda x: TF.dropout(x, training=False),
-    ),
-    # binary, broadcasting
-    R("add", F.add, np.add, BINARY, torch_op=lambda a, b: a + b),
-    R("sub", F.sub, np.subtract, BINARY, torch_op=lambda a, b: a - b),
-    R("mul", F.mul, np.multiply, BINARY, torch_op=lambda a, b: a * b),
-    R("div", F.div, np.divide, BINARY, domain=((-2, 2), (0.5, 2)), torch_op=lambda a, b: a / b),
-    R("pow", F.pow, np.power, BINARY, domain=((0.5, 2), (-2, 2)), torch_op=lambda a, b: a**b),
-    # shape
-    R(
-        "reshape",
-        lambda x: F.reshape(x, x.shape[::-1]),
-        lambda x: x.reshape(x.shape[::-1]),
-        (((2, 3),), ((2, 3, 4),), ((6,),)),
-        torch_op=lambda x: x.reshape(x.shape[::-1]),
-    ),
-    R(
-        "transpose",
-        F.transpose,
-        np.transpose,
-        (((2, 3),), ((2, 3, 4),)),
-        torch_op=_reverse_axes,
-    ),
-    # (2, 0, 1) is not its own inverse, so a backward that reuses `axes` fails here.
-    R(
-        "transpose-axes",
-        lambda x: F.transpose(x, (2, 0, 1)),
-        lambda x: x.transpose(2, 0, 1),
-        (((2, 3, 4),),),
-        torch_op=lambda x: x.permute(2, 0, 1),
-    ),
-    R(
-        "transpose-negative-axes",
-        lambda x: F.transpose(x, (-1, 0, 1)),
-        lambda x: x.transpose(2, 0, 1),
-        (((2, 3, 4),),),
-        torch_op=lambda x: x.permute(2, 0, 1),
-    ),
-    R(
-        "get_item-int",
-        lambda x: F.get_item(x, 1),
-        lambda x: x[1],
-        (((3, 4),),),
-        torch_op=lambda x: x[1],
-    ),
-    R(
-        "get_item-slice",
-        lambda x: F.get_item(x, (slice(None), slice(None, None, 2))),
-        lambda x: x[:, ::2],
-        (((3, 4),),),
-        torch_op=lambda x: x[:, ::2],
-    ),
-    # Repeated indices must add up in the gradient.
-    R(
-        "get_item-repeated",
-        lambda x: F.get_item(x, np.array([0, 0, 2, 0])),
-        lambda x: x[[0, 0, 2, 0]],
-        (((3, 4),), ((3,),)),
-        torch_op=lambda x: x[[0, 0, 2, 0]],
-    ),
-    R(
-        "expand_dims-0",
-        lambda x: F.expand_dims(x, 0),
-        lambda x: np.expand_dims(x, 0),
-        (((2, 3),),),
-        torch_op=lambda x: x.unsqueeze(0),
-    ),
-    R(
-        "expand_dims-neg1",
-        lambda x: F.expand_dims(x, -1),
-        lambda x: np.expand_dims(x, -1),
-        (((2, 3),),),
-        torch_op=lambda x: x.unsqueeze(-1),
-    ),
-    R(
-        "flatten",
-        F.flatten,
-        lambda x: x.reshape(x.shape[0], -1),
-        (((2, 3, 4),), ((2, 3),)),
-        torch_op=lambda x: x.flatten(1),
-    ),
-    # reductions and broadcasting
-    R("sum", F.sum, np.sum, UNARY + (((2, 3, 4),),), torch_op=lambda x: x.sum()),
-    R(
-        "sum-axis0",
-        lambda x: F.sum(x, axis=0),
-        lambda x: x.sum(axis=0),
-        (((2, 3),), ((2, 3, 4),)),
-        torch_op=lambda x: x.sum(dim=0),
-    ),
-    R(
-        "sum-axes-keepdims",
-        lambda x: F.sum(x, axis=(0, -1), keepdims=True),
-        lambda x: x.sum(axis=(0, -1), keepdims=True),
-        (((2, 3, 4),),),
-        torch_op=lambda x: x.sum(dim=(0, -1), keepdim=True),
-    ),
-    R(
-        "sum_to-row",
-        lambda x: F.sum_to(x, (1, x.shape[1])),
-        lambda x: x.sum(axis=0, keepdims=True),
-        (((2, 3),), ((4, 1),)),
-        torch_op=_torch_sum_to_row,
-    ),
-    R(
-        "sum_to-lead",
-        lambda x: F.sum_to(x, x.shape[1:]),
-        lambda x: x.sum(axis=0),
-        (((2, 3),), ((2, 3, 4),)),
-        torch_op=lambda x: x.sum(dim=0),
-    ),
-    R(
-        "broadcast_to",
-        lambda x: F.broadcast_to(x, (2, 3)),
-        lambda x: np.broadcast_to(x, (2, 3)),
-        (((3,),), ((2, 1),), ((),), ((2, 3),)),
-        torch_op=lambda x: x.expand(2, 3),
-    ),
-    R("average", F.average, np.mean, UNARY, torch_op=lambda x: x.mean()),
-    R(
-        "average-axis1",
-        lambda x: F.average(x, axis=1),
-        lambda x: x.mean(axis=1),
-        (((2, 3),), ((2, 3, 4),)),
-        torch_op=lambda x: x.mean(dim=1),
-    ),
-    R("max", F.max, np.max, UNARY[1:], torch_op=lambda x: x.amax()),
-    R(
-        "max-axis1-keepdims",
-        lambda x: F.max(x, axis=1, keepdims=True),
-        lambda x: x.max(axis=1, keepdims=True),
-        (((2, 3),), ((2, 3, 4),)),
-        torch_op=lambda x: x.amax(dim=1, keepdim=True),
-    ),
-    R("min", F.min, np.min, UNARY[1:], torch_op=lambda x: x.amin()),
-    R(
-        "min-axis0",
-        lambda x: F.min(x, axis=0),
-        lambda x: x.min(axis=0),
-        (((2, 3),),),
-        torch_op=lambda x: x.amin(dim=0),
-    ),
-    # linear algebra
-    R(
-        "matmul",
-        F.matmul,
-        np.matmul,
-        (((2, 3), (3, 4)), ((5, 2, 3), (3, 4)), ((2, 2, 3), (2, 3, 4)), ((1, 3), (3, 1))),
-        torch_op=torch.matmul if torch else None,
-    ),
-    R(
-        "linear",
-        F.linear,
-        lambda x, W, b: x @ W + b,
-        (((2, 3), (3, 4), (4,)), ((2, 3), (3, 4), (1, 4))),
-        torch_op=lambda x, W, b: x @ W + b,
-    ),
-    R(
-        "linear-no-bias",
-        F.linear,
-        np.matmul,
-        (((2, 3), (3, 4)),),
-        torch_op=lambda x, W: x @ W,
-    ),
-    # activations over an axis, losses
-    R(
-        "softmax",
-        F.softmax,
-        lambda x: np.exp(_np_log_softmax(x)),
-        (((2, 3),), ((2, 3, 4),)),
-        torch_op=lambda x: x.softmax(dim=1),
-    ),
-    R(
-        "softmax-axis-last",
-        lambda x: F.softmax(x, axis=-1),
-        lambda x: np.exp(_np_log_softmax(x, axis=-1)),
-        (((2, 3, 4),),),
-        torch_op=lambda x: x.softmax(dim=-1),
-    ),
-    R(
-        "log_softmax",
-        F.log_softmax,
-        _np_log_softmax,
-        (((2, 3),), ((2, 3, 4),)),
-        torch_op=lambda x: x.log_softmax(dim=1),
-    ),
-    R(
-        "mean_squared_error",
-        F.mean_squared_error,
-        lambda a, b: np.mean((a - b) ** 2),
-        (((2, 3), (2, 3)), ((2, 3), (3,)), ((3,), (2, 3)), ((4,), (4,))),
-        torch_op=lambda a, b: ((a - b) ** 2).mean(),
-    ),
-    R(
-        "softmax_cross_entropy",
-        lambda x: F.softmax_cross_entropy(x, _labels(x)),
-        lambda x: -_np_log_softmax(x)[np.arange(len(x)), _labels(x)].mean(),
-        (((3, 4),), ((5, 2),)),
-        torch_op=lambda x: TF.cross_entropy(x, torch.as_tensor(_labels(x))),
-    ),
-    R(
-        "sigmoid_cross_entropy",
-        lambda x: F.sigmoid_cross_entropy(x, _targets(x)),
-        lambda x: _np_bce(_np_sigmoid(x), _targets(x)),
-        (((3, 4),), ((5,),)),
-        torch_op=lambda x: TF.binary_cross_entropy_with_logits(x, _torch_targets(x)),
-    ),
-    R(
-        "binary_cross_entropy",
-        lambda p: F.binary_cross_entropy(p, _targets(p)),
-        lambda p: _np_bce(p, _targets(p)),
-        (((3, 4),), ((5,),)),
-        domain=(0.1, 0.9),
-        torch_op=lambda p: TF.binary_cross_entropy(p, _torch_targets(p)),
-    ),
-    R(
-        "accuracy",
-        lambda y: F.accuracy(y, _labels(y)),
-        lambda y: np.mean(y.argmax(axis=1) == _labels(y)),
-        (((6, 3),),),
-        differentiable=False,
-    ),
-]
-
-
-def _shape_id(shape):
-    return "x".join(map(str, shape)) if shape else "scalar"
-
-
-CASES = [(record, shapes) for record in OPS for shapes in record.shapes]
-IDS = [f"{record.name}-{','.join(map(_shape_id, shapes))}" for record, shapes in CASES]
-GRAD_CASES = [(r, s) for r, s in CASES if r.differentiable]
-GRAD_IDS = [i for (r, _), i in zip(CASES, IDS) if r.differentiable]
-TORCH_CASES = [(r, s) for r, s in GRAD_CASES if r.torch_op is not None]
-TORCH_IDS = [i for (r, _), i in zip(GRAD_CASES, GRAD_IDS) if r.torch_op is not None]
-
-
-def sample_inputs(record, shapes, dtype=np.float64, seed=0):
-    """Seeded inputs of `shapes` inside the record's domain, kept 0.05 away from its kinks."""
-    rng = np.random.default_rng(seed)
-    domains = record.domain if isinstance(record.domain[0], tuple) else [record.domain] * 3
-    xs = []
-    for shape, (low, high) in zip(shapes, domains):
-        x = rng.uniform(low, high, shape)
-        for kink in record.avoid:
-            x = np.where(np.abs(x - kink) < 0.05, x + 0.1, x)
-        xs.append(np.asarray(x, dtype=dtype))
-    return xs
-
-
-def cotangent(y, seed=1):
-    """A fixed random weight for the output, so sum-invariant ops (softmax) are still tested."""
-    return np.random.default_rng(seed).uniform(0.5, 1.5, np.shape(y)).astype(y.dtype)
 
 
 @pytest.mark.parametrize(("record", "shapes"), CASES, ids=IDS)
@@ -418,7 +63,7 @@ def test_grad_matches_numerical_grad(record, shapes):
         )
 
 
-def compare_with_torch(op, torch_op, xs, gy, forward_tol=1e-12, grad_tol=1e-10):
+def compare_with_torch(op, torch_op, xs, gy, forward_tol=1e-12, grad_tol=1e-10, create_graph=False):
     """Feed identical float64 inputs to dezero and torch; compare forward, then gradients."""
     variables = [Variable(x.copy()) for x in xs]
     tensors = [torch.tensor(x, requires_grad=True) for x in xs]
@@ -432,9 +77,10 @@ def compare_with_torch(op, torch_op, xs, gy, forward_tol=1e-12, grad_tol=1e-10):
         err_msg="forward differs from torch",
     )
     y.grad = Variable(gy)
-    y.backward()
+    y.backward(create_graph=create_graph)
     y_torch.backward(torch.as_tensor(gy))
     for i, (v, t) in enumerate(zip(variables, tensors)):
+        assert v.grad.shape == v.shape, f"gradient of input {i} has shape {v.grad.shape}"
         np.testing.assert_allclose(
             v.grad.data,
             t.grad.numpy(),
@@ -444,23 +90,31 @@ def compare_with_torch(op, torch_op, xs, gy, forward_tol=1e-12, grad_tol=1e-10):
         )
 
 
+# The same derivative line runs on ndarrays (the fast sweep) or records a graph (create_graph).
+SWEEPS = pytest.mark.parametrize("create_graph", [False, True], ids=["fast", "create_graph"])
+
+
+@SWEEPS
 @pytest.mark.parametrize(("record", "shapes"), TORCH_CASES, ids=TORCH_IDS)
-def test_forward_and_grad_match_torch(record, shapes):
+def test_forward_and_grad_match_torch(record, shapes, create_graph):
     if torch is None:
         pytest.skip("torch is not installed")
     xs = sample_inputs(record, shapes)
     gy = cotangent(np.asarray(record.ref(*xs)))
-    compare_with_torch(record.op, record.torch_op, xs, gy)
+    compare_with_torch(record.op, record.torch_op, xs, gy, create_graph=create_graph)
 
 
+@SWEEPS
 @pytest.mark.parametrize(("record", "shapes"), GRAD_CASES, ids=GRAD_IDS)
-def test_float32_inputs_give_float32_values_and_grads(record, shapes):
+def test_float32_inputs_give_float32_values_and_grads(record, shapes, create_graph):
     variables = [Variable(x) for x in sample_inputs(record, shapes, dtype=np.float32)]
     y = record.op(*variables)
     assert y.dtype == np.float32
-    y.backward()
+    y.backward(create_graph=create_graph)
     for i, v in enumerate(variables):
+        assert type(v.grad.data) is np.ndarray, f"grad of input {i} holds {type(v.grad.data)}"
         assert v.grad.dtype == np.float32, f"grad of input {i} is {v.grad.dtype}"
+        assert v.grad.shape == v.shape, f"grad of input {i} has shape {v.grad.shape}"
 
 
 def test_table_covers_every_public_function():

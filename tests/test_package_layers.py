@@ -1,4 +1,5 @@
-"""dezero's modules import one another one way: no cycle among module-level imports.
+"""dezero's modules import one another one way (no cycle among module-level imports), and
+the package wires what core cannot import: Variable's operators and the create_graph ops.
 
 A cycle held together by an import at the bottom of a file works only while the import
 order happens to suit it; this test reads each module's syntax tree (no import runs) and
@@ -8,7 +9,11 @@ fails naming the cycle, so a new one cannot creep in.
 import ast
 from pathlib import Path
 
+import numpy as np
+
 import dezero
+import dezero.functions as F
+from dezero import Variable, arithmetic, core
 
 PACKAGE = "dezero"
 PACKAGE_DIR = Path(dezero.__file__).parent
@@ -103,3 +108,25 @@ def test_dezero_has_no_import_cycle():
     assert {"dezero.core", "dezero.functions"} <= set(graph), "the walk found no modules"
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_setup_variable_installs_the_operators_and_the_graph_namespace():
+    for name, operator in arithmetic.VARIABLE_OPERATORS.items():
+        assert getattr(Variable, name) is operator, f"Variable.{name} is not installed"
+    assert core.graph_ops is F
+    x = Variable(np.array([1.0, 2.0]))
+    (x * x).sum().backward(create_graph=True)
+    assert x.grad.creator is not None, "create_graph recorded no graph"
+
+
+def test_book_style_backward_of_a_builtin_sums_gradients_to_input_shapes():
+    # The book's API: Function.backward(gy) returns Variables shaped like the inputs,
+    # while a vjp returns them at the broadcast shape and leaves the sum to the sweep.
+    a, b = Variable(np.ones((2, 3))), Variable(np.arange(3.0))
+    y = a * b
+    ga, gb = y.creator.backward(Variable(np.full((2, 3), 2.0)))
+    assert ga.shape == (2, 3) and gb.shape == (3,)
+    np.testing.assert_array_equal(ga.data, np.broadcast_to(2.0 * np.arange(3.0), (2, 3)))
+    np.testing.assert_array_equal(gb.data, [4.0, 4.0, 4.0])
+    gx = F.sin(b).creator.backward(Variable(np.ones(3)))
+    np.testing.assert_allclose(gx.data, np.cos(np.arange(3.0)), rtol=1e-15)
