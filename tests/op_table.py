@@ -190,7 +190,7 @@ OPS = [
     ),
     R(
         "pow-constant-base",
-        lambda x: 2.0**dezero.as_variable(x),
+        lambda x: 2.0 ** dezero.as_variable(x),
         lambda x: 2.0**x,
         UNARY,
         **_same_in_every_framework(lambda x: 2.0**x),
