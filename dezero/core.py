@@ -375,9 +375,7 @@ class Function:
             if type(y) is not np.ndarray:
                 if type(y) is tuple:
                     return self._record(inputs, y, held)
-                # ufuncs return numpy scalars for 0-d input; `[...]` is a 0-d array, and
-                # half the cost of np.asarray.
-                y = y[...] if isinstance(y, np.generic) else np.asarray(y)
+                y = np.asarray(y)  # ufuncs return numpy scalars for 0-d input
             # Variable.__init__ inlined: type-call overhead was ~10% of an op's forward.
             output = _new_object(Variable)
             output.data = y
