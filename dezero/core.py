@@ -11,6 +11,7 @@ same line that gives the gradient also records it for higher derivatives.
 """
 
 import contextlib
+import gc
 import sys
 import weakref
 
@@ -158,11 +159,20 @@ class Variable:
             self.grad = Variable(np.ones_like(self.data))
         if self._creator is None:
             return
-        if create_graph:
-            with using_config("enable_backprop", True):
-                _backward(self, dezero.functions, retain_grad)
-        else:
-            _backward(self, array_ops, retain_grad)
+        # The sweep's own allocations (gradient Variables with retain_grad or
+        # create_graph) would start collections that walk the whole live graph; the
+        # collector is paused for this one call and left as the caller had it.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            if create_graph:
+                with using_config("enable_backprop", True):
+                    _backward(self, dezero.functions, retain_grad)
+            else:
+                _backward(self, array_ops, retain_grad)
+        finally:
+            if collecting:
+                gc.enable()
 
 
 class Parameter(Variable):
