@@ -115,7 +115,7 @@ def main(argv=None):
         parser.exit(2, "bench.ratio: --depths, --repeats and --memory-depth must be >= 1\n")
 
     table = ratio_view(depth_table(args.depths, args.repeats))
-    print("sin chain, width 1, float64, forward + backward, µs per op (interleaved medians, GC on):")
+    print("sin chain, width 1, float64, fwd + bwd, µs per op (interleaved medians, GC on):")
     print(table.to_string(float_format=lambda v: f"{v:.3f}"))
     low, high = SPREAD
     if low in table.index and high in table.index:
