@@ -11,6 +11,8 @@ same line that gives the gradient also records it for higher derivatives.
 """
 
 import contextlib
+import gc
+import sys
 import weakref
 
 import numpy as np
@@ -55,7 +57,9 @@ test_mode.__test__ = False
 
 
 class Variable:
-    __slots__ = ("data", "name", "grad", "creator", "generation", "__weakref__")
+    # `_creator` is read through the `creator` property, which also hands the creator a
+    # weak reference back to this output when it was recorded without one (see Function).
+    __slots__ = ("data", "name", "grad", "_creator", "generation", "__weakref__")
     # Make `ndarray op Variable` defer to Variable's reflected operators.
     __array_ufunc__ = None
     __array_priority__ = 200
@@ -68,8 +72,19 @@ class Variable:
         self.data = data
         self.name = name
         self.grad = None
-        self.creator = None
+        self._creator = None
         self.generation = 0
+
+    @property
+    def creator(self):
+        f = self._creator
+        if f is not None and f._outputs is None:
+            f._outputs = weakref.ref(self)
+        return f
+
+    @creator.setter
+    def creator(self, func):
+        self._creator = func
 
     @property
     def shape(self):
@@ -101,18 +116,18 @@ class Variable:
         return f"variable({body})"
 
     def set_creator(self, func):
-        self.creator = func
+        self._creator = func
         self.generation = func.generation + 1
 
     def cleargrad(self):
         self.grad = None
 
     def unchain(self):
-        self.creator = None
+        self._creator = None
 
     def unchain_backward(self):
         """Cut every edge above this variable, iteratively (graphs can be 10^6 deep)."""
-        stack = [self.creator] if self.creator is not None else []
+        stack = [self._creator] if self._creator is not None else []
         seen = set()
         while stack:
             f = stack.pop()
@@ -120,8 +135,8 @@ class Variable:
                 continue
             seen.add(f)
             for x in f.inputs:
-                if x.creator is not None:
-                    stack.append(x.creator)
+                if x._creator is not None:
+                    stack.append(x._creator)
                     x.unchain()
 
     def reshape(self, *shape):
@@ -147,13 +162,22 @@ class Variable:
             raise ValueError("cannot backpropagate from a Variable whose data is None")
         if self.grad is None:
             self.grad = Variable(np.ones_like(self.data))
-        if self.creator is None:
+        if self._creator is None:
             return
-        if create_graph:
-            with using_config("enable_backprop", True):
-                _backward(self, graph_ops, retain_grad)
-        else:
-            _backward(self, array_ops, retain_grad)
+        # The sweep's own allocations (gradient Variables with retain_grad or
+        # create_graph) would start collections that walk the whole live graph; the
+        # collector is paused for this one call and left as the caller had it.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            if create_graph:
+                with using_config("enable_backprop", True):
+                    _backward(self, graph_ops, retain_grad)
+            else:
+                _backward(self, array_ops, retain_grad)
+        finally:
+            if collecting:
+                gc.enable()
 
 
 class Parameter(Variable):
@@ -166,28 +190,29 @@ def _backward(output, m, retain_grad):
     In the fast sweep (`m is array_ops`) vjps get ndarrays; otherwise Variables, and
     the gradient computation is recorded. Gradients live in a dict keyed by Variable
     while in flight; only leaves (and every variable, with `retain_grad`) keep them.
+
+    The work list holds Variables, each standing for its creator: a single-output
+    creator is scheduled when its output gets its first gradient (so no `seen` set
+    grows with depth), and the sweep knows that output without a weak reference.
     """
     raw = m is array_ops
     grads = {output: output.grad.data if raw else output.grad}
     if retain_grad:
         output.grad = None  # the sweep stores the seed back when it pops it; don't count it twice
-    seed_func = output.creator
-    pending = {seed_func.generation: [seed_func]}
-    seen = {seed_func}
+    seed_func = output._creator
+    pending = {seed_func.generation: [output]}
+    seen = {seed_func}  # multi-output creators already scheduled (reached from any output)
 
     for generation in range(seed_func.generation, -1, -1):
-        funcs = pending.pop(generation, None)
-        if funcs is None:
+        ys = pending.pop(generation, None)
+        if ys is None:
             continue
-        for f in funcs:
+        for y in ys:
+            f = y._creator
             inputs = f._inputs
-            output_refs = f._outputs
             vjp = f.vjp
-            if type(output_refs) is not tuple:
-                y = output_refs()
-                gy = grads.pop(y, None) if y is not None else None
-                if gy is None:
-                    continue
+            if type(f._outputs) is not tuple:
+                gy = grads.pop(y)
                 if retain_grad:
                     _store_grad(y, gy, raw)
                 if type(inputs) is not tuple and raw and vjp is not None:
@@ -195,14 +220,23 @@ def _backward(output, m, retain_grad):
                     x = inputs
                     gx = vjp(m, gy, x.data, y.data)
                     previous = grads.get(x)
-                    grads[x] = gx if previous is None else previous + gx
-                    creator = x.creator
-                    if creator is not None and creator not in seen:
+                    if previous is not None:
+                        grads[x] = previous + gx
+                        continue
+                    grads[x] = gx
+                    creator = x._creator
+                    if creator is None:
+                        continue
+                    if type(creator._outputs) is tuple:
+                        if creator in seen:
+                            continue
                         seen.add(creator)
-                        pending.setdefault(creator.generation, []).append(creator)
+                    pending.setdefault(creator.generation, []).append(x)
                     continue
                 inputs = f.inputs
                 if vjp is None:
+                    if f._outputs is None:  # a book-style backward may read self.outputs
+                        f._outputs = weakref.ref(y)
                     gxs = _call_backward(f, (gy,), raw)
                 elif not raw:
                     gxs = vjp(m, gy, *inputs, y)
@@ -221,11 +255,18 @@ def _backward(output, m, retain_grad):
                 if gx.shape != x.shape:  # broadcasting's adjoint, once for every op
                     gx = m.sum_to(gx, x.shape)
                 previous = grads.get(x)
-                grads[x] = gx if previous is None else previous + gx
-                creator = x.creator
-                if creator is not None and creator not in seen:
+                if previous is not None:
+                    grads[x] = previous + gx
+                    continue
+                grads[x] = gx
+                creator = x._creator
+                if creator is None:
+                    continue
+                if type(creator._outputs) is tuple:
+                    if creator in seen:
+                        continue
                     seen.add(creator)
-                    pending.setdefault(creator.generation, []).append(creator)
+                pending.setdefault(creator.generation, []).append(x)
     for x, gx in grads.items():
         _store_grad(x, gx, raw)
 
@@ -305,12 +346,30 @@ def _operand(x, like):
 
 
 _new_object = object.__new__
+_getrefcount = sys.getrefcount
+
+
+class _RefProbe:
+    def __call__(self):
+        return _getrefcount(self)
+
+
+# References a Function holds inside `__call__` when the caller made it inline, as in
+# `Sin()(x)` (the caller's temporary, `self`, getrefcount's argument): measured, not
+# assumed, since it is an interpreter detail. One more means someone else holds it.
+_INLINE_CALL_REFS = _RefProbe()()
 
 
 class Function:
     # `_inputs` is the Variable itself for a single input and `_outputs` one weakref
     # for a single output (each tuple would cost 48 bytes per graph node), else tuples;
     # `inputs` / `outputs` always give the book's sequences.
+    #
+    # A single-output Function made inline (`Sin()(x)`, every built-in wrapper) can only
+    # be reached through its output's `creator`, so its weakref is made there, on first
+    # read (`_outputs` is None until then): most graphs never read it, and a weakref is
+    # a third garbage-collected object per op (80 bytes, and ~0.4 µs/op of collector
+    # time at depth 10**6). A Function someone holds gets its weakref at once.
     __slots__ = ("_inputs", "_outputs", "generation")
     # Built-ins set `vjp`; a subclass that writes its own `backward` (the book's way)
     # gets vjp = None and the sweep calls its `backward` with Variables instead.
@@ -324,12 +383,13 @@ class Function:
     def __call__(self, *inputs):
         # Fast path for the common case, one Variable in and one array out: this
         # call is most of an op's forward cost, so it avoids generic list building.
+        held = _getrefcount(self) > _INLINE_CALL_REFS
         if len(inputs) == 1 and isinstance(inputs[0], Variable):
             x = inputs[0]
             y = self.forward(x.data)
             if type(y) is not np.ndarray:
                 if type(y) is tuple:
-                    return self._record(inputs, y)
+                    return self._record(inputs, y, held)
                 y = np.asarray(y)  # ufuncs return numpy scalars for 0-d input
             # Variable.__init__ inlined: type-call overhead was ~10% of an op's forward.
             output = _new_object(Variable)
@@ -338,28 +398,30 @@ class Function:
             output.grad = None
             if Config.enable_backprop:
                 self.generation = generation = x.generation
-                output.creator = self
+                output._creator = self
                 output.generation = generation + 1
                 self._inputs = x
-                self._outputs = weakref.ref(output)
+                self._outputs = weakref.ref(output) if held else None
             else:
-                output.creator = None
+                output._creator = None
                 output.generation = 0
             return output
         inputs = tuple([x if isinstance(x, Variable) else as_variable(x) for x in inputs])
         ys = self.forward(*[x.data for x in inputs])
-        return self._record(inputs, ys if type(ys) is tuple else (ys,))
+        return self._record(inputs, ys if type(ys) is tuple else (ys,), held)
 
-    def _record(self, inputs, ys):
+    def _record(self, inputs, ys, held=True):
         outputs = [Variable(y if type(y) is np.ndarray else as_array(y)) for y in ys]
         if Config.enable_backprop:
             self.generation = generation = max([x.generation for x in inputs])
             for output in outputs:
-                output.creator = self
+                output._creator = self
                 output.generation = generation + 1
             self._inputs = inputs if len(inputs) > 1 else inputs[0]
-            refs = tuple([weakref.ref(output) for output in outputs])
-            self._outputs = refs if len(refs) > 1 else refs[0]
+            if len(outputs) > 1:
+                self._outputs = tuple([weakref.ref(output) for output in outputs])
+            else:
+                self._outputs = weakref.ref(outputs[0]) if held else None
         return outputs if len(outputs) > 1 else outputs[0]
 
     # The book's step-7 code reads `self.input` / `self.output`.
