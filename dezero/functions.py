@@ -455,6 +455,7 @@ def linear(x, W, b=None):
 
 
 # Activations over an axis and losses live in their own module; F re-exports them.
+# Convolutions and the layers' helpers live in their own modules; F re-exports them.
 from dezero.losses import (  # noqa: E402
     accuracy,
     binary_cross_entropy,
