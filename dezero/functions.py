@@ -455,7 +455,6 @@ def linear(x, W, b=None):
 
 
 # Activations over an axis and losses live in their own module; F re-exports them.
-# Convolutions and the layers' helpers live in their own modules; F re-exports them.
 from dezero.losses import (  # noqa: E402
     accuracy,
     binary_cross_entropy,
@@ -465,4 +464,24 @@ from dezero.losses import (  # noqa: E402
     sigmoid_cross_entropy,
     softmax,
     softmax_cross_entropy,
+)
+
+# isort: split
+# Convolutions and the layers' helpers live in their own modules; F re-exports them.
+from dezero.functions_conv import (  # noqa: E402,F401
+    average_pooling,
+    col2im,
+    conv2d,
+    conv2d_grad_w,
+    conv2d_simple,
+    deconv2d,
+    im2col,
+    pooling,
+    pooling_simple,
+)
+from dezero.functions_nn import (  # noqa: E402,F401
+    batch_norm,
+    embed_id,
+    softmax_cross_entropy_simple,
+    softmax_simple,
 )
