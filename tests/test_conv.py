@@ -18,6 +18,7 @@ from dezero.functions_conv import col2im_array, get_deconv_outsize, im2col_array
 from dezero.utils import numerical_grad
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TF = torch.nn.functional
 
 

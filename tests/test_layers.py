@@ -10,6 +10,7 @@ from dezero import Variable, test_mode
 from dezero.models import MLP, Sequential
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 TOLERANCE = {np.float64: 1e-10, np.float32: 2e-4}
