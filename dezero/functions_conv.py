@@ -87,15 +87,22 @@ def _col2im_windows(col, img_shape, kernel_size, stride, pad):
     return img[:, :, PH : H + PH, PW : W + PW]
 
 
+def _im2col_batched(x, kernel_size, stride, pad):
+    """(N, C*KH*KW, OH*OW): each image's windows as columns, the layout the batched
+    matmuls below want (their outputs come out contiguous and channel-first)."""
+    windows = _windows(x, kernel_size, stride, pad)
+    N, C, OH, OW, KH, KW = windows.shape
+    col = windows.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * KH * KW, OH * OW)
+    return col, (OH, OW)
+
+
 def conv2d_array(x, W, b, stride, pad):
     OC, C, KH, KW = W.shape
-    windows = _windows(x, (KH, KW), stride, pad)
-    N, _, OH, OW = windows.shape[:4]
-    col = windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * OH * OW, C * KH * KW)
-    y = col @ W.reshape(OC, -1).T
+    col, (OH, OW) = _im2col_batched(x, (KH, KW), stride, pad)
+    y = np.matmul(W.reshape(OC, -1), col)  # (N, OC, OH*OW)
     if b is not None:
-        y += b
-    return y.reshape(N, OH, OW, OC).transpose(0, 3, 1, 2)
+        y += b.reshape(-1, 1)
+    return y.reshape(len(x), OC, OH, OW)
 
 
 def deconv2d_array(x, W, b, stride, pad, outsize):
@@ -109,9 +116,9 @@ def deconv2d_array(x, W, b, stride, pad, outsize):
             get_deconv_outsize(Wd, KW, stride[1], pad[1]),
         )
     OH, OW = pair(outsize)
-    x_mat = x.transpose(0, 2, 3, 1).reshape(N * H * Wd, C)
-    col = (x_mat @ W.reshape(C, -1)).reshape(N, H, Wd, OC, KH, KW)
-    y = _col2im_windows(col.transpose(0, 3, 4, 5, 1, 2), (N, OC, OH, OW), (KH, KW), stride, pad)
+    col = np.matmul(W.reshape(C, -1).T, x.reshape(N, C, H * Wd))  # (N, OC*KH*KW, H*W)
+    col = col.reshape(N, OC, KH, KW, H, Wd)
+    y = _col2im_windows(col, (N, OC, OH, OW), (KH, KW), stride, pad)
     if b is not None:
         y += b.reshape(1, -1, 1, 1)
     return y
@@ -119,12 +126,11 @@ def deconv2d_array(x, W, b, stride, pad, outsize):
 
 def conv2d_grad_w_array(x, gy, kernel_size, stride, pad):
     """dL/dW of conv2d: sum over batch and positions of gy times the input windows."""
-    windows = _windows(x, pair(kernel_size), pair(stride), pair(pad))
-    N, C, OH, OW, KH, KW = windows.shape
-    col = windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * OH * OW, C * KH * KW)
-    OC = gy.shape[1]
-    gy_mat = gy.transpose(0, 2, 3, 1).reshape(N * OH * OW, OC)
-    return (gy_mat.T @ col).reshape(OC, C, KH, KW)
+    KH, KW = pair(kernel_size)
+    col, _ = _im2col_batched(x, (KH, KW), pair(stride), pair(pad))
+    N, OC = gy.shape[:2]
+    gW = np.matmul(gy.reshape(N, OC, -1), col.transpose(0, 2, 1)).sum(axis=0)
+    return gW.reshape(OC, x.shape[1], KH, KW)
 
 
 def _pool_cols(x, kernel_size, stride, pad):
