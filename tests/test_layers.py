@@ -277,3 +277,17 @@ def test_save_weights_to_unwritable_path_leaves_no_file(tmp_path):
     with pytest.raises(OSError):
         _model().save_weights(str(tmp_path / "no_such_dir" / "w.npz"))
     assert not (tmp_path / "no_such_dir").exists()
+
+
+def test_vgg16_runs_on_a_small_image_and_never_downloads(tmp_path, monkeypatch):
+    from dezero.models import VGG16
+
+    with pytest.raises(FileNotFoundError, match="does not download"):
+        VGG16(weights_path=str(tmp_path / "vgg16.npz"))
+    np.random.seed(8)
+    model = VGG16()
+    x = np.random.rand(1, 3, 32, 32).astype(np.float32)
+    with test_mode():
+        y = model(x)
+    assert y.shape == (1, 1000) and np.isfinite(y.data).all()
+    assert len(list(model.params())) == 2 * 16
