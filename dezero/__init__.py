@@ -5,7 +5,21 @@ functions, with array_ops (the sweep's numpy namespace) under core and utils on 
 core knows nothing of the modules built on it; setup_variable() below wires them in.
 """
 
-from dezero import arithmetic, core, functions, utils  # noqa: F401  (utils: dezero.utils)
+# The rest of the book's API (layers, models, optimizers, data, convolutions, GPU arrays).
+from dezero import (  # noqa: F401  (utils: dezero.utils)  # noqa: F401,I001
+    arithmetic,
+    core,
+    cuda,
+    dataloaders,
+    datasets,
+    functions,
+    functions_conv,
+    layers,
+    models,
+    optimizers,
+    transforms,
+    utils,
+)
 from dezero.core import (
     Config,
     Function,
@@ -17,6 +31,13 @@ from dezero.core import (
     test_mode,
     using_config,
 )
+from dezero.dataloaders import DataLoader, SeqDataLoader
+from dezero.datasets import Dataset
+from dezero.layers import Layer
+from dezero.models import Model
+
+# The book's step 28-29 scripts branch on this: False means the full dezero, not "simple_core".
+is_simple_core = False
 
 
 def setup_variable():
@@ -30,6 +51,19 @@ setup_variable()
 
 __all__ = [
     "Config",
+    "DataLoader",
+    "Dataset",
+    "Layer",
+    "Model",
+    "SeqDataLoader",
+    "cuda",
+    "dataloaders",
+    "datasets",
+    "is_simple_core",
+    "layers",
+    "models",
+    "optimizers",
+    "transforms",
     "Function",
     "Parameter",
     "Variable",

@@ -17,7 +17,7 @@ import weakref
 
 import numpy as np
 
-from dezero import array_ops
+from dezero import array_ops, cuda
 
 # The op namespace that records a graph (dezero.functions): `create_graph=True` hands it to
 # every vjp, and Variable's shape methods call it. core cannot import the functions built
@@ -65,7 +65,8 @@ class Variable:
     __array_priority__ = 200
 
     def __init__(self, data, name=None):
-        if data is not None and not isinstance(data, np.ndarray):
+        # The CuPy test runs only after the numpy one fails: no cost on the CPU path.
+        if data is not None and not isinstance(data, np.ndarray) and not cuda.is_array(data):
             raise TypeError(
                 f"Variable data must be a numpy ndarray or None, got {type(data).__name__}"
             )
@@ -114,6 +115,15 @@ class Variable:
             return "variable(None)"
         body = str(self.data).replace("\n", "\n" + " " * 9)
         return f"variable({body})"
+
+    # --- device placement (dezero.cuda; CuPy optional) ---
+    def to_cpu(self):
+        if self.data is not None:
+            self.data = cuda.as_numpy(self.data)
+
+    def to_gpu(self):
+        if self.data is not None:
+            self.data = cuda.as_cupy(self.data)
 
     def set_creator(self, func):
         self._creator = func

@@ -10,6 +10,25 @@ from dezero import array_ops
 from dezero.arithmetic import add, div, mul, neg, pow, sub
 from dezero.core import Function, Variable, array_of, as_variable
 
+# Convolutions and the layers' helpers live in their own modules; F re-exports them.
+from dezero.functions_conv import (  # noqa: F401
+    average_pooling,
+    col2im,
+    conv2d,
+    conv2d_grad_w,
+    conv2d_simple,
+    deconv2d,
+    im2col,
+    pooling,
+    pooling_simple,
+)
+from dezero.functions_nn import (  # noqa: F401
+    batch_norm,
+    embed_id,
+    softmax_cross_entropy_simple,
+    softmax_simple,
+)
+
 # Activations over an axis and single-Function losses live in their own module; F re-exports them.
 from dezero.losses import (
     accuracy,

@@ -1,0 +1,279 @@
+"""dezero.layers (imported as L): Layers hold Parameters and other Layers by attribute.
+
+Assigning a Parameter or a Layer to an attribute registers it, in assignment order, so
+`params()` always yields the same sequence (optimizers and weight files rely on it).
+"""
+
+import os
+import zipfile
+
+import numpy as np
+
+import dezero.functions as F
+from dezero import cuda
+from dezero.core import Parameter
+from dezero.functions_conv import pair
+
+
+class Layer:
+    def __init__(self):
+        self._params = {}  # name -> None, an ordered set
+
+    def __setattr__(self, name, value):
+        if isinstance(value, (Parameter, Layer)):
+            self._params[name] = None
+        elif name in self.__dict__.get("_params", ()):
+            del self._params[name]  # replaced by something that is neither
+        super().__setattr__(name, value)
+
+    def __call__(self, *inputs):
+        outputs = self.forward(*inputs)
+        return outputs
+
+    def forward(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward")
+
+    def params(self):
+        """Every Parameter of this layer and its sublayers, depth first, in assignment order."""
+        stack = [self]
+        while stack:
+            layer = stack.pop()
+            children = []
+            for name in layer._params:
+                obj = layer.__dict__[name]
+                if isinstance(obj, Layer):
+                    children.append(obj)
+                else:
+                    yield obj
+            stack.extend(reversed(children))
+
+    def cleargrads(self):
+        for param in self.params():
+            param.cleargrad()
+
+    def to_cpu(self):
+        for param in self.params():
+            param.to_cpu()
+
+    def to_gpu(self):
+        for param in self.params():
+            param.to_gpu()
+
+    def _flatten_params(self, params_dict, parent_key=""):
+        for name in self._params:
+            obj = self.__dict__[name]
+            key = parent_key + "/" + name if parent_key else name
+            if isinstance(obj, Layer):
+                obj._flatten_params(params_dict, key)
+            else:
+                params_dict[key] = obj
+
+    def named_params(self):
+        """{'l0/W': Parameter, ...}: the keys save_weights writes."""
+        params = {}
+        self._flatten_params(params)
+        return params
+
+    def save_weights(self, path):
+        """Write every initialised Parameter to a compressed .npz (host copies; the layer
+        stays where it is). A failed write leaves no partial file."""
+        arrays = {
+            k: cuda.as_numpy(p.data) for k, p in self.named_params().items() if p.data is not None
+        }
+        try:
+            np.savez_compressed(path, **arrays)
+        except (Exception, KeyboardInterrupt):
+            if isinstance(path, str) and os.path.exists(path):
+                os.remove(path)
+            raise
+
+    def load_weights(self, path):
+        """Read weights written by save_weights. Everything is checked before anything is
+        assigned, so a corrupt or mismatched file raises and leaves the layer unchanged."""
+        if isinstance(path, str) and not os.path.exists(path):
+            raise FileNotFoundError(f"weights file {path!r} does not exist")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {key: npz[key] for key in npz.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            raise ValueError(f"cannot read weights file {path!r}: {e}") from e
+        params = self.named_params()
+        missing = sorted(k for k, p in params.items() if k not in arrays and p.data is not None)
+        unexpected = sorted(set(arrays) - set(params))
+        if missing or unexpected:
+            raise ValueError(
+                f"weights file {path!r} does not match {type(self).__name__}: "
+                f"missing {missing or 'nothing'}, unexpected {unexpected or 'nothing'}"
+            )
+        for key, array in arrays.items():
+            data = params[key].data
+            if data is not None and data.shape != array.shape:
+                raise ValueError(
+                    f"weights file {path!r}: {key} has shape {array.shape}, "
+                    f"the layer's parameter has {data.shape}"
+                )
+        for key, array in arrays.items():
+            param = params[key]
+            if param.data is not None:
+                array = array.astype(param.data.dtype, copy=False)
+                xp = cuda.get_array_module(param.data)
+                array = array if xp is np else cuda.as_cupy(array)
+            param.data = array
+
+
+class Linear(Layer):
+    """y = x W + b. W is (in, out); without `in_size` it is created on the first call."""
+
+    def __init__(self, out_size, nobias=False, dtype=np.float32, in_size=None):
+        super().__init__()
+        self.in_size, self.out_size, self.dtype = in_size, out_size, dtype
+        self.W = Parameter(None, name="W")
+        if in_size is not None:
+            self._init_W()
+        self.b = None if nobias else Parameter(np.zeros(out_size, dtype=dtype), name="b")
+
+    def _init_W(self, xp=np):
+        I, O = self.in_size, self.out_size
+        # LeCun-style scale 1/sqrt(fan_in), as the book initialises.
+        self.W.data = xp.asarray((np.random.randn(I, O) * np.sqrt(1 / I)).astype(self.dtype))
+
+    def forward(self, x):
+        if self.W.data is None:
+            self.in_size = x.shape[1]
+            self._init_W(cuda.get_array_module(x))
+        return F.linear(x, self.W, self.b)
+
+
+class Conv2d(Layer):
+    """2-d convolution; W is (out_channels, in_channels, KH, KW), created lazily."""
+
+    def __init__(
+        self, out_channels, kernel_size, stride=1, pad=0, nobias=False, dtype=np.float32,
+        in_channels=None,
+    ):  # fmt: skip
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.pad, self.dtype = kernel_size, stride, pad, dtype
+        self.W = Parameter(None, name="W")
+        if in_channels is not None:
+            self._init_W()
+        self.b = None if nobias else Parameter(np.zeros(out_channels, dtype=dtype), name="b")
+
+    def _shape(self):
+        return (self.out_channels, self.in_channels, *pair(self.kernel_size))
+
+    def _init_W(self, xp=np):
+        shape = self._shape()
+        scale = np.sqrt(1 / (shape[1] * shape[2] * shape[3]))
+        self.W.data = xp.asarray((np.random.randn(*shape) * scale).astype(self.dtype))
+
+    def forward(self, x):
+        if self.W.data is None:
+            self.in_channels = x.shape[1]
+            self._init_W(cuda.get_array_module(x))
+        return F.conv2d(x, self.W, self.b, self.stride, self.pad)
+
+
+class Deconv2d(Conv2d):
+    """Transposed convolution; W is (in_channels, out_channels, KH, KW)."""
+
+    def _shape(self):
+        return (self.in_channels, self.out_channels, *pair(self.kernel_size))
+
+    def _init_W(self, xp=np):
+        C, OC, KH, KW = self._shape()
+        scale = np.sqrt(1 / (C * KH * KW))
+        self.W.data = xp.asarray((np.random.randn(C, OC, KH, KW) * scale).astype(self.dtype))
+
+    def forward(self, x):
+        if self.W.data is None:
+            self.in_channels = x.shape[1]
+            self._init_W(cuda.get_array_module(x))
+        return F.deconv2d(x, self.W, self.b, self.stride, self.pad)
+
+
+class RNN(Layer):
+    """h = tanh(x Wx + bx + h Wh); the state persists across calls until reset_state()."""
+
+    def __init__(self, hidden_size, in_size=None):
+        super().__init__()
+        self.x2h = Linear(hidden_size, in_size=in_size)
+        self.h2h = Linear(hidden_size, in_size=hidden_size, nobias=True)
+        self.h = None
+
+    def reset_state(self):
+        self.h = None
+
+    def forward(self, x):
+        if self.h is None:
+            h_new = F.tanh(self.x2h(x))
+        else:
+            h_new = F.tanh(self.x2h(x) + self.h2h(self.h))
+        self.h = h_new
+        return h_new
+
+
+class LSTM(Layer):
+    """The LSTM cell (forget, input, output gates and candidate u), state kept between calls."""
+
+    def __init__(self, hidden_size, in_size=None):
+        super().__init__()
+        H, I = hidden_size, in_size
+        self.x2f, self.x2i = Linear(H, in_size=I), Linear(H, in_size=I)
+        self.x2o, self.x2u = Linear(H, in_size=I), Linear(H, in_size=I)
+        self.h2f = Linear(H, in_size=H, nobias=True)
+        self.h2i = Linear(H, in_size=H, nobias=True)
+        self.h2o = Linear(H, in_size=H, nobias=True)
+        self.h2u = Linear(H, in_size=H, nobias=True)
+        self.reset_state()
+
+    def reset_state(self):
+        self.h = None
+        self.c = None
+
+    def forward(self, x):
+        f, i, o, u = self.x2f(x), self.x2i(x), self.x2o(x), self.x2u(x)
+        if self.h is not None:
+            h = self.h
+            f, i = f + self.h2f(h), i + self.h2i(h)
+            o, u = o + self.h2o(h), u + self.h2u(h)
+        f, i, o, u = F.sigmoid(f), F.sigmoid(i), F.sigmoid(o), F.tanh(u)
+        c_new = i * u if self.c is None else f * self.c + i * u
+        h_new = o * F.tanh(c_new)
+        self.h, self.c = h_new, c_new
+        return h_new
+
+
+class EmbedID(Layer):
+    """A lookup table: row x of W for each integer id x."""
+
+    def __init__(self, in_size, out_size):
+        super().__init__()
+        self.W = Parameter(np.random.randn(in_size, out_size), name="W")
+
+    def forward(self, x):
+        return F.embed_id(x, self.W)
+
+
+class BatchNorm(Layer):
+    """Per-channel batch normalisation; running mean/var are Parameters so they are saved."""
+
+    def __init__(self):
+        super().__init__()
+        self.avg_mean = Parameter(None, name="avg_mean")
+        self.avg_var = Parameter(None, name="avg_var")
+        self.gamma = Parameter(None, name="gamma")
+        self.beta = Parameter(None, name="beta")
+
+    def _init_params(self, x):
+        xp = cuda.get_array_module(x)
+        D, dtype = x.shape[1], x.dtype
+        self.avg_mean.data = xp.zeros(D, dtype=dtype)
+        self.avg_var.data = xp.ones(D, dtype=dtype)
+        self.gamma.data = xp.ones(D, dtype=dtype)
+        self.beta.data = xp.zeros(D, dtype=dtype)
+
+    def forward(self, x):
+        if self.avg_mean.data is None:
+            self._init_params(x)
+        return F.batch_norm(x, self.gamma, self.beta, self.avg_mean.data, self.avg_var.data)
