@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.table_format import EXACT, NOT_ENGINES, markdown_table
 from bench.timing import (
     GROUP_KEYS,
     REFERENCE_BACKEND,
@@ -21,7 +22,6 @@ from bench.timing import (
     format_number,
     group_sections,
 )
-from bench.table_format import EXACT, NOT_ENGINES, markdown_table
 from validation.tables import format_ulp
 
 README_BEGIN = "<!-- results:begin -->"

@@ -13,8 +13,8 @@ import dezero.arithmetic
 import dezero.functions
 from bench.chains import make_chain
 from bench.ops import OPS
-from validation import gate
 from bench.profiles import CI, PROFILES, accuracy_cases
+from validation import gate
 from validation.accuracy import run_accuracy
 from validation.reference import LongdoubleTape
 
@@ -63,7 +63,9 @@ def _ops_used(case) -> set[str]:
 
 def _first_case_using(op_name):
     """The cheapest float64 CI case whose chain runs `op_name` (sum ends every objective)."""
-    grid = sorted(accuracy_cases(PROFILES[CI], dtypes=("float64",)), key=lambda c: (c.depth, c.width))
+    grid = sorted(
+        accuracy_cases(PROFILES[CI], dtypes=("float64",)), key=lambda c: (c.depth, c.width)
+    )
     return next(c for c in grid if c.depth >= 10 and op_name in _ops_used(c))
 
 

@@ -13,8 +13,8 @@ from bench.table_format import NONFINITE, OK, OVERFLOW, PARTIAL_UNDERFLOW, UNDER
 from validation.metrics import compare
 from validation.reference import (
     DUAL_OPS,
-    _tape_value_and_grads,
     Dual,
+    _tape_value_and_grads,
     dual_reference,
     dual_scalar,
     longdouble_reference,
