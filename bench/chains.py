@@ -27,8 +27,8 @@ at any depth (checked up to 10**6):
   underflow to 0 at great depth (sigmoid's slope is at most 1/4).
 
 To add a family: write its builder (returning a `Chain`) and add one `Family` record to
-`FAMILIES`. The benchmark grid, the cost model, the accuracy grid (`bench.profiles`) and
-every backend read the record; `bench/test_structure.py` checks it against the builder.
+`FAMILIES`. The benchmark grid, the cost model and the accuracy grid (`bench.profiles`)
+read the record; `bench/test_structure.py` checks it against the builder.
 """
 
 from collections.abc import Callable
