@@ -25,6 +25,10 @@ at any depth (checked up to 10**6):
   among those whose `domain` contains the current value interval (tracked with
   `image`); tanh and neg accept every real, so a choice always exists. Gradients may
   underflow to 0 at great depth (sigmoid's slope is at most 1/4).
+
+To add a family: write its builder (returning a `Chain`) and add one `Family` record to
+`FAMILIES`. The benchmark grid, the cost model and the accuracy grid (`bench.profiles`)
+read the record; `bench/test_structure.py` checks it against the builder.
 """
 
 from collections.abc import Callable
@@ -188,22 +192,71 @@ def random_chain(depth, width, seed=0):
     )  # fmt: skip
 
 
-FAMILIES: dict[str, Callable[..., Chain]] = {
-    "seed": seed_chain,
-    "sin": _block_family("sin", lambda ops, h: ops.sin(h), 1),
-    "tanh": _block_family("tanh", lambda ops, h: ops.tanh(h), 1),
-    "sin_exp": _block_family("sin_exp", lambda ops, h: ops.sin(ops.exp(h)), 2),
-    "gauss": _block_family("gauss", lambda ops, h: ops.exp(ops.neg(ops.square(h))), 3),
-    "diamond": _block_family("diamond", lambda ops, h: ops.mul(ops.sin(h), ops.cos(h)), 3),
-    "mlp": mlp_chain,
-    "random": random_chain,
-}
+@dataclass(frozen=True)
+class Family:
+    """What is known about a family before building it: the one place grids, the cost model
+    and the accuracy sweep read a family's shape from (never its name).
+
+    `fixed_depth`: the computation ignores the requested depth (recorded as depth 1).
+    `elementwise`: every op maps each input element to one output element, so widths are
+    element counts (the wide grids) and the mpmath dual reference applies.
+    `batch`: rows each op processes per unit of width (a matrix family's batch).
+    `ops_per_layer`: primitive ops per layer (the chain's op_count is this x depth).
+    `repeated_layer`: the chain repeats one `Chain.layer`, so scan-style backends can loop it.
+    `params_per_layer`, `param_elements(width)`: parameters each layer adds, and their
+    element count, for the leaf count and graph-memory estimates.
+    `matmul_flops(width)`: matrix-multiply flops per layer per forward pass.
+    """
+
+    name: str
+    build: Callable[..., Chain] = field(repr=False)
+    ops_per_layer: int
+    elementwise: bool = True
+    fixed_depth: bool = False
+    batch: int = 1
+    repeated_layer: bool = True
+    params_per_layer: int = 0
+    param_elements: Callable[[int], int] = field(default=lambda width: 0, repr=False)
+    matmul_flops: Callable[[int], int] = field(default=lambda width: 0, repr=False)
+
+    def leaves(self, depth: int) -> int:
+        """Inputs the gradient is taken with respect to: x and every parameter."""
+        return 1 + self.params_per_layer * depth
+
+    def weight_elements(self, depth: int, width: int) -> int:
+        """Parameter elements of the whole chain."""
+        return depth * self.param_elements(width)
+
+
+def _block(name, layer, ops_per_layer):
+    return Family(name, _block_family(name, layer, ops_per_layer), ops_per_layer)
+
+
+FAMILIES: dict[str, Family] = {
+    family.name: family
+    for family in (
+        Family("seed", seed_chain, 3, fixed_depth=True, repeated_layer=False),
+        _block("sin", lambda ops, h: ops.sin(h), 1),
+        _block("tanh", lambda ops, h: ops.tanh(h), 1),
+        _block("sin_exp", lambda ops, h: ops.sin(ops.exp(h)), 2),
+        _block("gauss", lambda ops, h: ops.exp(ops.neg(ops.square(h))), 3),
+        _block("diamond", lambda ops, h: ops.mul(ops.sin(h), ops.cos(h)), 3),
+        Family(
+            "mlp", mlp_chain, 3, elementwise=False, batch=MLP_BATCH, params_per_layer=2,
+            param_elements=lambda width: width**2 + width,
+            matmul_flops=lambda width: 2 * MLP_BATCH * width**2,
+        ),
+        # repeated_layer=False: each layer is a different op, though jax_scan can still
+        # scan the program as a switch over op indices (see `Chain.program`)
+        Family("random", random_chain, 1, repeated_layer=False),
+    )
+}  # fmt: skip
 
 
 def make_chain(family: str, depth: int, width: int, seed: int = 0) -> Chain:
     """Build the `family` chain of the given depth and width (see the module docstring)."""
     try:
-        build = FAMILIES[family]
+        build = FAMILIES[family].build
     except KeyError:
         raise ValueError(
             f"unknown chain family {family!r}; valid families: {', '.join(FAMILIES)}"

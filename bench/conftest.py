@@ -4,7 +4,7 @@
   `default`) is timed and its JSON written to results/benchmark-<profile>-<dtype>.json
   unless --benchmark-json names another path or the run is filtered with -k/-m.
 - plain `pytest`: benchmarks are switched to pytest-benchmark's disabled mode, so every
-  benchmark body of the small `smoke` grid runs once, as a test that checks results.
+  benchmark body of the small `ci` grid runs once, as a test that checks results.
   Pass --benchmark-enable to time a plain run anyway.
 """
 

@@ -24,12 +24,11 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import NullFormatter, StrMethodFormatter  # noqa: E402
 
+from bench.table_format import EXACT, NOT_ENGINES, ULP_FLAGS_WITH_FIGURE  # noqa: E402
 from bench.timing import REFERENCE_BACKEND, backend_order  # noqa: E402
 
-ACCURACY_BACKENDS_EXCLUDED = ("numerical_diff", "numerical_diff_best")
 CHEAP_GRADIENT_BOUND = 5.0
 RATIO_TICKS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
-ULP_FLAGS_WITH_FIGURE = ("ok", "partial_underflow")
 
 
 MARKERS = "osv^D<>ph*"
@@ -183,11 +182,11 @@ def plot_bwd_fwd_ratio(timing: pd.DataFrame, path, dtype: str = "float64") -> Pa
 def plot_ulp_error(accuracy: pd.DataFrame, path, dtype: str = "float64") -> Path | None:
     """|gradient error| in ULPs against depth per backend, one panel per family, width 1."""
     df = accuracy[
-        (accuracy["against"] == "exact")
+        (accuracy["against"] == EXACT)
         & (accuracy["quantity"] == "grad")
         & (accuracy["dtype"] == dtype)
         & (accuracy["width"] == 1)
-        & ~accuracy["backend"].isin(ACCURACY_BACKENDS_EXCLUDED)
+        & ~accuracy["backend"].isin(NOT_ENGINES)
         & accuracy["flag"].isin(ULP_FLAGS_WITH_FIGURE)
     ]
     layout = _family_panels(df.assign(ulp_drawn=df["max_abs_ulp"].clip(lower=ULP_FLOOR)))

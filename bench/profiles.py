@@ -1,72 +1,123 @@
-"""Benchmark grids, the per-backend cost model, and the time budget that decides skips.
+"""Profiles: what a run measures (benchmark grid, budget, accuracy grid), the cost model and
+the time budget that decides skips. The one place `run`, `--quick`, `--full`, `accuracy`,
+`check` and `baseline` read their grids from.
 
 Select a profile with DEZERO_BENCH_PROFILE=quick|default|full (default: `default`) and
 the dtype with DEZERO_BENCH_DTYPE=float64|float32 (default: float64).
-Plain `pytest` (benchmarks disabled) always uses `smoke`, a tiny grid that runs every
-benchmark body once as a correctness test.
+Plain `pytest` (benchmarks disabled) always uses `ci`: a tiny benchmark grid that runs every
+benchmark body once as a correctness test, and the accuracy gate's grid.
+
+A family's shape (fixed depth, elementwise, batch, ops and params per layer) comes from its
+`bench.chains.Family` record, never from its name.
 
 Every case is estimated before anything is built: seconds per call = op_count x
-(per-op overhead + elements per op x per-element cost) [+ matmul flops for mlp], from a
+(per-op overhead + elements per op x per-element cost) [+ matmul flops per layer], from a
 table measured on the 2-core reference machine (sin chain, float64, one thread). A case
 whose call, compile or graph memory exceeds the profile's budget is skipped with the
 estimate in the reason, never silently. `plan()` lists the whole grid with estimates.
 """
 
+import math
 import os
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
-from bench.chains import FAMILIES, MLP_BATCH, make_chain
+from bench.chains import FAMILIES
 
 PROFILE_ENV = "DEZERO_BENCH_PROFILE"
 DTYPE_ENV = "DEZERO_BENCH_DTYPE"
 DTYPES = {"float64": np.float64, "float32": np.float32}
 PASSES = ("forward", "backward")
+# The profile plain `pytest` uses, and the accuracy gate's grid (`bench check`, `bench baseline`)
+CI = "ci"
+
+
+@dataclass(frozen=True)
+class AccuracyGrid:
+    """The accuracy sweep's grid. Elementwise families run at width 1 over `depths` and at
+    `width` over `wide_depths`; matrix families (not elementwise) at `matrix_width` over
+    `wide_depths`; a fixed-depth family once per width, at depth 1."""
+
+    depths: tuple[int, ...]
+    wide_depths: tuple[int, ...]
+    width: int
+    matrix_width: int
+    # Deepest depth per backend: jax_jit unrolls the chain (compile 29 s at depth 10^4 for one
+    # op per layer, ANCHORS; jax_scan covers deep compiled chains) and eager JAX costs ~160 us
+    # per op.
+    max_depth: Mapping[str, int] = field(default_factory=dict)
+    fd_max_depth: int = 10_000  # deepest scalar chain the central difference is run on
+    dtypes: tuple[str, ...] = ("float64", "float32")
 
 
 @dataclass(frozen=True)
 class Profile:
-    """One benchmark grid and its budget."""
+    """One benchmark grid, its budget, and the accuracy grid run alongside it."""
 
     name: str
     depths: tuple[int, ...]
     widths: tuple[int, ...]  # elementwise families
-    mlp_widths: tuple[int, ...]
+    matrix_widths: tuple[int, ...]  # families that are not elementwise (mlp)
     max_call_seconds: float  # skip a case whose single call is estimated above this
     max_compile_seconds: float  # skip a jit case whose compile is estimated above this
     max_graph_bytes: float  # skip a case whose recorded graph is estimated above this
     seconds_per_case: float  # timed rounds are sized to fill about this much
+    memory_depth: int  # depth of the scalar sin chain whose graph memory is measured
+    accuracy: AccuracyGrid
     min_rounds: int = 3  # a median needs a few samples, even for the slowest case
     max_rounds: int = 20
 
 
+_WIDE_DEPTHS = (1, 10, 100, 1000, 10_000)
+# `ci` never skips over budget (every body runs once, as a test). `quick` keeps the accuracy
+# grid to depth 100 so `run --quick` stays under 2 minutes on 2 cores. `default` is the grid
+# the committed tables show: scalar chains to depth 100,000, wide ones and mlp to 10,000;
+# jax_jit stops at 1,000 (the unrolled chain's compile takes 29 s at 10,000; jax_scan covers
+# deep compiled chains) and JAX eager at 10,000 (~160 us per op).
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("smoke", (1, 10), (1, 7), (4,), 5.0, 5.0, 1e9, 0.0, 1, 1),
-        Profile("quick", (1, 10, 100), (1, 1000), (16,), 0.3, 1.0, 1e9, 0.05),
+        Profile(CI, (1, 10), (1, 7), (4,), math.inf, math.inf, math.inf, 0.0, 1000,
+                AccuracyGrid((1, 10, 100, 1000), (1, 10, 100), 16, 8,
+                             MappingProxyType({"jax_jit": 100}), 1000),
+                min_rounds=1, max_rounds=1),
+        Profile("quick", (1, 10, 100), (1, 1000), (16,), 0.3, 1.0, 1e9, 0.05, 10_000,
+                AccuracyGrid((1, 10, 100), (1, 10, 100), 16, 8,
+                             MappingProxyType({"jax_jit": 100}), 100)),
         Profile("default", (1, 10, 100, 1000, 10000, 100000), (1, 1000, 10**6), (16, 128),
-                0.6, 2.5, 3e9, 0.1),
+                0.6, 2.5, 3e9, 0.1, 100_000,
+                AccuracyGrid((*_WIDE_DEPTHS, 100_000), _WIDE_DEPTHS, 64, 16,
+                             MappingProxyType({"jax_jit": 1000, "jax": 10_000}), 10_000)),
         Profile("full", (1, 10, 100, 1000, 10000, 100000), (1, 1000, 10**6), (16, 256),
-                10.0, 30.0, 8e9, 1.0),
+                10.0, 30.0, 8e9, 1.0, 100_000,
+                AccuracyGrid((*_WIDE_DEPTHS, 100_000), _WIDE_DEPTHS, 64, 16,
+                             MappingProxyType({"jax_jit": 1000}), 10_000)),
     )
 }  # fmt: skip
 
 
-def active_profile(benchmarks_enabled: bool = True) -> Profile:
-    """`smoke` when benchmarks are disabled, else the profile named by DEZERO_BENCH_PROFILE."""
-    if not benchmarks_enabled:
-        return PROFILES["smoke"]
-    name = os.environ.get(PROFILE_ENV, "default")
+def profile_named(name: str) -> Profile:
+    """PROFILES[name], or a ValueError naming the valid profiles."""
     try:
         return PROFILES[name]
     except KeyError:
         raise ValueError(
-            f"{PROFILE_ENV}={name!r} is not a profile; choose one of "
-            f"{', '.join(p for p in PROFILES if p != 'smoke')}"
+            f"{name!r} is not a profile; choose one of {', '.join(PROFILES)}"
         ) from None
+
+
+def active_profile(benchmarks_enabled: bool = True) -> Profile:
+    """`ci` when benchmarks are disabled, else the profile named by DEZERO_BENCH_PROFILE."""
+    if not benchmarks_enabled:
+        return PROFILES[CI]
+    name = os.environ.get(PROFILE_ENV, "default")
+    try:
+        return profile_named(name)
+    except ValueError as error:
+        raise ValueError(f"{PROFILE_ENV}={error}") from None
 
 
 def active_dtype():
@@ -75,6 +126,41 @@ def active_dtype():
     if name not in DTYPES:
         raise ValueError(f"{DTYPE_ENV} must be one of {list(DTYPES)}, got {name!r}")
     return DTYPES[name]
+
+
+@dataclass(frozen=True)
+class AccuracyCase:
+    """One accuracy measurement: a chain configuration at one dtype, every backend."""
+
+    family: str
+    depth: int
+    width: int
+    dtype: str
+
+
+def accuracy_cases(
+    profile: Profile,
+    families: Iterable[str] | None = None,
+    depths: Iterable[int] | None = None,
+    dtypes: Iterable[str] | None = None,
+) -> list[AccuracyCase]:
+    """The (family, depth, width, dtype) accuracy grid of `profile`; `depths` overrides both
+    depth lists, `dtypes` the grid's dtypes."""
+    grid = profile.accuracy
+    depths = tuple(depths) if depths else None
+    dtypes = tuple(dtypes) if dtypes else grid.dtypes
+    out = []
+    for name in families or FAMILIES:
+        family = FAMILIES[name]
+        if family.elementwise:
+            pairs = [(d, 1) for d in depths or grid.depths]
+            pairs += [(d, grid.width) for d in depths or grid.wide_depths]
+        else:
+            pairs = [(d, grid.matrix_width) for d in depths or grid.wide_depths]
+        if family.fixed_depth:  # the same computation at every depth: measure it once
+            pairs = list(dict.fromkeys((1, w) for _, w in pairs))
+        out += [AccuracyCase(name, d, w, dt) for d, w in pairs for dt in dtypes]
+    return out
 
 
 @dataclass(frozen=True)
@@ -129,17 +215,12 @@ class Case:
 
     @property
     def op_count(self) -> int:
-        return _ops_per_layer(self.family) * self.depth
+        return FAMILIES[self.family].ops_per_layer * self.depth
 
     @property
     def elements(self) -> int:
-        """Elements each op touches (a 32-row batch for mlp)."""
-        return self.width * (MLP_BATCH if self.family == "mlp" else 1)
-
-
-@cache
-def _ops_per_layer(family: str) -> int:
-    return make_chain(family, 1, 1).op_count
+        """Elements each op touches (width times the family's batch)."""
+        return self.width * FAMILIES[self.family].batch
 
 
 def call_seconds(case: Case) -> float:
@@ -149,13 +230,12 @@ def call_seconds(case: Case) -> float:
     per_op = (cost.backward_us * 1e-6 + case.elements * cost.backward_ns * 1e-9 if backward
               else cost.forward_us * 1e-6 + case.elements * cost.forward_ns * 1e-9)  # fmt: skip
     seconds = case.op_count * per_op
+    family = FAMILIES[case.family]
     if backward:
-        leaves = 1 + (2 * case.depth if case.family == "mlp" else 0)
-        seconds += cost.leaf_pair_us * 1e-6 * leaves**2
-    if case.family == "mlp":  # one (32, w) @ (w, w) per layer; backward does three
-        flops = 2 * MLP_BATCH * case.width**2 * case.depth * (3 if backward else 1)
-        seconds += flops / FLOPS_PER_SECOND
-    return seconds
+        seconds += cost.leaf_pair_us * 1e-6 * family.leaves(case.depth) ** 2
+    # backward multiplies by the transposes too: three matmuls per forward one
+    flops = family.matmul_flops(case.width) * case.depth * (3 if backward else 1)
+    return seconds + flops / FLOPS_PER_SECOND
 
 
 def compile_seconds(case: Case) -> float:
@@ -166,9 +246,9 @@ def compile_seconds(case: Case) -> float:
 
 
 def graph_bytes(case: Case, itemsize: int = 8) -> float:
-    """Estimated peak bytes: each op's input, output and gradient, plus mlp weights."""
+    """Estimated peak bytes: each op's input, output and gradient, plus the parameters."""
     saved = 3 if case.pass_ == "backward" else 2
-    weights = case.depth * (case.width**2 + case.width) if case.family == "mlp" else 0
+    weights = FAMILIES[case.family].weight_elements(case.depth, case.width)
     return itemsize * (saved * case.op_count * case.elements + weights)
 
 
@@ -208,13 +288,13 @@ def rounds(case: Case, profile: Profile) -> tuple[int, int]:
 def cases(profile: Profile, backends) -> list[Case]:
     """Every case of `profile`, ordered so each group's backends run back to back."""
     out = []
-    for family in FAMILIES:
-        widths = profile.mlp_widths if family == "mlp" else profile.widths
-        depths = (1,) if family == "seed" else profile.depths
+    for name, family in FAMILIES.items():
+        widths = profile.widths if family.elementwise else profile.matrix_widths
+        depths = (1,) if family.fixed_depth else profile.depths
         for width in widths:
             for depth in depths:
                 for pass_ in PASSES:
-                    out.extend(Case(family, depth, width, pass_, b) for b in backends)
+                    out.extend(Case(name, depth, width, pass_, b) for b in backends)
     return out
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.table_format import EXACT, NOT_ENGINES, markdown_table
 from bench.timing import (
     GROUP_KEYS,
     REFERENCE_BACKEND,
@@ -21,14 +22,13 @@ from bench.timing import (
     format_number,
     group_sections,
 )
-from validation.tables import format_ulp, markdown_table
+from validation.tables import format_ulp
 
 README_BEGIN = "<!-- results:begin -->"
 README_END = "<!-- results:end -->"
 HEADLINE_CASES = (("sin", 1000, 1), ("sin", 10, 10**6))
 ULP_DEPTH = 10_000
 COMPILE_FAMILY = "sin"
-NOT_ENGINES = ("numerical_diff", "numerical_diff_best")
 
 
 def per_op_headline(
@@ -84,7 +84,7 @@ def ulp_headline(
     """Signed gradient ULP error at `depth` against the exact reference, family x backend
     (per family its smallest width: scalar, or the mlp batch)."""
     df = accuracy[
-        (accuracy["against"] == "exact")
+        (accuracy["against"] == EXACT)
         & (accuracy["quantity"] == "grad")
         & (accuracy["dtype"] == dtype)
         & (accuracy["depth"] == depth)
@@ -143,7 +143,7 @@ def _headline_tables(timing: pd.DataFrame) -> list[str]:
 
 def ulp_depth(accuracy: pd.DataFrame) -> int:
     """ULP_DEPTH when the accuracy table reaches it, else its deepest measured depth."""
-    depths = accuracy.loc[accuracy["against"] == "exact", "depth"]
+    depths = accuracy.loc[accuracy["against"] == EXACT, "depth"]
     return ULP_DEPTH if (depths == ULP_DEPTH).any() or depths.empty else int(depths.max())
 
 

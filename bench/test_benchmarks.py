@@ -1,7 +1,7 @@
 """The benchmark suite: backend x family x depth x width x pass, every chain written once.
 
 `pytest --benchmark-only` times the active profile (see `bench.profiles`); plain `pytest`
-runs each body once on the `smoke` grid and checks every backend against the numpy tape.
+runs each body once on the `ci` grid and checks every backend against the numpy tape.
 Each benchmark's `group` is the work (e.g. 'sin-d1000-w1-backward') so the backends line
 up; `extra_info` carries op_count, so time / op_count gives the per-op figure.
 """
@@ -19,9 +19,8 @@ from bench.memory import METHODS, graph_bytes_per_node
 from bench.profiles import active_dtype, active_profile, cases, rounds, skip_reason
 
 # NOTE: backends differ from numpy by a few ulps per op (their own sin/exp/tanh and
-# matmul summation order), compounded over at most 30 ops on the smoke grid.
+# matmul summation order), compounded over at most 30 ops on the ci grid.
 TOLERANCE = {np.dtype(np.float64): (1e-10, 1e-12), np.dtype(np.float32): (2e-4, 1e-5)}
-MEMORY_DEPTH = {"smoke": 1000, "quick": 10000, "default": 100000, "full": 100000}
 
 
 def pytest_generate_tests(metafunc):
@@ -30,7 +29,7 @@ def pytest_generate_tests(metafunc):
         grid = cases(profile, list(BACKENDS))
         metafunc.parametrize("case", grid, ids=[case.id for case in grid])
     if "memory_backend" in metafunc.fixturenames:
-        depth = MEMORY_DEPTH[profile.name]
+        depth = profile.memory_depth
         metafunc.parametrize(
             ("memory_backend", "memory_depth"),
             [(name, depth) for name in METHODS],
@@ -57,17 +56,16 @@ def _run_skips(backend, case, profile, dtype):
     ok, why = backend.available()
     if not ok:
         pytest.skip(why)
-    if profile.name != "smoke":
-        reason = skip_reason(case, profile)
-        if reason:
-            pytest.skip(reason)
+    reason = skip_reason(case, profile)  # never, in the `ci` profile: its budget is unbounded
+    if reason:
+        pytest.skip(reason)
     why = backend.unsupported(_chain(case.family, case.depth, case.width), dtype)
     if why:
         pytest.skip(why)
 
 
 def _assert_matches_numpy(case, result, dtype):
-    """The stage-named check a smoke run makes: forward output, then value and gradients."""
+    """The stage-named check a ci run makes: forward output, then value and gradients."""
     chain = _chain(case.family, case.depth, case.width)
     reference = _prepared("numpy", case.family, case.depth, case.width, dtype)
     x, params = reference.inputs
@@ -95,7 +93,7 @@ def _assert_matches_numpy(case, result, dtype):
 # answer, 0) for |x| > 710 in `random` chains; the warning is autograd's, not a failure.
 @pytest.mark.filterwarnings("ignore:overflow encountered in cosh:RuntimeWarning")
 def test_chain(case, benchmark, profile):
-    """Time one pass of one chain in one backend (smoke: run it once and check it)."""
+    """Time one pass of one chain in one backend (ci profile: run it once and check it)."""
     dtype = active_dtype()
     backend = BACKENDS[case.backend]
     _run_skips(backend, case, profile, dtype)

@@ -5,15 +5,13 @@ pools, which is why `bench/__init__.py` calls `configure()` first thing. Set
 DEZERO_BENCH_THREADS=all to leave every library on its own default (all cores).
 
 - BLAS (numpy's OpenBLAS, torch's MKL/OpenMP): OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
-  MKL_NUM_THREADS; if numpy was imported before us, OpenBLAS is told directly through
-  its `*_set_num_threads` symbol (what threadpoolctl does, without the dependency).
+  MKL_NUM_THREADS; if numpy was imported before us, those came too late, and the loaded
+  BLAS and OpenMP pools are limited through threadpoolctl instead.
 - XLA: `--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1` in XLA_FLAGS.
 - torch: `torch.set_num_threads(1)`, applied by the torch backend via `pin_torch()`.
 """
 
-import ctypes
 import os
-import re
 import sys
 
 THREADS_ENV = "DEZERO_BENCH_THREADS"
@@ -44,7 +42,11 @@ def configure() -> None:
     if "xla_cpu_multi_thread_eigen" not in xla_flags:
         os.environ["XLA_FLAGS"] = f"{xla_flags} {_XLA_SINGLE}".strip()
     if "numpy" in sys.modules:
-        _pin_loaded_openblas()
+        # numpy's BLAS read OPENBLAS_NUM_THREADS when it loaded, before us: limit the pools
+        # it already started (without a `with`, the limit stays for the whole process)
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)
 
 
 def pin_torch() -> None:
@@ -53,20 +55,3 @@ def pin_torch() -> None:
 
     if not all_cores():
         torch.set_num_threads(1)
-
-
-def _pin_loaded_openblas() -> None:
-    # numpy is already loaded, so OPENBLAS_NUM_THREADS came too late: find the library
-    # in our own memory map and call its setter (the symbol name carries a suffix in
-    # the scipy-openblas builds numpy ships).
-    if not os.path.exists("/proc/self/maps"):  # not Linux: the env vars are all we can do
-        return
-    with open("/proc/self/maps") as maps:
-        paths = set(re.findall(r"\S*openblas\S*\.so\S*", maps.read()))
-    for path in paths:
-        lib = ctypes.CDLL(path)
-        for symbol in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads"):
-            setter = getattr(lib, symbol, None)
-            if setter is not None:
-                setter(1)
-                break

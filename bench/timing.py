@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from validation.tables import markdown_table, write_csv_and_markdown
+from bench.table_format import markdown_table, write_csv_and_markdown
 
 REFERENCE_BACKEND = "dezero"
 PASSES = ("forward", "backward")

@@ -14,22 +14,19 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from bench.backends import BACKENDS
-from bench.chains import FAMILIES, make_chain
+from bench.chains import make_chain
+from bench.profiles import PROFILES, AccuracyCase, Profile, accuracy_cases
+from bench.table_format import ERROR, EXACT, NUMERICAL_DIFF, NUMERICAL_DIFF_BEST, SKIPPED
 from validation import finite_diff
 from validation.metrics import compare
 from validation.reference import reference
 
 SEED = 0
-EXACT = "exact"
-ERROR = "error"
-SKIPPED = "skipped"
-DTYPES = ("float64", "float32")
 
 COLUMNS = {
     "backend": "string",
@@ -58,60 +55,6 @@ COLUMNS = {
 }
 
 
-@dataclass(frozen=True)
-class Profile:
-    """A grid of cases. Elementwise families run at width 1 over `depths` and at `width` over
-    `wide_depths`; `mlp` runs at `mlp_width` over `wide_depths`."""
-
-    name: str
-    depths: tuple[int, ...]
-    wide_depths: tuple[int, ...]
-    width: int
-    mlp_width: int
-    # Deepest depth per backend: jax_jit unrolls the chain (compile 29 s at depth 10^4 for one
-    # op per layer, ANCHORS; jax_scan covers deep compiled chains)
-    # and eager JAX costs ~160 us per op.
-    max_depth: dict = field(default_factory=dict)
-    fd_max_depth: int = 10_000
-
-
-PROFILES = {
-    "ci": Profile("ci", (1, 10, 100, 1000), (1, 10, 100), 16, 8, {"jax_jit": 100}, 1000),
-    "full": Profile(
-        "full",
-        (1, 10, 100, 1000, 10_000, 100_000),
-        (1, 10, 100, 1000, 10_000),
-        64,
-        16,
-        {"jax_jit": 1000},
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Case:
-    family: str
-    depth: int
-    width: int
-    dtype: str
-
-
-def cases(profile: Profile, families=None, depths=None, dtypes=DTYPES) -> list[Case]:
-    """The (family, depth, width, dtype) grid of a profile; `depths` overrides both depth lists."""
-    out = []
-    for family in families or list(FAMILIES):
-        probe = make_chain(family, 2, 2, seed=SEED)
-        if probe.elementwise:
-            grid = [(d, 1) for d in depths or profile.depths]
-            grid += [(d, profile.width) for d in depths or profile.wide_depths]
-        else:
-            grid = [(d, profile.mlp_width) for d in depths or profile.wide_depths]
-        if probe.depth != 2:  # a fixed computation (`seed`): its depth is always 1
-            grid = list(dict.fromkeys((1, w) for _, w in grid))
-        out += [Case(family, d, w, dt) for d, w in grid for dt in dtypes]
-    return out
-
-
 def _quantities(ref, value, grads, outputs) -> dict:
     """name -> (computed, reference) arrays, restricted to the reference's elements."""
     grads = [np.asarray(g) for g in grads]
@@ -130,8 +73,9 @@ def _quantities(ref, value, grads, outputs) -> dict:
     return out
 
 
-def measure(case: Case, backends: Iterable[str], profile: Profile) -> list[dict]:
+def measure(case: AccuracyCase, backends: Iterable[str], profile: Profile) -> list[dict]:
     """All rows of one case: each backend against the reference, pairwise, finite differences."""
+    grid = profile.accuracy
     chain = make_chain(case.family, case.depth, case.width, seed=SEED)
     ref = reference(case.family, case.depth, case.width, SEED, case.dtype)
     dtype = np.dtype(case.dtype)
@@ -151,8 +95,8 @@ def measure(case: Case, backends: Iterable[str], profile: Profile) -> list[dict]
         backend = BACKENDS[name]
         row = base | {"backend": name, "against": EXACT, "version": backend.version()}
         note = backend.unsupported(chain, dtype)
-        if case.depth > profile.max_depth.get(name, math.inf):
-            note = f"depth above {profile.max_depth[name]} for this backend in this profile"
+        if case.depth > grid.max_depth.get(name, math.inf):
+            note = f"depth above {grid.max_depth[name]} for this backend in this profile"
         if note is not None:
             rows.append(row | {"quantity": "grad", "flag": SKIPPED, "note": note})
             continue
@@ -177,7 +121,7 @@ def measure(case: Case, backends: Iterable[str], profile: Profile) -> list[dict]
                 continue  # b's own row already says nonfinite
             metrics = compare(got, other.astype(np.longdouble), dtype, at=want)
             rows.append(base | {"backend": a, "against": b, "quantity": quantity} | metrics)
-    if chain.elementwise and case.width == 1 and case.depth <= profile.fd_max_depth:
+    if chain.elementwise and case.width == 1 and case.depth <= grid.fd_max_depth:
         rows += _finite_difference_rows(chain, dtype, ref, base)
     for row in rows:
         ulp = row.get("max_abs_ulp", math.nan)
@@ -193,7 +137,7 @@ def _finite_difference_rows(chain, dtype, ref, base) -> list[dict]:
     book = next(e for e in estimates if e[0] == finite_diff.BOOK_EPS)
     best = finite_diff.best_eps(estimates, ref.grads[0])
     rows = []
-    for name, (eps, estimate) in (("numerical_diff", book), ("numerical_diff_best", best)):
+    for name, (eps, estimate) in ((NUMERICAL_DIFF, book), (NUMERICAL_DIFF_BEST, best)):
         metrics = compare(estimate, ref.grads[0], dtype)
         rows.append(base | {"backend": name, "against": EXACT, "quantity": "grad", "eps": eps})
         rows[-1] |= metrics
@@ -218,17 +162,18 @@ def run_accuracy(
     backends: Iterable[str] | None = None,
     families: Iterable[str] | None = None,
     depths: Iterable[int] | None = None,
-    dtypes: Iterable[str] = DTYPES,
-    progress: Callable[[Case, int, int], None] | None = None,
+    dtypes: Iterable[str] | None = None,
+    progress: Callable[[AccuracyCase, int, int], None] | None = None,
     jobs: int = 1,
 ) -> pd.DataFrame:
-    """Measure every case of the grid; `progress(case, done, total)` is called after each.
+    """Measure every case of `profile`'s accuracy grid (`bench.profiles`), narrowed to the
+    given families, depths and dtypes; `progress(case, done, total)` is called after each.
 
     `jobs > 1` spreads cases over that many processes; rows keep the grid's order.
     """
     profile = PROFILES[profile] if isinstance(profile, str) else profile
     backends = list(backends) if backends is not None else default_backends()
-    grid = cases(profile, families and list(families), depths and tuple(depths), tuple(dtypes))
+    grid = accuracy_cases(profile, families, depths, dtypes)
     results = {}
     if jobs > 1:
         # Cases are independent; spawn (not fork) because JAX and torch hold threads. Deepest

@@ -2,7 +2,7 @@
 
 Each check takes the accuracy DataFrame and returns a list of messages (empty = pass), each
 naming backend, family, depth, width, dtype, quantity and both numbers, so a failing test
-says what regressed. The baseline is written only by `python -m validation baseline`.
+says what regressed. The baseline is written only by `python -m bench baseline`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from validation.accuracy import ERROR, EXACT, default_backends, read_accuracy, run_accuracy
-from validation.metrics import NONFINITE
+from bench.profiles import CI
+from bench.table_format import ERROR, EXACT, NONFINITE
+from validation.accuracy import default_backends, read_accuracy, run_accuracy
 
 GATED = "dezero"
 PEERS = ("torch", "jax")
@@ -45,11 +46,12 @@ def _where(row) -> str:
 
 
 def ci_accuracy(backends=None, families=None, depths=None, dtypes=None) -> pd.DataFrame:
-    """The gate's grid: the `ci` profile, dezero and whichever of torch and jax are installed."""
+    """The gate's grid: the `ci` profile's accuracy grid, dezero and whichever of torch and jax
+    are installed."""
     if backends is None:
         backends = [b for b in (GATED, *PEERS) if b == GATED or b in default_backends()]
     grid = {"families": families, "depths": depths} | ({"dtypes": dtypes} if dtypes else {})
-    return run_accuracy("ci", backends=backends, **grid)
+    return run_accuracy(CI, backends=backends, **grid)
 
 
 def gated_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +97,7 @@ def missing_from_baseline(df: pd.DataFrame, baseline: pd.DataFrame) -> list[str]
     merged = gated_rows(df).merge(baseline[KEYS], on=KEYS, how="left", indicator=True)
     missing = merged[merged["_merge"] == "left_only"]
     return [
-        f"no baseline for {_where(row)}: run `python -m validation baseline`"
+        f"no baseline for {_where(row)}: run `python -m bench baseline`"
         for row in missing.itertuples(index=False)
     ]
 
@@ -134,7 +136,7 @@ def check_finite(df: pd.DataFrame) -> list[str]:
 
 
 def gate_messages(df: pd.DataFrame, baseline: pd.DataFrame) -> list[str]:
-    """All gate checks together (what `python -m validation check` reports)."""
+    """All gate checks together (what `python -m bench check` reports)."""
     return (
         check_finite(df)
         + check_against_baseline(df, baseline)

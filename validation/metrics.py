@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-OK = "ok"
-NONFINITE = "nonfinite"
-UNDERFLOW = "underflow"
-PARTIAL_UNDERFLOW = "partial_underflow"
-OVERFLOW = "overflow"
+from bench.table_format import NONFINITE, OK, OVERFLOW, PARTIAL_UNDERFLOW, UNDERFLOW
 
 METRIC_COLUMNS = (
     "max_abs_ulp",

@@ -5,22 +5,25 @@ reference is just two more namespaces:
 
 * `DualOps` carries (value, derivative) through the registry's `mp_forward`/`mp_derivative`
   in mpmath at `bits` of precision: forward-mode AD, exact to far below one ULP of float64.
-* `LongdoubleTape` is the numpy backend's tape (the registry's `np_forward`, replayed through
-  `np_vjp`) at `np.longdouble`: reverse mode with a 64-bit mantissa (x86), for `mlp`, where
-  mpmath matmuls would be far too slow.
+* `LongdoubleTape` records the registry's `np_forward` at `np.longdouble` and replays it
+  through `np_vjp`: reverse mode with a 64-bit mantissa (x86), for `mlp`, where mpmath
+  matmuls would be far too slow. It is the reference's own tape, deliberately plain and not
+  shared with the numpy backend (`bench.backends.numpy_tape`): a speed change to a backend
+  must not be able to change what that backend is checked against.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from functools import partial
+from types import SimpleNamespace
 
 import mpmath
 import numpy as np
 
-from bench.backends.numpy_tape import Tape
 from bench.chains import Chain, make_chain
-from bench.ops import OPS
+from bench.ops import OPS, unbroadcast
 
 DEFAULT_BITS = 200
 # Elementwise chains wider than this are checked on an evenly spaced subsample of elements:
@@ -111,26 +114,62 @@ def dual_scalar(chain: Chain, x0: float, bits: int = DEFAULT_BITS) -> tuple:
         return +out.value, +out.deriv
 
 
-class LongdoubleTape(Tape):
-    """The numpy backend's tape, with every value held at np.longdouble.
+class _Value:
+    """A value on the reference tape; `slot` indexes its gradient in the reverse sweep."""
+
+    __slots__ = ("value", "slot")
+
+    def __init__(self, value, slot):
+        self.value = value
+        self.slot = slot
+
+
+class LongdoubleTape:
+    """Records every op call of one forward pass at np.longdouble; `grads` replays them.
 
     `noise` is None, or (rng, u) to scale every op's output by (1 + u * U(-1, 1)), mimicking
     a different but equally correct rounding of each op (see `rounding_sensitivity`).
     """
 
     def __init__(self, noise=None):
-        super().__init__()
+        self.records = []  # (op, input values, output value), in call order
+        self.size = 0
         self.noise = noise
 
-    def leaf(self, value):
-        return super().leaf(np.asarray(value, dtype=np.longdouble))
+    @property
+    def ops(self) -> SimpleNamespace:
+        """The op namespace that records onto this tape."""
+        return SimpleNamespace(**{name: partial(self.call, op) for name, op in OPS.items()})
 
-    def call(self, op, *args):
-        node = super().call(op, *args)
+    def leaf(self, value) -> _Value:
+        node = _Value(np.asarray(value, dtype=np.longdouble), self.size)
+        self.size += 1
+        return node
+
+    def call(self, op, *args: _Value) -> _Value:
+        node = self.leaf(op.np_forward(*[a.value for a in args]))
         if self.noise is not None:
             rng, u = self.noise
             node.value = node.value * (1 + u * rng.uniform(-1, 1, np.shape(node.value)))
+        self.records.append((op, args, node))
         return node
+
+    def grads(self, out: _Value, leaves) -> tuple:
+        """d out / d leaf for each leaf, by one reverse pass over the records (no recursion)."""
+        grads = [None] * self.size
+        grads[out.slot] = np.ones_like(out.value)
+        for op, args, node in reversed(self.records):
+            gy = grads[node.slot]
+            if gy is None:
+                continue
+            gxs = op.np_vjp(gy, *[a.value for a in args], node.value)
+            for a, gx in zip(args, gxs, strict=True):
+                gx = unbroadcast(gx, np.shape(a.value))
+                grads[a.slot] = gx if grads[a.slot] is None else grads[a.slot] + gx
+        return tuple(
+            np.zeros_like(leaf.value) if grads[leaf.slot] is None else grads[leaf.slot]
+            for leaf in leaves
+        )
 
 
 @dataclass(frozen=True)

@@ -7,23 +7,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from validation.metrics import OK, PARTIAL_UNDERFLOW
+from bench.table_format import (
+    EXACT,
+    PARTIAL_UNDERFLOW,
+    ULP_FLAGS_WITH_FIGURE,
+    markdown_table,
+    write_csv_and_markdown,
+)
 
 ROW_KEYS = ["family", "width", "reference", "backend"]
 
 
-def markdown_table(df: pd.DataFrame) -> str:
-    """A GitHub Markdown table of `df` (index ignored), cells as `str` of the values."""
-    header = [str(c) for c in df.columns]
-    body = [[str(v) for v in row] for row in df.itertuples(index=False)]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
-    return "\n".join(lines)
-
-
 def format_ulp(value: float, flag: str) -> str:
     """A ULP cell: the flag where there is no meaningful number, `*` after a partial figure."""
-    if flag not in (OK, PARTIAL_UNDERFLOW) or value is pd.NA or math.isnan(value):
+    if flag not in ULP_FLAGS_WITH_FIGURE or value is pd.NA or math.isnan(value):
         return flag
     text = f"{value:.1f}" if abs(value) < 10 else f"{value:,.0f}"
     return text + ("*" if flag == PARTIAL_UNDERFLOW else "")
@@ -44,19 +41,19 @@ SECTIONS = (
         "Gradient error, signed ULP at the worst element",
         "grad",
         "signed_ulp",
-        lambda df: df["against"] == "exact",
+        lambda df: df["against"] == EXACT,
     ),
     (
         "Parameter-gradient error (mlp), normwise ULP",
         "grad_params",
         "norm_ulp",
-        lambda df: df["against"] == "exact",
+        lambda df: df["against"] == EXACT,
     ),
     (
         "Forward value error, signed ULP",
         "value",
         "signed_ulp",
-        lambda df: df["against"] == "exact",
+        lambda df: df["against"] == EXACT,
     ),
 )
 
@@ -81,7 +78,7 @@ def render_markdown(df: pd.DataFrame) -> str:
             if part.empty:
                 continue
             out += ["", f"## {title}, {dtype}", "", markdown_table(pivot(part, metric))]
-    pairs = df[(df["against"] != "exact") & (df["quantity"] == "grad")]
+    pairs = df[(df["against"] != EXACT) & (df["quantity"] == "grad")]
     for dtype in ("float64", "float32"):
         part = pairs[pairs["dtype"] == dtype]
         if part.empty:
@@ -90,16 +87,6 @@ def render_markdown(df: pd.DataFrame) -> str:
         title = f"## Gradient disagreement between backends, normwise ULP, {dtype}"
         out += ["", title, "", markdown_table(pivot(part, "norm_ulp"))]
     return "\n".join(out) + "\n"
-
-
-def write_csv_and_markdown(df: pd.DataFrame, results_dir, stem: str, render) -> tuple[Path, Path]:
-    """Write `<stem>.csv` (the long-form table) and `<stem>.md` (`render(df)`); both paths."""
-    results_dir = Path(results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = results_dir / f"{stem}.csv", results_dir / f"{stem}.md"
-    df.to_csv(csv_path, index=False)
-    md_path.write_text(render(df))
-    return csv_path, md_path
 
 
 def write_accuracy(df: pd.DataFrame, results_dir) -> tuple[Path, Path]:

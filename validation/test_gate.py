@@ -1,7 +1,7 @@
 """The CI accuracy gate: dezero against its committed baseline, against torch and jax, finite.
 
 `pytest validation` runs it (about 15 s on one core). The baseline changes only through
-`python -m validation baseline`. The planted-error tests prove the gate bites: a derivative
+`python -m bench baseline`. The planted-error tests prove the gate bites: a derivative
 off by 1e-9 relative in any single dezero function fails it, naming the family and numbers.
 """
 
@@ -13,8 +13,9 @@ import dezero.arithmetic
 import dezero.functions
 from bench.chains import make_chain
 from bench.ops import OPS
+from bench.profiles import CI, PROFILES, accuracy_cases
 from validation import gate
-from validation.accuracy import PROFILES, cases, run_accuracy
+from validation.accuracy import run_accuracy
 from validation.reference import LongdoubleTape
 
 PLANTED_RELATIVE_ERROR = 1e-9
@@ -28,7 +29,7 @@ def ci_frame():
 @pytest.fixture(scope="module")
 def baseline():
     if not gate.BASELINE_PATH.exists():
-        pytest.fail(f"{gate.BASELINE_PATH} is missing: run `python -m validation baseline`")
+        pytest.fail(f"{gate.BASELINE_PATH} is missing: run `python -m bench baseline`")
     return gate.read_baseline()
 
 
@@ -62,7 +63,9 @@ def _ops_used(case) -> set[str]:
 
 def _first_case_using(op_name):
     """The cheapest float64 CI case whose chain runs `op_name` (sum ends every objective)."""
-    grid = sorted(cases(PROFILES["ci"], dtypes=("float64",)), key=lambda c: (c.depth, c.width))
+    grid = sorted(
+        accuracy_cases(PROFILES[CI], dtypes=("float64",)), key=lambda c: (c.depth, c.width)
+    )
     return next(c for c in grid if c.depth >= 10 and op_name in _ops_used(c))
 
 
@@ -91,7 +94,7 @@ def _plant(monkeypatch, op_name):
 
 
 def test_every_registry_op_is_in_the_ci_grid():
-    used = set().union(*(_ops_used(c) for c in cases(PROFILES["ci"], dtypes=("float64",))))
+    used = set().union(*(_ops_used(c) for c in accuracy_cases(PROFILES[CI], dtypes=("float64",))))
     assert used == set(OPS), f"ops no CI case exercises: {sorted(set(OPS) - used)}"
 
 

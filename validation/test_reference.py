@@ -6,12 +6,15 @@ import mpmath
 import numpy as np
 import pytest
 
+from bench.backends import BACKENDS
 from bench.chains import FAMILIES, make_chain
 from bench.ops import OPS
-from validation.metrics import NONFINITE, OK, OVERFLOW, PARTIAL_UNDERFLOW, UNDERFLOW, compare
+from bench.table_format import NONFINITE, OK, OVERFLOW, PARTIAL_UNDERFLOW, UNDERFLOW
+from validation.metrics import compare
 from validation.reference import (
     DUAL_OPS,
     Dual,
+    _tape_value_and_grads,
     dual_reference,
     dual_scalar,
     longdouble_reference,
@@ -56,7 +59,7 @@ def test_reference_is_stable_under_more_precision(family):
             assert abs(a - b) <= abs(b) * mpmath.mpf(2) ** -150, (family, a, b)
 
 
-@pytest.mark.parametrize("family", [f for f in FAMILIES if make_chain(f, 2, 2).elementwise])
+@pytest.mark.parametrize("family", [f for f, family in FAMILIES.items() if family.elementwise])
 def test_longdouble_tape_matches_dual_reference(family):
     chain = make_chain(family, 20, 4)
     dual = dual_reference(chain, np.float64)
@@ -103,3 +106,17 @@ def test_rounding_sensitivity_separates_calm_from_ill_conditioned_chains():
         rounding_sensitivity(make_chain("random", 10, 1, seed=s), np.float64) for s in range(6)
     )
     assert calm < 10 and wild > 50, (calm, wild)
+
+
+@pytest.mark.parametrize(("family", "depth", "width"), [("mlp", 3, 4), ("diamond", 5, 3)])
+def test_reference_tape_agrees_with_the_independent_numpy_backend(family, depth, width):
+    """Two separately written tapes (the reference's and the numpy backend's) replaying the
+    same registry functions at np.longdouble give the same value and gradients."""
+    chain = make_chain(family, depth, width)
+    value, grads = _tape_value_and_grads(chain, np.longdouble)
+    prepared = BACKENDS["numpy"].prepare(chain, np.longdouble)
+    backend_value, backend_grads = prepared.value_and_grad(*prepared.inputs)
+    assert value == backend_value, f"{family}: value {value} vs {backend_value}"
+    for i, (got, want) in enumerate(zip(grads, backend_grads, strict=True)):
+        assert got.dtype == np.longdouble, f"{family}: grad[{i}] dtype {got.dtype}"
+        np.testing.assert_array_equal(got, want, err_msg=f"{family}: grad[{i}]")

@@ -1,0 +1,55 @@
+"""The accuracy sweep as the CLI runs it: a progress bar, the run's filters, and merging a
+filtered sweep into the saved `accuracy.csv` instead of overwriting it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from bench.profiles import Profile, accuracy_cases
+from validation.accuracy import read_accuracy, run_accuracy
+from validation.tables import write_accuracy
+
+MERGE_KEYS = ["backend", "family", "depth", "width", "dtype"]
+
+
+def run_accuracy_sweep(
+    profile: Profile,
+    results_dir,
+    backends=None,
+    families=None,
+    depths=None,
+    dtypes=None,
+    jobs: int = 1,
+    quiet: bool = False,
+) -> tuple[Path, Path]:
+    """`profile`'s accuracy grid, narrowed by the filters; writes accuracy.csv and .md.
+
+    A filtered sweep (any of backends, families, depths given) replaces only the rows it
+    measured in an existing accuracy.csv (see `merge_accuracy`).
+    """
+    from tqdm import tqdm
+
+    grid = accuracy_cases(profile, families, depths, dtypes)
+    bar = tqdm(total=len(grid), disable=quiet, desc=f"accuracy ({profile.name})")
+
+    def progress(case, done, total):
+        bar.set_postfix_str(f"{case.family} d{case.depth:,} w{case.width:,} {case.dtype}")
+        bar.update(1)
+
+    df = run_accuracy(profile, backends, families, depths, dtypes, progress=progress, jobs=jobs)
+    bar.close()
+    saved = Path(results_dir) / "accuracy.csv"
+    if (backends or families or depths) and saved.exists():
+        df = merge_accuracy(read_accuracy(saved), df)
+    return write_accuracy(df, results_dir)
+
+
+def merge_accuracy(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """`old` with every (backend, family, depth, width, dtype) that `new` measured replaced,
+    so a filtered run updates its own rows and keeps the rest of a full sweep."""
+    measured = new[MERGE_KEYS].drop_duplicates().assign(_remeasured=True)
+    old = old.merge(measured, on=MERGE_KEYS, how="left")
+    old = old[old["_remeasured"].isna()].drop(columns="_remeasured")
+    return pd.concat([old, new], ignore_index=True).astype(new.dtypes.to_dict())

@@ -1,0 +1,72 @@
+"""`tables`: every results file built from saved results only (runs nothing).
+
+The one module that writes the generated files of `results/` (timing.csv/.md through
+`bench.timing`, accuracy.md, the plots, REPORT.md) and the README's generated block.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "results"
+README = REPO / "README.md"
+BENCHMARK_GLOB = "benchmark-*.json"
+
+
+def benchmark_files(results_dir: Path, paths) -> list[Path]:
+    """The JSON files to read: `paths` if given, else every results/benchmark-*.json."""
+    if paths:
+        missing = [str(p) for p in paths if not Path(p).exists()]
+        if missing:
+            raise FileNotFoundError(f"no such benchmark JSON: {', '.join(missing)}")
+        return list(paths)
+    return sorted(Path(results_dir).glob(BENCHMARK_GLOB))
+
+
+def build_tables(
+    results_dir: Path, paths=None, accuracy_path=None, readme: Path | None = README, quiet=False
+) -> list[Path]:
+    """Every table, plot, REPORT.md and the README block (unless `readme` is None) from saved
+    results; returns the paths written."""
+    from bench import plots, report, timing
+    from validation.accuracy import read_accuracy
+    from validation.tables import render_markdown
+
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    files = benchmark_files(results_dir, paths)
+    accuracy_path = Path(accuracy_path or results_dir / "accuracy.csv")
+    if not files and not accuracy_path.exists():
+        raise FileNotFoundError(
+            f"nothing to build from: no {BENCHMARK_GLOB} and no {accuracy_path.name} in "
+            f"{results_dir}; run `python -m bench run` first"
+        )
+    written = []
+    raw, meta = timing.load_benchmarks(files)
+    table = timing.timing_table(raw)
+    if files:
+        written += timing.write_timing(table, results_dir)
+    accuracy = None
+    if accuracy_path.exists():
+        accuracy = read_accuracy(accuracy_path)
+        md_path = results_dir / "accuracy.md"
+        md_path.write_text(render_markdown(accuracy))
+        written.append(md_path)
+    figures = plots.write_plots(results_dir, timing=table, accuracy=accuracy)
+    written += figures
+    written.append(report.write_report(results_dir, table, accuracy, meta, figures))
+    if readme is not None and files:
+        if report.update_readme(readme, report.readme_block(table)):
+            written.append(Path(readme))
+        else:
+            print(
+                f"note: {readme} has no {report.README_BEGIN} ... {report.README_END} "
+                "block; README left unchanged",
+                file=sys.stderr,
+            )
+    if not quiet:
+        for path in written:
+            print(f"wrote {path}")
+    return written
