@@ -13,10 +13,13 @@ subprocess) and the pytest-benchmark suite in `test_benchmarks.py`. Above `valid
 Importing `bench` pins every numerical library to one thread before numpy, torch or
 jax are loaded (see `bench.threads`); set DEZERO_BENCH_THREADS=all to use every core.
 It also fixes glibc's malloc thresholds (see `bench.allocator`) so large arrays are
-reused instead of page-faulted afresh, equally for every backend.
+reused instead of page-faulted afresh, equally for every backend, and pins JAX to the CPU
+before it initialises (see `bench.devices`; DEZERO_BENCH_DEVICE=gpu or `--device gpu` asks
+for the GPU instead).
 """
 
-from bench import allocator, threads
+from bench import allocator, devices, threads
 
 threads.configure()
+devices.configure()
 allocator.keep_freed_memory()

@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="benchmark dtype (float64 unless given); accuracy covers both dtypes unless given",
     )
     run.add_argument("--skip-accuracy", action="store_true", help="benchmarks only")
+    _device_arg(run)
     run.add_argument("--jobs", type=int, default=1, help="processes for the accuracy sweep")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary (CI)")
     _output_args(run)
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     accuracy.add_argument("--dtypes", nargs="+", choices=dtypes, help="only these dtypes")
     accuracy.add_argument("--jobs", type=int, default=1, help="processes (cases are independent)")
+    _device_arg(accuracy)
     accuracy.add_argument("--quiet", action="store_true", help="no progress bar")
     accuracy.add_argument("--results", type=Path, default=RESULTS, help="output folder")
 
@@ -134,6 +136,32 @@ def _filter_args(parser, backends, families):
         metavar="NAME",
         help=f"only these chain families (of {', '.join(families)})",
     )
+
+
+def _device_arg(parser):
+    from bench.devices import CHOICES, DEVICE_ENV
+
+    parser.add_argument(
+        "--device",
+        choices=CHOICES,
+        default=None,
+        help=f"where torch and JAX run (default: ${DEVICE_ENV}, else cpu); "
+        "numpy, dezero and autograd always run on the CPU",
+    )
+
+
+def _select_device(args) -> int:
+    """Pin the run to `args.device` (0), or say in one line why this machine cannot (2)."""
+    from bench import devices
+
+    if getattr(args, "device", None) is None:
+        return 0
+    why = devices.unavailable(args.device)
+    if why:
+        print(f"dezero-bench: error: --device {args.device}: {why}", file=sys.stderr)
+        return 2
+    devices.configure(args.device)
+    return 0
 
 
 def _output_args(parser):
@@ -277,4 +305,4 @@ def main(argv=None) -> int:
     """Entry point of `python -m bench` and the `dezero-bench` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    return COMMANDS[args.command](parser, args)
+    return _select_device(args) or COMMANDS[args.command](parser, args)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import threads
+from bench import devices, threads
 from bench.backends import BACKENDS
 from bench.profiles import active_dtype, active_profile, plan
 
@@ -25,6 +25,9 @@ def benchmarks_enabled(config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-benchmark reads its options
 def pytest_configure(config):
+    why = devices.unavailable(devices.requested())
+    if why:  # a GPU run asked for on a machine without one: say so once, run nothing
+        raise pytest.UsageError(f"{devices.DEVICE_ENV}={devices.requested()}: {why}")
     if not config.pluginmanager.hasplugin("benchmark"):
         return
     if not config.getoption("benchmark_only") and not config.getoption("benchmark_skip"):
@@ -46,7 +49,8 @@ def pytest_report_header(config):
     run = [seconds for _, reason, seconds in rows if reason is None]
     return (
         f"bench: profile {profile.name}, dtype {np.dtype(active_dtype()).name}, "
-        f"{threads.describe()}; {len(run)} of {len(rows)} cases within budget, "
+        f"{threads.describe()}, device {devices.requested()}; "
+        f"{len(run)} of {len(rows)} cases within budget, "
         f"estimated {sum(run):.0f} s of timed work"
     )
 
@@ -54,9 +58,12 @@ def pytest_report_header(config):
 def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["bench_profile"] = active_profile(benchmarks_enabled(config)).name
     machine_info["bench_threads"] = threads.describe()
+    machine_info["bench_device"] = devices.requested()
     machine_info["bench_dtype"] = np.dtype(active_dtype()).name
-    versions = {}
+    versions, placed = {}, {}
     for name, backend in BACKENDS.items():
         ok, _ = backend.available()
         versions[name] = backend.version() if ok else None
+        placed[name] = backend.device().label if ok else None
     machine_info["bench_backend_versions"] = versions
+    machine_info["bench_backend_devices"] = placed

@@ -3,7 +3,8 @@
 `pytest --benchmark-only` times the active profile (see `bench.profiles`); plain `pytest`
 runs each body once on the `ci` grid and checks every backend against the numpy tape.
 Each benchmark's `group` is the work (e.g. 'sin-d1000-w1-backward') so the backends line
-up; `extra_info` carries op_count, so time / op_count gives the per-op figure.
+up; `extra_info` carries op_count, so time / op_count gives the per-op figure, and the
+device the backend ran on (`bench.devices`).
 """
 
 from functools import lru_cache
@@ -11,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from bench import threads
+from bench import devices, threads
 from bench.backends import BACKENDS
 from bench.chains import make_chain
 from bench.conftest import benchmarks_enabled
@@ -100,6 +101,8 @@ def test_chain(case, benchmark, profile):
     prepared = _prepared(case.backend, case.family, case.depth, case.width, dtype)
     run = prepared.forward if case.pass_ == "forward" else prepared.value_and_grad
     x, params = prepared.inputs
+    device = backend.device()
+    assert devices.platform_of(x) == device.platform, f"{case.id}: input not on {device.label}"
     timing = not benchmark.disabled
     if timing:
         run(x, params)  # the one untimed warm-up call; jit backends compile here
@@ -116,6 +119,8 @@ def test_chain(case, benchmark, profile):
         op_count=case.op_count,
         dtype=np.dtype(dtype).name,
         threads=threads.describe(),
+        device=device.platform,
+        device_name=device.name,
         profile=profile.name,
         compile_seconds=prepared.compile_seconds.get(case.pass_),
         **{"pass": case.pass_},
@@ -136,6 +141,8 @@ def test_graph_memory(memory_backend, memory_depth, benchmark, profile):
     benchmark.extra_info.update(
         backend=memory_backend,
         backend_version=BACKENDS[memory_backend].version(),
+        device=BACKENDS[memory_backend].device().platform,
+        device_name=BACKENDS[memory_backend].device().name,
         family="sin",
         depth=memory_depth,
         width=1,

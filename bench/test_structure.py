@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 # writers. The CLI and the report (cli, run_suite, accuracy_results, build_tables, report)
 # sit above validation and may import it.
 LOWER_LAYER = (
+    "bench.devices",
     "bench.ops",
     "bench.chains",
     "bench.backends",

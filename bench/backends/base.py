@@ -5,6 +5,7 @@ output and `value_and_grad(x, params)` returns `(sum(output), grads)` where `gra
 tuple of numpy arrays, d/dx first, then one per param. Both accept numpy arrays of the
 prepared dtype, or the backend-native arrays in `Prepared.inputs` (converted once, at
 prepare time, so the timed call only does what the framework inherently needs).
+`Backend.device()` says where the backend runs (see `bench.devices`).
 """
 
 import importlib
@@ -16,6 +17,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from bench import devices
 from bench.chains import Chain
 from bench.ops import OPS
 
@@ -28,6 +30,9 @@ class Prepared:
     spent tracing and compiling (jit backends only; filled on that first call).
     `record(x, params)`, where offered, runs the forward pass with the graph recorded and
     returns an object that keeps the graph alive (used to measure graph memory).
+    `native(x, params)` is `forward` returning the framework's own array (a Variable, a JAX
+    array, a tensor) before it becomes numpy, so tests can see where it lives; it defaults
+    to `forward` for the backends whose output is numpy already.
     """
 
     forward: Callable
@@ -35,6 +40,11 @@ class Prepared:
     inputs: tuple
     compile_seconds: dict[str, float] = field(default_factory=dict)
     record: Callable | None = None
+    native: Callable | None = None
+
+    def __post_init__(self):
+        if self.native is None:
+            self.native = self.forward
 
 
 def resolve(dotted: str):
@@ -71,6 +81,7 @@ class Backend:
     package: str = ""  # the import whose absence makes this backend skip
     distribution: str = ""  # the installed distribution whose version is reported
     spelling_key: str = ""  # which `Op.spelling` entry names this backend's ops
+    gpu_capable: bool = False  # whether a GPU run (`--device gpu`) moves it to the GPU
 
     def available(self) -> tuple[bool, str]:
         """(True, '') when the framework imports, else (False, why) so callers can skip."""
@@ -87,6 +98,10 @@ class Backend:
         except importlib.metadata.PackageNotFoundError:
             module = importlib.import_module(self.package)
             return str(getattr(module, "__version__", "unknown"))
+
+    def device(self) -> devices.Device:
+        """Where this backend runs in this process: the CPU, unless overridden."""
+        return devices.cpu()
 
     @cached_property
     def ops(self) -> SimpleNamespace:

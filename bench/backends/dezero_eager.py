@@ -20,6 +20,10 @@ class DezeroEager(Backend):
         def as_variable(a):
             return a if isinstance(a, Variable) else Variable(a)
 
+        def native(x, params):
+            with dezero.no_grad():
+                return chain.apply(ops, as_variable(x), *map(as_variable, params))
+
         def forward(x, params):
             with dezero.no_grad():
                 return chain.apply(ops, as_variable(x), *map(as_variable, params)).data
@@ -37,4 +41,4 @@ class DezeroEager(Backend):
 
         x, params = cast(chain, dtype)
         inputs = (Variable(x), tuple(Variable(p) for p in params))
-        return Prepared(forward, value_and_grad, inputs, record=record)
+        return Prepared(forward, value_and_grad, inputs, record=record, native=native)

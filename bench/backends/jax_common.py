@@ -1,9 +1,14 @@
-"""What the three JAX backends share: float64 switched on, device inputs, lazy AOT compile."""
+"""What the three JAX backends share: float64 switched on, device inputs, lazy AOT compile.
+
+JAX's platform is pinned by `bench.devices.configure()` before JAX initialises (the CPU
+unless the run asked for the GPU), so its default device is the run's device.
+"""
 
 import time
 
 import numpy as np
 
+from bench import devices
 from bench.backends.base import Backend, cast
 
 
@@ -21,6 +26,22 @@ class JaxBackend(Backend):
 
     package = "jax"
     spelling_key = "jax"
+    gpu_capable = True
+
+    def available(self):
+        ok, why = super().available()
+        if not ok or devices.requested() == "cpu":
+            return ok, why
+        try:
+            device = devices.jax_device()
+        except RuntimeError as error:  # a CPU-only jaxlib asked for CUDA
+            return False, f"{self.name}: JAX has no GPU here ({error})"
+        if device.platform != "gpu":
+            return False, f"{self.name}: JAX runs on {device.label}, not a GPU"
+        return True, ""
+
+    def device(self):
+        return devices.jax_device()
 
     @property
     def ops(self):

@@ -13,6 +13,9 @@ class JaxEager(JaxBackend):
         jax, _ = jax_modules()
         ops = self.ops
 
+        def native(x, params):
+            return jax.block_until_ready(chain.apply(ops, x, *params))
+
         def forward(x, params):
             return np.asarray(jax.block_until_ready(chain.apply(ops, x, *params)))
 
@@ -24,4 +27,4 @@ class JaxEager(JaxBackend):
             value, (gx, gparams) = objective(x, tuple(params))
             return to_numpy(value, (gx, *gparams))
 
-        return Prepared(forward, value_and_grad, self.device_inputs(chain, dtype))
+        return Prepared(forward, value_and_grad, self.device_inputs(chain, dtype), native=native)

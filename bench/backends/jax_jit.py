@@ -28,6 +28,9 @@ class JaxJit(JaxBackend):
             "backward",
         )
 
+        def native(x, params):
+            return jax.block_until_ready(run_forward(x, tuple(params)))
+
         def forward(x, params):
             return np.asarray(jax.block_until_ready(run_forward(x, tuple(params))))
 
@@ -35,4 +38,5 @@ class JaxJit(JaxBackend):
             value, (gx, gparams) = run_backward(x, tuple(params))
             return to_numpy(value, (gx, *gparams))
 
-        return Prepared(forward, value_and_grad, self.device_inputs(chain, dtype), seconds)
+        inputs = self.device_inputs(chain, dtype)
+        return Prepared(forward, value_and_grad, inputs, seconds, native=native)

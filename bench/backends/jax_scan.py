@@ -48,6 +48,9 @@ class JaxScan(JaxBackend):
         )
         per_layer = chain.params_per_layer
 
+        def native(x, params):
+            return jax.block_until_ready(run_forward(x, stack(params, per_layer)))
+
         def forward(x, params):
             stacked = stack(params, per_layer)
             return np.asarray(jax.block_until_ready(run_forward(x, stacked)))
@@ -61,7 +64,7 @@ class JaxScan(JaxBackend):
         # 10**4-operand XLA concatenate to compile.
         x, params = cast(chain, dtype)
         inputs = (jnp.asarray(x), Stacked(map(jnp.asarray, stack(params, per_layer))))
-        return Prepared(forward, value_and_grad, inputs, seconds)
+        return Prepared(forward, value_and_grad, inputs, seconds, native=native)
 
     def _scan_body(self, chain, lax):
         ops = self.ops

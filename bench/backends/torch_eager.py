@@ -1,4 +1,7 @@
-"""torch backend: eager PyTorch on CPU; forward-only runs under `torch.no_grad()`.
+"""torch backend: eager PyTorch, forward-only runs under `torch.no_grad()`.
+
+Tensors are created on `bench.devices.torch_device()` explicitly: the CPU unless the run
+asked for the GPU. Outputs are copied back to numpy only on a GPU run.
 
 Gradients come from `torch.autograd.grad`, which returns them without accumulating
 into `.grad`, so inputs can be reused across timed calls with no zeroing step.
@@ -6,7 +9,7 @@ into `.grad`, so inputs can be reused across timed calls with no zeroing step.
 
 import numpy as np
 
-from bench import threads
+from bench import devices, threads
 from bench.backends.base import Backend, Prepared, cast
 
 
@@ -14,6 +17,10 @@ class TorchEager(Backend):
     name = "torch"
     package = "torch"
     spelling_key = "torch"
+    gpu_capable = True
+
+    def device(self):
+        return devices.torch_placement()
 
     def unsupported(self, chain, dtype):
         if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
@@ -25,14 +32,22 @@ class TorchEager(Backend):
 
         threads.pin_torch()
         ops = self.ops
+        device = torch.device(devices.torch_device())  # parsed once, not per call
+        # on the CPU `.numpy()` shares memory; a GPU tensor must be copied back first
+        to_numpy = torch.Tensor.numpy if device.type == "cpu" else lambda t: t.cpu().numpy()
 
         def leaf(a):
-            t = torch.as_tensor(a)  # shares memory with a numpy input; no-op for a tensor
+            # on the CPU: shares memory with a numpy input; a no-op for a tensor already there
+            t = torch.as_tensor(a, device=device)
             return t if t.requires_grad else t.requires_grad_()
+
+        def native(x, params):
+            with torch.no_grad():
+                return chain.apply(ops, leaf(x), *map(leaf, params))
 
         def forward(x, params):
             with torch.no_grad():
-                return chain.apply(ops, leaf(x), *map(leaf, params)).numpy()
+                return to_numpy(chain.apply(ops, leaf(x), *map(leaf, params)))
 
         def record(x, params):
             leaves = [leaf(x), *map(leaf, params)]
@@ -41,8 +56,8 @@ class TorchEager(Backend):
         def value_and_grad(x, params):
             leaves, out = record(x, params)
             grads = torch.autograd.grad(out, leaves)
-            return out.detach().numpy(), tuple(g.numpy() for g in grads)
+            return to_numpy(out.detach()), tuple(map(to_numpy, grads))
 
         x, params = cast(chain, dtype)
         inputs = (leaf(x), tuple(map(leaf, params)))
-        return Prepared(forward, value_and_grad, inputs, record=record)
+        return Prepared(forward, value_and_grad, inputs, record=record, native=native)
