@@ -160,20 +160,35 @@ def _machine_lines(meta: list[dict]) -> list[str]:
             f"commit `{item['commit']}` on {commit.get('branch', '?')}; run {item['datetime']}"
             + "".join(
                 f"; {label} {info[key]}"
-                for key, label in (("bench_profile", "profile"), ("bench_threads", "threads"))
+                for key, label in (
+                    ("bench_profile", "profile"),
+                    ("bench_threads", "threads"),
+                    ("bench_device", "device"),
+                )
                 if info.get(key)
             )
         )
     return out
 
 
+def _version_and_device(df: pd.DataFrame) -> pd.DataFrame:
+    """backend, version and device label ('cpu (model)'; '' where no device was recorded)."""
+    platforms = df["device"] if "device" in df else [pd.NA] * len(df)
+    names = df["device_name"] if "device_name" in df else [pd.NA] * len(df)
+    labels = [
+        "" if pd.isna(p) else f"{p} ({n})" if not pd.isna(n) else p
+        for p, n in zip(platforms, names, strict=True)
+    ]
+    return pd.DataFrame({"backend": df["backend"], "version": df["version"], "device": labels})
+
+
 def _versions(timing: pd.DataFrame, accuracy: pd.DataFrame | None) -> pd.DataFrame:
-    frames = [timing[["backend", "version"]]]
+    frames = [_version_and_device(timing)]
     if accuracy is not None and "version" in accuracy:
-        frames.append(accuracy[~accuracy["backend"].isin(NOT_ENGINES)][["backend", "version"]])
-    versions = pd.concat(frames).dropna().drop_duplicates()
-    versions = versions.groupby("backend")["version"].agg(lambda v: ", ".join(sorted(set(v))))
-    return versions.reindex(backend_order(versions.index)).reset_index()
+        frames.append(_version_and_device(accuracy[~accuracy["backend"].isin(NOT_ENGINES)]))
+    rows = pd.concat(frames).dropna(subset=["version"]).drop_duplicates()
+    table = rows.groupby("backend").agg(lambda v: ", ".join(sorted(set(v) - {""})))
+    return table.reindex(backend_order(table.index)).reset_index()
 
 
 def render_report(

@@ -4,7 +4,9 @@ These run in every pytest-xdist worker like any test, so they also check that ea
 pinned JAX before it initialised; on a machine with a GPU they fail if JAX took it.
 """
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +134,50 @@ def test_unknown_device_option_exits_2(capsys):
         cli.main(["accuracy", "--device", "tpu"])
     assert exit_info.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_every_accuracy_row_names_its_device():
+    from bench.profiles import CI
+    from validation.accuracy import run_accuracy
+
+    names = [n for n in ("dezero", "numpy", "torch") if BACKENDS[n].available()[0]]
+    df = run_accuracy(CI, backends=names, families=["sin"], depths=[1], dtypes=["float64"])
+    assert {"numerical_diff", "dezero"} <= set(df["backend"]), set(df["backend"])
+    assert set(df["against"]) - {"exact"}, "no pairwise rows measured"
+    assert (df["device"] == "cpu").all(), df[["backend", "against", "device"]]
+    assert (df["device_name"] == devices.cpu_name()).all(), set(df["device_name"])
+
+
+def test_report_shows_each_backends_device_next_to_its_version(tmp_path):
+    from bench import report, timing
+    from bench.test_report import synthetic_document
+
+    document = synthetic_document()
+    document["machine_info"]["bench_device"] = "gpu"
+    for record in document["benchmarks"]:
+        gpu = record["extra_info"]["backend"] == "jax_jit"
+        record["extra_info"] |= {
+            "device": "gpu" if gpu else "cpu",
+            "device_name": "NVIDIA H100" if gpu else "Synthetic CPU",
+        }
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(document))
+    raw, meta = timing.load_benchmarks([path])
+    jit = raw[raw["backend"] == "jax_jit"]
+    assert set(jit["device"]) == {"gpu"} and set(jit["device_name"]) == {"NVIDIA H100"}
+    text = re.sub(r" {2,}", " ", report.render_report(timing.timing_table(raw), None, meta, []))
+    assert "| jax_jit | jax_jit-1.0 | gpu (NVIDIA H100) |" in text, text
+    assert "| dezero | dezero-1.0 | cpu (Synthetic CPU) |" in text, text
+    assert "; device gpu" in text
+
+
+def test_report_of_records_without_a_device_leaves_the_cell_empty(tmp_path):
+    """Results saved before devices were recorded still build (an empty device cell)."""
+    from bench import report, timing
+    from bench.test_report import synthetic_document
+
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(synthetic_document()))
+    raw, meta = timing.load_benchmarks([path])
+    text = re.sub(r" {2,}", " ", report.render_report(timing.timing_table(raw), None, meta, []))
+    assert "| torch | torch-1.0 | |" in text, text

@@ -36,6 +36,8 @@ RAW_COLUMNS = {
     "commit": "string",
     "backend": "string",
     "version": "string",
+    "device": "string",
+    "device_name": "string",
     "family": "string",
     "depth": "int64",
     "width": "int64",
@@ -69,6 +71,8 @@ COLUMNS = RAW_COLUMNS | DERIVED_COLUMNS
 EXTRA_ALIASES = {
     "backend": ("backend",),
     "version": ("backend_version", "version"),
+    "device": ("device",),
+    "device_name": ("device_name",),
     "family": ("family",),
     "depth": ("depth",),
     "width": ("width",),

@@ -42,13 +42,14 @@ def mlp_step_runs(hidden, dtype, batch=30):
         optimizer.update()
 
     torch_dtype = getattr(torch, np.dtype(dtype).name)
+    cpu = torch.device("cpu")  # explicit, like dezero's numpy: a CPU-to-CPU comparison
     net = torch.nn.Sequential(
-        torch.nn.Linear(2, hidden, dtype=torch_dtype),
+        torch.nn.Linear(2, hidden, dtype=torch_dtype, device=cpu),
         torch.nn.Sigmoid(),
-        torch.nn.Linear(hidden, 3, dtype=torch_dtype),
+        torch.nn.Linear(hidden, 3, dtype=torch_dtype, device=cpu),
     )
     sgd = torch.optim.SGD(net.parameters(), lr=0.1)
-    xt, tt = torch.tensor(x), torch.tensor(t)
+    xt, tt = torch.tensor(x, device=cpu), torch.tensor(t, device=cpu)
 
     def torch_step():
         loss = torch.nn.functional.cross_entropy(net(xt), tt)
@@ -77,7 +78,7 @@ def conv_runs(dtype, shape=(32, 3, 32, 32), out_channels=16, kernel=3, pad=1):
             v.cleargrad()
         F.sum(F.conv2d(xv, Wv, bv, stride=1, pad=pad)).backward()
 
-    xt, Wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
+    xt, Wt, bt = (torch.tensor(a, requires_grad=True, device="cpu") for a in (x, W, b))
 
     def torch_conv():
         for v in (xt, Wt, bt):

@@ -51,6 +51,8 @@ COLUMNS = {
     "flag": "string",
     "seconds": "float64",
     "version": "string",
+    "device": "string",  # where the backend ran: platform and model (see `bench.devices`)
+    "device_name": "string",
     "note": "string",
 }
 
@@ -90,10 +92,12 @@ def measure(case: AccuracyCase, backends: Iterable[str], profile: Profile) -> li
         "reference": ref.kind,
         "ref_bits": ref.bits,
     }
-    rows, computed = [], {}
+    rows, computed, placed = [], {}, {}
     for name in backends:
         backend = BACKENDS[name]
+        placed[name] = _device_fields(backend)
         row = base | {"backend": name, "against": EXACT, "version": backend.version()}
+        row |= placed[name]
         note = backend.unsupported(chain, dtype)
         if case.depth > grid.max_depth.get(name, math.inf):
             note = f"depth above {grid.max_depth[name]} for this backend in this profile"
@@ -120,7 +124,8 @@ def measure(case: AccuracyCase, backends: Iterable[str], profile: Profile) -> li
             if not np.all(np.isfinite(other)):
                 continue  # b's own row already says nonfinite
             metrics = compare(got, other.astype(np.longdouble), dtype, at=want)
-            rows.append(base | {"backend": a, "against": b, "quantity": quantity} | metrics)
+            row = base | placed[a] | {"backend": a, "against": b, "quantity": quantity}
+            rows.append(row | metrics)
     if chain.elementwise and case.width == 1 and case.depth <= grid.fd_max_depth:
         rows += _finite_difference_rows(chain, dtype, ref, base)
     for row in rows:
@@ -129,7 +134,13 @@ def measure(case: AccuracyCase, backends: Iterable[str], profile: Profile) -> li
     return rows
 
 
+def _device_fields(backend) -> dict:
+    device = backend.device()
+    return {"device": device.platform, "device_name": device.name}
+
+
 def _finite_difference_rows(chain, dtype, ref, base) -> list[dict]:
+    base = base | _device_fields(BACKENDS["dezero"])
     prepared = BACKENDS["dezero"].prepare(chain, dtype)
     params = tuple(np.asarray(p, dtype=dtype) for p in chain.params)
     x = np.asarray(chain.x, dtype=dtype)

@@ -37,9 +37,12 @@ class TorchEager(Backend):
         to_numpy = torch.Tensor.numpy if device.type == "cpu" else lambda t: t.cpu().numpy()
 
         def leaf(a):
-            # on the CPU: shares memory with a numpy input; a no-op for a tensor already there
-            t = torch.as_tensor(a, device=device)
-            return t if t.requires_grad else t.requires_grad_()
+            # the prepared inputs are tensors on `device` already: an isinstance test (as
+            # dezero's adapter makes) costs ~0.05 µs, `as_tensor(t, device=...)` ~1 µs per leaf;
+            # a numpy input shares its memory on the CPU
+            if isinstance(a, torch.Tensor):
+                return a if a.requires_grad else a.requires_grad_()
+            return torch.as_tensor(a, device=device).requires_grad_()
 
         def native(x, params):
             with torch.no_grad():
