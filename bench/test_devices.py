@@ -119,6 +119,26 @@ def test_jax_imported_before_bench_is_still_pinned_to_the_cpu():
     assert result.stdout.strip() == "['cpu']", result.stdout
 
 
+def test_xdist_workers_pin_jax_even_when_the_environment_asks_for_cuda():
+    """The issue's failure: each pytest-xdist worker initialised JAX on the GPU. Here every
+    worker sees JAX_PLATFORMS=cuda (which an unpinned JAX cannot start with on a machine
+    without CUDA) and must still put the jax backends' results on the CPU."""
+    pytest.importorskip("jax")
+    pytest.importorskip("xdist")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env = {k: v for k, v in env.items() if k != devices.DEVICE_ENV}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider",
+         "bench/test_devices.py", "-k", "this_test_run_is_pinned or requested_device and jax"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env | {"PYTHONPATH": str(REPO), "JAX_PLATFORMS": "cuda"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"\b4 passed\b", result.stdout), result.stdout[-1000:]
+
+
 @pytest.mark.parametrize("command", ["run", "accuracy"])
 def test_gpu_on_a_machine_without_one_is_a_one_line_error(command, monkeypatch, capsys):
     monkeypatch.setattr(devices, "find_gpu", lambda: None)
