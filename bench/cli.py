@@ -155,6 +155,11 @@ def _select_device(args) -> int:
     from bench import devices
 
     if getattr(args, "device", None) is None:
+        try:
+            devices.requested()
+        except ValueError as error:
+            print(f"dezero-bench: error: {error}", file=sys.stderr)
+            return 2
         return 0
     why = devices.unavailable(args.device)
     if why:

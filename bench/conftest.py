@@ -25,7 +25,10 @@ def benchmarks_enabled(config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-benchmark reads its options
 def pytest_configure(config):
-    why = devices.unavailable(devices.requested())
+    try:
+        why = devices.unavailable(devices.requested())
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
     if why:  # a GPU run asked for on a machine without one: say so once, run nothing
         raise pytest.UsageError(f"{devices.DEVICE_ENV}={devices.requested()}: {why}")
     if not config.pluginmanager.hasplugin("benchmark"):

@@ -68,13 +68,26 @@ def configure(choice: str | None = None) -> None:
     Must run before JAX initialises its backends (its first array or `jax.devices()`);
     after that its platform is fixed and this has no effect on it, which the device
     recorded by `Backend.device()` and the tests then show.
+
+    A bad DEZERO_BENCH_DEVICE does not fail the import of `bench`: JAX gets the CPU and the
+    value stays, so `requested()` names it where the run uses it (the CLI: one line, exit 2).
     """
-    choice = requested() if choice is None else check_choice(choice)
+    if choice is None:
+        try:
+            choice = requested()
+        except ValueError:
+            _pin_jax("cpu")
+            return
+    choice = check_choice(choice)
     os.environ[DEVICE_ENV] = choice
-    os.environ["JAX_PLATFORMS"] = _JAX_PLATFORMS[choice]
     if choice == "gpu":
         # each xdist worker or accuracy process takes what it uses, not 75% of the GPU
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    _pin_jax(choice)
+
+
+def _pin_jax(choice: str) -> None:
+    os.environ["JAX_PLATFORMS"] = _JAX_PLATFORMS[choice]
     if "jax" in sys.modules:  # JAX read JAX_PLATFORMS when it was imported, before us
         sys.modules["jax"].config.update("jax_platforms", _JAX_PLATFORMS[choice])
 

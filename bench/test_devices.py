@@ -149,6 +149,19 @@ def test_gpu_on_a_machine_without_one_is_a_one_line_error(command, monkeypatch, 
     assert os.environ.get(devices.DEVICE_ENV) == before, "a refused device changed the run"
 
 
+def test_unknown_device_in_the_environment_is_a_one_line_error_not_a_traceback():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "tables", "--no-readme"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env | {"PYTHONPATH": str(REPO), devices.DEVICE_ENV: "tpu"},
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.count("\n") == 1 and "'tpu'" in result.stderr, result.stderr
+
+
 def test_unknown_device_option_exits_2(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["accuracy", "--device", "tpu"])
