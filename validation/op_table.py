@@ -1,10 +1,11 @@
-"""The op table: one declarative record per dezero function, shared by the tests.
+"""The op table: one declarative record per dezero function, shared by the tests and the gate.
 
 Each `OpRecord` names a dezero op, its numpy reference, the shapes of its differentiable
 inputs (several per op, broadcasting included), the interval inputs are drawn from and,
 where torch has the op, the torch spelling (for elementwise ops also the jax.numpy one).
-tests/test_functions.py (values, first derivatives) and tests/test_higher_order.py
-(second derivatives, each vjp's output) are generated from it.
+tests/test_functions.py (values, first derivatives), tests/test_higher_order.py
+(second derivatives, each vjp's output) and the accuracy gate (validation/op_gate.py, exact
+gradients in float64 and float32) are generated from it.
 """
 
 from collections.abc import Callable
