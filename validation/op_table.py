@@ -86,6 +86,58 @@ def _dropout_in_test_mode(x):
         return F.dropout(x)
 
 
+def _np_windows(x, k, stride, pad):
+    """Every k x k window of the zero-padded x, as (N, C, KH, KW, OH, OW), by plain slicing."""
+    x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    OH, OW = (x.shape[2] - k) // stride + 1, (x.shape[3] - k) // stride + 1
+    rows = [
+        [x[:, :, i : i + stride * OH : stride, j : j + stride * OW : stride] for j in range(k)]
+        for i in range(k)
+    ]
+    return np.stack([np.stack(row, axis=2) for row in rows], axis=2)
+
+
+def _np_conv2d(x, W, b, stride=2, pad=1):
+    y = np.einsum("ncijhw,ocij->nohw", _np_windows(x, W.shape[2], stride, pad), W)
+    return y + b.reshape(1, -1, 1, 1)
+
+
+def _np_deconv2d(x, W, b, stride=2, pad=1):
+    """Each input pixel scatters W's kernel into the output at stride: conv2d's adjoint."""
+    N, _, H, Wd = x.shape
+    k = W.shape[2]
+    OH, OW = stride * (H - 1) + k, stride * (Wd - 1) + k
+    y = np.zeros((N, W.shape[1], OH, OW), dtype=np.result_type(x, W))
+    for i in range(k):
+        for j in range(k):
+            y[:, :, i : i + stride * H : stride, j : j + stride * Wd : stride] += np.einsum(
+                "nchw,co->nohw", x, W[:, :, i, j]
+            )
+    return y[:, :, pad : OH - pad, pad : OW - pad] + b.reshape(1, -1, 1, 1)
+
+
+def _np_col2im(col, img_shape=(2, 2, 4, 4), k=3, stride=1, pad=1):
+    N, C, H, W = img_shape
+    OH, OW = col.shape[4:]
+    img = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
+    for i in range(k):
+        for j in range(k):
+            img[:, :, i : i + stride * OH : stride, j : j + stride * OW : stride] += col[:, :, i, j]
+    return img[:, :, pad : pad + H, pad : pad + W]
+
+
+def _np_batch_norm(x, gamma, beta, eps=2e-5):
+    """Training mode: each column normalised by the batch's own mean and (biased) variance."""
+    mean = x.mean(axis=0)
+    var = ((x - mean) ** 2).mean(axis=0)
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+def _batch_norm(x, gamma, beta):
+    channels = gamma.shape[0]
+    return F.batch_norm(x, gamma, beta, np.zeros(channels, x.dtype), np.ones(channels, x.dtype))
+
+
 def _reverse_axes(t):
     return t.permute(*reversed(range(t.ndim)))
 
@@ -422,6 +474,54 @@ OPS = [
         (((3, 4),), ((5,),)),
         domain=(0.1, 0.9),
         torch_op=lambda p: TF.binary_cross_entropy(p, _torch_targets(p)),
+    ),
+    # convolution, pooling, normalisation (references by slicing, not dezero's im2col)
+    R(
+        "conv2d",
+        lambda x, W, b: F.conv2d(x, W, b, stride=2, pad=1),
+        _np_conv2d,
+        (((2, 2, 5, 5), (3, 2, 3, 3), (3,)),),
+        torch_op=lambda x, W, b: TF.conv2d(x, W, b, stride=2, padding=1),
+    ),
+    R(
+        "deconv2d",
+        lambda x, W, b: F.deconv2d(x, W, b, stride=2, pad=1),
+        _np_deconv2d,
+        (((2, 2, 3, 3), (2, 3, 3, 3), (3,)),),
+        torch_op=lambda x, W, b: TF.conv_transpose2d(x, W, b, stride=2, padding=1),
+    ),
+    R(
+        "im2col",
+        lambda x: F.im2col(x, 3, stride=1, pad=1, to_matrix=False),
+        lambda x: _np_windows(x, 3, 1, 1),
+        (((2, 2, 4, 4),),),
+    ),
+    R(
+        "col2im",
+        lambda col: F.col2im(col, (2, 2, 4, 4), 3, stride=1, pad=1, to_matrix=False),
+        _np_col2im,
+        (((2, 2, 3, 3, 4, 4),),),
+    ),
+    R(
+        "pooling",
+        lambda x: F.pooling(x, 2, stride=2),
+        lambda x: _np_windows(x, 2, 2, 0).max(axis=(2, 3)),
+        (((2, 2, 4, 4),),),
+        torch_op=lambda x: TF.max_pool2d(x, 2, stride=2),
+    ),
+    R(
+        "average_pooling",
+        lambda x: F.average_pooling(x, 2, stride=2),
+        lambda x: _np_windows(x, 2, 2, 0).mean(axis=(2, 3)),
+        (((2, 2, 4, 4),),),
+        torch_op=lambda x: TF.avg_pool2d(x, 2, stride=2),
+    ),
+    R(
+        "batch_norm",
+        _batch_norm,
+        _np_batch_norm,
+        (((4, 3), (3,), (3,)),),
+        domain=((-2, 2), (0.5, 1.5), (-1, 1)),
     ),
     R(
         "accuracy",
