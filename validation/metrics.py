@@ -79,8 +79,9 @@ def compare(computed, ref, dtype, at=None) -> dict:
 # differently (`validation.reference.rounding_floor`, 4 random trials); another CPU's libm may
 # round each op a whole ULP differently, and worse than the trials happened to: seen, a random
 # +-1 ULP on every forward result moved sin_exp depth 10 float32 4.3 x its floor. Hence
-# 8 x floor, plus a few ULPs for the final roundings the floor's noise model leaves out. A derivative off by a relative 1e-12 is
-# at least 4,503 float64 ULPs of its largest element (84 float32 ULPs at 1e-5).
+# 8 x floor, plus a few ULPs for the final roundings the floor's noise model leaves out. A
+# derivative off by a relative 1e-12 is at least 4,503 float64 ULPs of its largest element
+# (84 float32 ULPs at 1e-5).
 FLOOR_FACTOR = 8.0
 FLOOR_SLACK_ULP = 16.0
 # Where the exact result underflows, a backend may flush to 0 or round among the subnormals.
