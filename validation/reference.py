@@ -258,10 +258,12 @@ def reference(family: str, depth: int, width: int, seed: int, dtype_name: str) -
 
 
 def rounding_floor(chain: Chain, dtype, trials: int = 4, seed: int = 0) -> dict:
-    """Normwise rounding floor of each quantity the accuracy rows report ('value', 'grad',
-    'grad_params'), in ULPs of `dtype`: the largest move, over `trials` noisy tapes, of the
-    outputs (or their sum) and of the gradients when every op's output is off by up to half an
-    ULP, over the ULP of the largest element. NaN where the quantity underflows."""
+    """Rounding floor of each quantity the accuracy rows report ('value', 'grad',
+    'grad_params') as (normwise ULPs of `dtype`, absolute): the largest move, over `trials`
+    noisy tapes, of the outputs (or their sum) and of the gradients when every op's output is
+    off by up to half an ULP; in ULPs of the largest element (NaN where the quantity underflows:
+    then the absolute move is the measure, and can be far above the smallest normal when the
+    chain is ill-conditioned enough)."""
 
     def run(noise):
         tape = LongdoubleTape(noise)
@@ -275,12 +277,15 @@ def rounding_floor(chain: Chain, dtype, trials: int = 4, seed: int = 0) -> dict:
     exact = run(None)
     rng = np.random.default_rng(seed)
     u = np.longdouble(np.finfo(dtype).eps) / 2
-    floor = dict.fromkeys(exact, 0.0)
+    floor = dict.fromkeys(exact, (0.0, 0.0))
     for _ in range(trials):
         noisy = run((rng, u))
         for quantity, arrays in exact.items():
             for want, got in zip(arrays, noisy[quantity], strict=True):
                 if want is not None:
+                    ulps, absolute = floor[quantity]
                     moved = normwise_ulp(got - want, want, dtype)
-                    floor[quantity] = moved if np.isnan(moved) else max(floor[quantity], moved)
+                    ulps = moved if np.isnan(moved) else max(ulps, moved)
+                    absolute = max(absolute, float(np.max(np.abs(got - want), initial=0)))
+                    floor[quantity] = (ulps, absolute)
     return floor
