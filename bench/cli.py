@@ -270,9 +270,11 @@ def command_check(args) -> int:
         from validation import strength
 
         table = strength.measure_strength()
-        print(table.to_string(index=False))
+        print(table.to_string(index=False, float_format="{:g}".format))
         print(f"wrote {strength.write_strength(table, args.results / 'gate_strength.csv')}")
         messages = strength.shortfalls(table)
+        print("\n".join(messages) or "gate strength: every function caught at its target")
+        return 1 if messages else 0
     else:
         path = args.baseline or gate.BASELINE_PATH
         if not path.is_file():
