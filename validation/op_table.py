@@ -15,6 +15,7 @@ import numpy as np
 
 import dezero
 import dezero.functions as F
+import dezero.functions_conv
 
 try:
     import torch
@@ -136,6 +137,42 @@ def _np_batch_norm(x, gamma, beta, eps=2e-5):
 def _batch_norm(x, gamma, beta):
     channels = gamma.shape[0]
     return F.batch_norm(x, gamma, beta, np.zeros(channels, x.dtype), np.ones(channels, x.dtype))
+
+
+# Second-order helpers gated as functions in their own right: their vjp is what a second
+# derivative of get_item, conv2d and pooling runs. Max pooling's helpers route through the
+# windows' argmax positions of one fixed input.
+_POOLED = np.random.default_rng(7).uniform(-2, 2, (2, 2, 4, 4))
+
+
+def _fixed_pool():
+    pool = dezero.functions_conv.Pooling(2, 2)
+    pool.forward(_POOLED)
+    return pool
+
+
+def _np_argmax_masks():
+    """(window offset i, j, mask over the pooled grid) of each window's maximum in _POOLED."""
+    flat = _np_windows(_POOLED, 2, 2, 0).reshape(2, 2, 4, 2, 2)
+    winner = flat.argmax(axis=2)
+    return [(i, j, winner == 2 * i + j) for i in range(2) for j in range(2)]
+
+
+def _np_pooling_grad(gy):
+    gx = np.zeros(_POOLED.shape, dtype=gy.dtype)
+    for i, j, mask in _np_argmax_masks():
+        gx[:, :, i::2, j::2] += np.where(mask, gy, 0)
+    return gx
+
+
+def _np_pooling_with_indexes(x):
+    return sum(np.where(mask, x[:, :, i::2, j::2], 0) for i, j, mask in _np_argmax_masks())
+
+
+def _np_get_item_grad(gy):
+    gx = np.zeros((3, 4), dtype=gy.dtype)
+    np.add.at(gx, np.array([0, 0, 2, 0]), gy)
+    return gx
 
 
 def _reverse_axes(t):
@@ -515,6 +552,30 @@ OPS = [
         lambda x: _np_windows(x, 2, 2, 0).mean(axis=(2, 3)),
         (((2, 2, 4, 4),),),
         torch_op=lambda x: TF.avg_pool2d(x, 2, stride=2),
+    ),
+    R(
+        "conv2d_grad_w",
+        lambda x, gy: F.conv2d_grad_w(x, gy, 3, stride=2, pad=1),
+        lambda x, gy: np.einsum("ncijhw,nohw->ocij", _np_windows(x, 3, 2, 1), gy),
+        (((2, 2, 5, 5), (2, 3, 3, 3)),),
+    ),
+    R(
+        "get_item_grad",
+        lambda gy: F.get_item_grad(gy, np.array([0, 0, 2, 0]), (3, 4)),
+        _np_get_item_grad,
+        (((4, 4),),),
+    ),
+    R(
+        "pooling_grad",
+        lambda gy: dezero.functions_conv.pooling_grad(gy, _fixed_pool()),
+        _np_pooling_grad,
+        (((2, 2, 2, 2),),),
+    ),
+    R(
+        "pooling_with_indexes",
+        lambda x: dezero.functions_conv.pooling_with_indexes(x, _fixed_pool()),
+        _np_pooling_with_indexes,
+        (((2, 2, 4, 4),),),
     ),
     R(
         "batch_norm",

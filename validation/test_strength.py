@@ -17,10 +17,18 @@ def table():
     return strength.measure_strength()
 
 
-def test_every_first_order_function_is_caught_at_its_target(table):
+def test_every_function_is_caught_at_its_target(table):
     assert not strength.shortfalls(table), "\n".join(strength.shortfalls(table))
-    first_order = table[~table["function"].isin(strength.SECOND_ORDER_ONLY)]
-    assert (first_order["cases"] > 0).all()
+    assert (table["cases"] > 0).all()
+    assert set(table["dtype"]) == {"float64", "float32"}
+
+
+def test_a_function_no_case_uses_is_a_shortfall(table):
+    unused = table.assign(cases=0, smallest_eps_caught=float("nan")).head(1)
+    assert strength.shortfalls(unused) == [
+        f"{unused.function.iloc[0]} {unused.dtype.iloc[0]}: smallest planted error caught nan "
+        f"(target {unused.target_eps.iloc[0]:g}, 0 cases)"
+    ]
 
 
 def test_every_dezero_function_class_is_measured():
@@ -89,8 +97,6 @@ def test_gate_stays_green_under_a_one_ulp_libm_and_still_catches_1e_12(monkeypat
     used = strength.cases_using(classes)
     for name, cls in classes.items():
         cases = [c for c in used[name] if c.dtype == "float64"]
-        if name in strength.SECOND_ORDER_ONLY:
-            continue
         with strength.planted(cls, 1e-12):
             assert any(op_gate.check_case(c) for c in cases), f"{name}: 1e-12 escaped"
 
