@@ -16,6 +16,7 @@ import numpy as np
 import dezero
 import dezero.functions as F
 import dezero.functions_conv
+from validation import op_references as numpy_refs
 
 try:
     import torch
@@ -69,69 +70,9 @@ def _torch_targets(p):
     return torch.as_tensor(_targets(p.detach().numpy()))
 
 
-def _np_log_softmax(x, axis=1):
-    x_max = x.max(axis=axis, keepdims=True)
-    return x - x_max - np.log(np.exp(x - x_max).sum(axis=axis, keepdims=True))
-
-
-def _np_sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-def _np_bce(p, t):
-    return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
-
-
 def _dropout_in_test_mode(x):
     with dezero.test_mode():
         return F.dropout(x)
-
-
-def _np_windows(x, k, stride, pad):
-    """Every k x k window of the zero-padded x, as (N, C, KH, KW, OH, OW), by plain slicing."""
-    x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    OH, OW = (x.shape[2] - k) // stride + 1, (x.shape[3] - k) // stride + 1
-    rows = [
-        [x[:, :, i : i + stride * OH : stride, j : j + stride * OW : stride] for j in range(k)]
-        for i in range(k)
-    ]
-    return np.stack([np.stack(row, axis=2) for row in rows], axis=2)
-
-
-def _np_conv2d(x, W, b, stride=2, pad=1):
-    y = np.einsum("ncijhw,ocij->nohw", _np_windows(x, W.shape[2], stride, pad), W)
-    return y + b.reshape(1, -1, 1, 1)
-
-
-def _np_deconv2d(x, W, b, stride=2, pad=1):
-    """Each input pixel scatters W's kernel into the output at stride: conv2d's adjoint."""
-    N, _, H, Wd = x.shape
-    k = W.shape[2]
-    OH, OW = stride * (H - 1) + k, stride * (Wd - 1) + k
-    y = np.zeros((N, W.shape[1], OH, OW), dtype=np.result_type(x, W))
-    for i in range(k):
-        for j in range(k):
-            y[:, :, i : i + stride * H : stride, j : j + stride * Wd : stride] += np.einsum(
-                "nchw,co->nohw", x, W[:, :, i, j]
-            )
-    return y[:, :, pad : OH - pad, pad : OW - pad] + b.reshape(1, -1, 1, 1)
-
-
-def _np_col2im(col, img_shape=(2, 2, 4, 4), k=3, stride=1, pad=1):
-    N, C, H, W = img_shape
-    OH, OW = col.shape[4:]
-    img = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
-    for i in range(k):
-        for j in range(k):
-            img[:, :, i : i + stride * OH : stride, j : j + stride * OW : stride] += col[:, :, i, j]
-    return img[:, :, pad : pad + H, pad : pad + W]
-
-
-def _np_batch_norm(x, gamma, beta, eps=2e-5):
-    """Training mode: each column normalised by the batch's own mean and (biased) variance."""
-    mean = x.mean(axis=0)
-    var = ((x - mean) ** 2).mean(axis=0)
-    return gamma * (x - mean) / np.sqrt(var + eps) + beta
 
 
 def _batch_norm(x, gamma, beta):
@@ -139,40 +80,12 @@ def _batch_norm(x, gamma, beta):
     return F.batch_norm(x, gamma, beta, np.zeros(channels, x.dtype), np.ones(channels, x.dtype))
 
 
-# Second-order helpers gated as functions in their own right: their vjp is what a second
-# derivative of get_item, conv2d and pooling runs. Max pooling's helpers route through the
-# windows' argmax positions of one fixed input.
-_POOLED = np.random.default_rng(7).uniform(-2, 2, (2, 2, 4, 4))
-
-
+# Max pooling's helpers (PoolingGrad, PoolingWithIndexes: the vjps a second derivative of
+# pooling runs) route through the windows' argmax positions of one fixed input.
 def _fixed_pool():
     pool = dezero.functions_conv.Pooling(2, 2)
-    pool.forward(_POOLED)
+    pool.forward(numpy_refs.POOLED)
     return pool
-
-
-def _np_argmax_masks():
-    """(window offset i, j, mask over the pooled grid) of each window's maximum in _POOLED."""
-    flat = _np_windows(_POOLED, 2, 2, 0).reshape(2, 2, 4, 2, 2)
-    winner = flat.argmax(axis=2)
-    return [(i, j, winner == 2 * i + j) for i in range(2) for j in range(2)]
-
-
-def _np_pooling_grad(gy):
-    gx = np.zeros(_POOLED.shape, dtype=gy.dtype)
-    for i, j, mask in _np_argmax_masks():
-        gx[:, :, i::2, j::2] += np.where(mask, gy, 0)
-    return gx
-
-
-def _np_pooling_with_indexes(x):
-    return sum(np.where(mask, x[:, :, i::2, j::2], 0) for i, j, mask in _np_argmax_masks())
-
-
-def _np_get_item_grad(gy):
-    gx = np.zeros((3, 4), dtype=gy.dtype)
-    np.add.at(gx, np.array([0, 0, 2, 0]), gy)
-    return gx
 
 
 def _reverse_axes(t):
@@ -213,7 +126,7 @@ OPS = [
     R(
         "sigmoid",
         F.sigmoid,
-        _np_sigmoid,
+        numpy_refs.np_sigmoid,
         UNARY,
         domain=(-6, 6),
         torch_op=lambda x: x.sigmoid(),
@@ -465,21 +378,21 @@ OPS = [
     R(
         "softmax",
         F.softmax,
-        lambda x: np.exp(_np_log_softmax(x)),
+        lambda x: np.exp(numpy_refs.np_log_softmax(x)),
         (((2, 3),), ((2, 3, 4),)),
         torch_op=lambda x: x.softmax(dim=1),
     ),
     R(
         "softmax-axis-last",
         lambda x: F.softmax(x, axis=-1),
-        lambda x: np.exp(_np_log_softmax(x, axis=-1)),
+        lambda x: np.exp(numpy_refs.np_log_softmax(x, axis=-1)),
         (((2, 3, 4),),),
         torch_op=lambda x: x.softmax(dim=-1),
     ),
     R(
         "log_softmax",
         F.log_softmax,
-        _np_log_softmax,
+        numpy_refs.np_log_softmax,
         (((2, 3),), ((2, 3, 4),)),
         torch_op=lambda x: x.log_softmax(dim=1),
     ),
@@ -493,21 +406,21 @@ OPS = [
     R(
         "softmax_cross_entropy",
         lambda x: F.softmax_cross_entropy(x, _labels(x)),
-        lambda x: -_np_log_softmax(x)[np.arange(len(x)), _labels(x)].mean(),
+        lambda x: -numpy_refs.np_log_softmax(x)[np.arange(len(x)), _labels(x)].mean(),
         (((3, 4),), ((5, 2),)),
         torch_op=lambda x: TF.cross_entropy(x, torch.as_tensor(_labels(x))),
     ),
     R(
         "sigmoid_cross_entropy",
         lambda x: F.sigmoid_cross_entropy(x, _targets(x)),
-        lambda x: _np_bce(_np_sigmoid(x), _targets(x)),
+        lambda x: numpy_refs.np_bce(numpy_refs.np_sigmoid(x), _targets(x)),
         (((3, 4),), ((5,),)),
         torch_op=lambda x: TF.binary_cross_entropy_with_logits(x, _torch_targets(x)),
     ),
     R(
         "binary_cross_entropy",
         lambda p: F.binary_cross_entropy(p, _targets(p)),
-        lambda p: _np_bce(p, _targets(p)),
+        lambda p: numpy_refs.np_bce(p, _targets(p)),
         (((3, 4),), ((5,),)),
         domain=(0.1, 0.9),
         torch_op=lambda p: TF.binary_cross_entropy(p, _torch_targets(p)),
@@ -516,71 +429,71 @@ OPS = [
     R(
         "conv2d",
         lambda x, W, b: F.conv2d(x, W, b, stride=2, pad=1),
-        _np_conv2d,
+        numpy_refs.np_conv2d,
         (((2, 2, 5, 5), (3, 2, 3, 3), (3,)),),
         torch_op=lambda x, W, b: TF.conv2d(x, W, b, stride=2, padding=1),
     ),
     R(
         "deconv2d",
         lambda x, W, b: F.deconv2d(x, W, b, stride=2, pad=1),
-        _np_deconv2d,
+        numpy_refs.np_deconv2d,
         (((2, 2, 3, 3), (2, 3, 3, 3), (3,)),),
         torch_op=lambda x, W, b: TF.conv_transpose2d(x, W, b, stride=2, padding=1),
     ),
     R(
         "im2col",
         lambda x: F.im2col(x, 3, stride=1, pad=1, to_matrix=False),
-        lambda x: _np_windows(x, 3, 1, 1),
+        lambda x: numpy_refs.np_windows(x, 3, 1, 1),
         (((2, 2, 4, 4),),),
     ),
     R(
         "col2im",
         lambda col: F.col2im(col, (2, 2, 4, 4), 3, stride=1, pad=1, to_matrix=False),
-        _np_col2im,
+        numpy_refs.np_col2im,
         (((2, 2, 3, 3, 4, 4),),),
     ),
     R(
         "pooling",
         lambda x: F.pooling(x, 2, stride=2),
-        lambda x: _np_windows(x, 2, 2, 0).max(axis=(2, 3)),
+        lambda x: numpy_refs.np_windows(x, 2, 2, 0).max(axis=(2, 3)),
         (((2, 2, 4, 4),),),
         torch_op=lambda x: TF.max_pool2d(x, 2, stride=2),
     ),
     R(
         "average_pooling",
         lambda x: F.average_pooling(x, 2, stride=2),
-        lambda x: _np_windows(x, 2, 2, 0).mean(axis=(2, 3)),
+        lambda x: numpy_refs.np_windows(x, 2, 2, 0).mean(axis=(2, 3)),
         (((2, 2, 4, 4),),),
         torch_op=lambda x: TF.avg_pool2d(x, 2, stride=2),
     ),
     R(
         "conv2d_grad_w",
         lambda x, gy: F.conv2d_grad_w(x, gy, 3, stride=2, pad=1),
-        lambda x, gy: np.einsum("ncijhw,nohw->ocij", _np_windows(x, 3, 2, 1), gy),
+        lambda x, gy: np.einsum("ncijhw,nohw->ocij", numpy_refs.np_windows(x, 3, 2, 1), gy),
         (((2, 2, 5, 5), (2, 3, 3, 3)),),
     ),
     R(
         "get_item_grad",
         lambda gy: F.get_item_grad(gy, np.array([0, 0, 2, 0]), (3, 4)),
-        _np_get_item_grad,
+        numpy_refs.np_get_item_grad,
         (((4, 4),),),
     ),
     R(
         "pooling_grad",
         lambda gy: dezero.functions_conv.pooling_grad(gy, _fixed_pool()),
-        _np_pooling_grad,
+        numpy_refs.np_pooling_grad,
         (((2, 2, 2, 2),),),
     ),
     R(
         "pooling_with_indexes",
         lambda x: dezero.functions_conv.pooling_with_indexes(x, _fixed_pool()),
-        _np_pooling_with_indexes,
+        numpy_refs.np_pooling_with_indexes,
         (((2, 2, 4, 4),),),
     ),
     R(
         "batch_norm",
         _batch_norm,
-        _np_batch_norm,
+        numpy_refs.np_batch_norm,
         (((4, 3), (3,), (3,)),),
         domain=((-2, 2), (0.5, 1.5), (-1, 1)),
     ),
