@@ -17,7 +17,7 @@ install: $(STAMP)
 
 # Unit tests, the accuracy gate, and every benchmark body run once (no timing).
 test: install
-	$(BIN)/ruff check dezero bench validation tests
+	$(BIN)/ruff check dezero bench validation tests conftest.py
 	$(BIN)/python -m pytest -q --benchmark-disable -n auto
 
 # Benchmarks + cross-validation at the default profile; regenerates results/.
@@ -25,5 +25,5 @@ results: install
 	$(BIN)/python -m bench run
 
 lint: install
-	$(BIN)/ruff check dezero bench validation tests
-	$(BIN)/ruff format --check dezero bench validation tests
+	$(BIN)/ruff check dezero bench validation tests conftest.py
+	$(BIN)/ruff format --check dezero bench validation tests conftest.py

@@ -110,8 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _output_args(tables)
 
-    sub.add_parser("check", help="the accuracy gate on the ci grid; exit 1 on a regression")
-    sub.add_parser("baseline", help="rewrite results/accuracy_baseline.csv from the ci grid")
+    check = sub.add_parser("check", help="the accuracy gate on the ci grid; exit 1 on a regression")
+    check.add_argument(
+        "--strength",
+        action="store_true",
+        help="plant errors in each function's derivative; print and save the smallest caught",
+    )
+    baseline = sub.add_parser("baseline", help="rewrite the gate's baseline from the ci grid")
+    for gate_command in (check, baseline):
+        gate_command.add_argument("--families", nargs="+", choices=families, metavar="NAME")
+        gate_command.add_argument("--depths", nargs="+", type=int, choices=depths, metavar="N")
+        gate_command.add_argument(
+            "--baseline", type=Path, default=None, help="(default: results/accuracy_baseline.csv)"
+        )
+    check.add_argument("--results", type=Path, default=RESULTS, help="where --strength writes")
     return parser
 
 
@@ -277,22 +289,47 @@ def command_tables(args) -> int:
     return 0
 
 
-def command_check() -> int:
-    """The accuracy gate: recompute dezero on the ci grid, compare with the baseline."""
+def _gate_grid(args) -> dict:
+    return {"families": args.families, "depths": args.depths}
+
+
+def command_check(args) -> int:
+    """The accuracy gate: recompute dezero on the ci grid, compare with the baseline; with
+    --strength, the gate's own strength table instead (exit 1 when a function misses its
+    target)."""
     from validation import gate
 
-    messages = gate.gate_messages(gate.ci_accuracy(), gate.read_baseline())
+    if args.strength:
+        from validation import strength
+
+        table = strength.measure_strength()
+        print(table.to_string(index=False, float_format="{:g}".format))
+        print(f"wrote {strength.write_strength(table, args.results / 'gate_strength.csv')}")
+        messages = strength.shortfalls(table)
+        print("\n".join(messages) or "gate strength: every function caught at its target")
+        return 1 if messages else 0
+    else:
+        path = args.baseline or gate.BASELINE_PATH
+        if not path.is_file():
+            print(
+                f"error: baseline {path} not found: run `python -m bench baseline`", file=sys.stderr
+            )
+            return 2
+        messages = gate.gate_messages(
+            gate.ci_accuracy(**_gate_grid(args)), gate.read_baseline(path)
+        )
     print("\n".join(messages) or "accuracy gate: pass")
     return 1 if messages else 0
 
 
-def command_baseline() -> int:
+def command_baseline(args) -> int:
     """Rewrite the gate's baseline from dezero on the ci grid."""
     from bench.profiles import CI
     from validation import gate
     from validation.accuracy import run_accuracy
 
-    print(f"wrote {gate.write_baseline(run_accuracy(CI, backends=[gate.GATED]))}")
+    df = run_accuracy(CI, backends=[gate.GATED], **_gate_grid(args))
+    print(f"wrote {gate.write_baseline(df, args.baseline or gate.BASELINE_PATH)}")
     return 0
 
 
@@ -301,8 +338,8 @@ COMMANDS = {
     "run": command_run,
     "accuracy": lambda parser, args: command_accuracy(args),
     "tables": lambda parser, args: command_tables(args),
-    "check": lambda parser, args: command_check(),
-    "baseline": lambda parser, args: command_baseline(),
+    "check": lambda parser, args: command_check(args),
+    "baseline": lambda parser, args: command_baseline(args),
 }
 
 

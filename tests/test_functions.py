@@ -1,4 +1,4 @@
-"""Every function in dezero.functions, checked from the declarative op table (op_table.py).
+"""Every function in dezero.functions, checked from the op table (validation/op_table.py).
 
 Tests are generated from the table: forward against numpy, gradient against
 `dezero.utils.numerical_grad` (float64), gradient against torch (by the fast sweep and by
@@ -7,7 +7,11 @@ Tests are generated from the table: forward against numpy, gradient against
 
 import numpy as np
 import pytest
-from op_table import (
+
+import dezero.functions as F
+from dezero import Variable
+from dezero.utils import numerical_grad
+from validation.op_table import (
     CASES,
     GRAD_CASES,
     GRAD_IDS,
@@ -19,10 +23,6 @@ from op_table import (
     sample_inputs,
     torch,
 )
-
-import dezero.functions as F
-from dezero import Variable
-from dezero.utils import numerical_grad
 
 
 @pytest.mark.parametrize(("record", "shapes"), CASES, ids=IDS)

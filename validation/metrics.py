@@ -72,3 +72,43 @@ def compare(computed, ref, dtype, at=None) -> dict:
     # that cancels to near 0 (mlp) has a huge elementwise ULP error while the vector is fine.
     result["norm_ulp"] = float(diff.max() / ulp_of(abs_ref.max(), dtype))
     return result
+
+
+# The gate's tolerance model (one definition, used for chains and for single functions).
+# NOTE: a case's floor is how far its result moves when every rounding is redone half an ULP
+# differently (`validation.reference.rounding_floor`, 4 random trials); another CPU's libm may
+# round each op a whole ULP differently, and worse than the trials happened to: seen, a random
+# +-1 ULP on every forward result moved sin_exp depth 10 float32 4.3 x its floor. Hence
+# 8 x floor, plus a few ULPs for the final roundings the floor's noise model leaves out. A
+# derivative off by a relative 1e-12 is at least 4,503 float64 ULPs of its largest element
+# (84 float32 ULPs at 1e-5).
+FLOOR_FACTOR = 8.0
+FLOOR_SLACK_ULP = 16.0
+# Where the exact result underflows, a backend may flush to 0 or round among the subnormals.
+UNDERFLOW_SLACK_SUBNORMALS = 4
+
+
+def floor_tolerance_ulp(floor_ulp: float) -> float:
+    """Normwise ULPs a correct engine may be off on a case whose rounding floor is `floor_ulp`."""
+    return FLOOR_FACTOR * floor_ulp + FLOOR_SLACK_ULP
+
+
+def normwise_ulp(diff, ref, dtype) -> float:
+    """max |diff| in ULPs of `dtype` at the largest |ref| (NaN when ref underflows)."""
+    top = np.max(np.abs(np.asarray(ref, dtype=np.longdouble)), initial=0)
+    if not top >= np.finfo(dtype).smallest_normal:
+        return float("nan")
+    return float(np.max(np.abs(diff), initial=0) / ulp_of(top, dtype))
+
+
+def underflow_violations(computed, ref, dtype) -> np.ndarray:
+    """Flat indices where the exact `ref` underflows `dtype` and `computed` is neither 0 nor
+    within UNDERFLOW_SLACK_SUBNORMALS smallest subnormals of it (ULPs mean nothing there)."""
+    info = np.finfo(dtype)
+    computed = np.asarray(computed).ravel().astype(np.longdouble)
+    ref = np.asarray(ref, dtype=np.longdouble).ravel()
+    tiny = np.abs(ref) < info.smallest_normal
+    close = np.abs(computed - ref) <= UNDERFLOW_SLACK_SUBNORMALS * np.longdouble(
+        info.smallest_subnormal
+    )
+    return np.flatnonzero(tiny & (computed != 0) & ~close | tiny & ~np.isfinite(computed))

@@ -24,6 +24,7 @@ import numpy as np
 
 from bench.chains import Chain, make_chain
 from bench.ops import OPS, unbroadcast
+from validation.metrics import normwise_ulp
 
 DEFAULT_BITS = 200
 # Elementwise chains wider than this are checked on an evenly spaced subsample of elements:
@@ -254,3 +255,37 @@ def reference(family: str, depth: int, width: int, seed: int, dtype_name: str) -
     if chain.elementwise:
         return dual_reference(chain, dtype)
     return longdouble_reference(chain, dtype)
+
+
+def rounding_floor(chain: Chain, dtype, trials: int = 4, seed: int = 0) -> dict:
+    """Rounding floor of each quantity the accuracy rows report ('value', 'grad',
+    'grad_params') as (normwise ULPs of `dtype`, absolute): the largest move, over `trials`
+    noisy tapes, of the outputs (or their sum) and of the gradients when every op's output is
+    off by up to half an ULP; in ULPs of the largest element (NaN where the quantity underflows:
+    then the absolute move is the measure, and can be far above the smallest normal when the
+    chain is ill-conditioned enough)."""
+
+    def run(noise):
+        tape = LongdoubleTape(noise)
+        leaves = [tape.leaf(np.asarray(a, dtype=dtype)) for a in (chain.x, *chain.params)]
+        outputs = chain.apply(tape.ops, *leaves)
+        out = tape.call(OPS["sum"], outputs)
+        grads = tape.grads(out, leaves)
+        params = np.concatenate([np.ravel(g) for g in grads[1:]]) if grads[1:] else None
+        return {"value": (outputs.value, out.value), "grad": (grads[0],), "grad_params": (params,)}
+
+    exact = run(None)
+    rng = np.random.default_rng(seed)
+    u = np.longdouble(np.finfo(dtype).eps) / 2
+    floor = dict.fromkeys(exact, (0.0, 0.0))
+    for _ in range(trials):
+        noisy = run((rng, u))
+        for quantity, arrays in exact.items():
+            for want, got in zip(arrays, noisy[quantity], strict=True):
+                if want is not None:
+                    ulps, absolute = floor[quantity]
+                    moved = normwise_ulp(got - want, want, dtype)
+                    ulps = moved if np.isnan(moved) else max(ulps, moved)
+                    absolute = max(absolute, float(np.max(np.abs(got - want), initial=0)))
+                    floor[quantity] = (ulps, absolute)
+    return floor
