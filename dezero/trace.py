@@ -1,0 +1,443 @@
+"""Record once, replay many: `tape = dezero.trace(f, *example_arrays)`.
+
+`trace` runs `f` once in the normal engine (Variables in, a Variable out), then flattens
+the graph it built into two lists of steps over numbered slots: forward steps (which
+`forward` to call, which slots it reads and writes) and backward steps (which `vjp`, in
+the order the eager sweep would run them, and whether each gradient starts or adds to its
+input's slot). `tape.forward(*arrays)` and `tape.value_and_grad(*arrays)` then re-run only
+the array work: no Variable or Function is created, so a call costs the numpy work plus
+one loop iteration per op.
+
+Same numbers: replay calls the same `forward` and `vjp(array_ops, gy, *xs, y)` of the
+same Function instances, converts outputs as `Function.__call__` does, applies the
+broadcast adjoint (`sum_to`) where the sweep did and adds gradients in the sweep's order,
+so values and gradients are bitwise identical to eager dezero.
+
+What is frozen at trace time (as with `torch.jit.trace`):
+- Python control flow. A branch on data (`if x.data > 0:`), a loop count or a scalar taken
+  from an array (`x * x.data.max()`) is decided once, by the example arrays; replay runs
+  the recorded ops whatever the new arrays hold.
+- Constants. A leaf the graph reads that is not an argument (a scalar operand, a Parameter
+  closed over) is read from its Variable on every replay, so an optimizer's update is
+  seen, but it gets no gradient; gradients are returned for the arguments only.
+- Shapes and dtypes: every replay must pass arrays of the traced shapes and dtypes.
+
+What is refused at trace time, because replay could not reproduce it:
+- f drawing from numpy's global random generator (`F.dropout` in training): replay would
+  reuse one mask forever. Trace under `dezero.test_mode()`, or pass the mask as an argument.
+- A constant or a Function attribute that is an argument's array or an intermediate's
+  (`Variable(t.data)`, indices `t.data` in `x[..., t.data]`): it would stay the
+  example's. A copy computed from such data outside dezero's ops cannot be seen; don't.
+- A Function's `vjp` with several outputs (the eager engine refuses it too).
+
+Functions written the book's way (`backward` on Variables, no `vjp`) replay correctly:
+before each such `backward`, replay puts the new arrays into the Variables its `inputs`
+and `outputs` refer to, so `self.inputs[0].data` reads the current values. State a
+Function stores in `forward` (a mask, batch statistics) is fresh too: replay calls every
+recorded `forward` again, in an order consistent with the graph (ops the output does not
+depend on are not run). Only first derivatives are replayed (no `create_graph`).
+"""
+
+import gc
+import inspect
+import weakref
+
+import numpy as np
+
+from dezero import array_ops
+from dezero.core import Function, Variable, _call_backward, using_config
+
+_ndarray = np.ndarray
+_object_new = object.__new__
+_asarray = np.asarray
+
+
+class Tape:
+    """A recorded computation: replay it with `forward` or `value_and_grad` (see module doc)."""
+
+    def __init__(self, names, specs, size, constants, forward_steps, backward_steps, out):
+        self.names = names  # argument names, for error messages
+        self.specs = specs  # (shape, dtype) per argument
+        self.size = size  # slots: arguments, constants, then every op's outputs
+        self.constants = constants  # [slot, Variable, last array seen, shape, dtype]
+        self.forward_steps = forward_steps
+        self.backward_steps = backward_steps
+        self.out = out
+
+    def __len__(self):
+        """Number of recorded ops."""
+        return len(self.forward_steps)
+
+    def __repr__(self):
+        return f"<dezero.Tape: {len(self.names)} arguments, {len(self)} ops>"
+
+    def _check(self, arrays):
+        if len(arrays) != len(self.specs):
+            raise TypeError(
+                f"the traced function takes {len(self.specs)} array(s) "
+                f"({', '.join(self.names)}), got {len(arrays)}"
+            )
+        for name, (shape, dtype), a in zip(self.names, self.specs, arrays):
+            if type(a) is not _ndarray:
+                raise TypeError(
+                    f"argument {name!r} must be a numpy ndarray, got {type(a).__name__}"
+                )
+            if a.shape != shape or a.dtype != dtype:
+                raise ValueError(
+                    f"argument {name!r} has shape {a.shape} and dtype {a.dtype}; "
+                    f"the trace was recorded for shape {shape} and dtype {dtype}"
+                )
+
+    def _run_forward(self, arrays):
+        self._check(arrays)
+        values = [None] * self.size
+        values[: len(arrays)] = arrays
+        for constant in self.constants:
+            slot, var, last, shape, dtype = constant
+            data = var.data
+            if data is not last:  # rebound (an optimizer, the user): check it once
+                if type(data) is not _ndarray or data.shape != shape or data.dtype != dtype:
+                    raise ValueError(
+                        f"constant {var.name or 'Variable'} was traced as shape {shape} "
+                        f"{dtype}; its data is now {getattr(data, 'shape', type(data))}"
+                    )
+                constant[2] = data
+            values[slot] = data
+        for forward, i, o in self.forward_steps:
+            if type(i) is int:  # one input, one output: the whole of a chain
+                y = forward(values[i])
+                values[o] = y if type(y) is _ndarray else _asarray(y)
+                continue
+            ys = forward(*[values[j] for j in i])
+            if type(ys) is not tuple:
+                ys = (ys,)
+            for slot, y in zip(o, ys):
+                if slot is not None:
+                    values[slot] = y if type(y) is _ndarray else _asarray(y)
+        return values
+
+    def forward(self, *arrays):
+        """The traced function's output array for new arguments (no graph is built)."""
+        return self._run_forward(arrays)[self.out]
+
+    def value_and_grad(self, *arrays):
+        """(output array, gradients of sum(output) w.r.t. each argument), as eager dezero's
+        `y.backward()` gives them; an argument the output does not depend on gets zeros."""
+        values = self._run_forward(arrays)
+        grads = [None] * self.size
+        value = values[self.out]
+        grads[self.out] = np.ones_like(value)
+        m = array_ops
+        for vjp, i, o, target in self.backward_steps:
+            if type(i) is int:  # hot path: one input, one output, a built-in vjp
+                gx = vjp(m, grads[o], values[i], values[o])
+                grads[o] = None
+                # target: the input's slot, or ~slot when the gradient adds to an earlier one
+                if target >= 0:
+                    grads[target] = gx
+                else:
+                    grads[~target] = grads[~target] + gx
+                continue
+            _general_step(vjp, i, o, target, values, grads)
+        out = []
+        for slot, (_, dtype) in enumerate(self.specs):
+            gx = grads[slot]
+            if gx is None:
+                out.append(np.zeros_like(values[slot]))
+                continue
+            gx = np.asarray(gx, dtype=dtype)  # what eager's leaf.grad.data holds
+            out.append(gx if gx.flags.writeable else gx.copy())
+        return value, tuple(out)
+
+
+def _general_step(vjp, ins, outs, targets, values, grads):
+    """Several inputs or outputs, or a book-style backward: the sweep's general branch.
+
+    `vjp` is a bound vjp, or (for a book-style Function) a tuple (function, input
+    Variables, output Variables) whose Variables get the replayed arrays first. `outs`
+    holds (slot, how the sweep fed it): 'grad', 'zeros' (an output that got no gradient)
+    or None (an output freed before the sweep).
+    """
+    gys = []
+    for slot, feed in outs:
+        if feed == "grad":
+            gys.append(grads[slot])
+            grads[slot] = None
+        else:
+            gys.append(None if feed is None else np.zeros_like(values[slot]))
+    if type(vjp) is tuple:
+        f, in_vars, out_vars = vjp
+        for var, j in zip(in_vars, ins):
+            var.data = values[j]
+        for var, (slot, _) in zip(out_vars, outs):
+            if var is not None:
+                var.data = values[slot]
+        gxs = _call_backward(f, gys, True)
+    else:
+        gxs = vjp(array_ops, gys[0], *[values[j] for j in ins], values[outs[0][0]])
+    if type(gxs) is not tuple:
+        gxs = (gxs,)
+    for gx, target in zip(gxs, targets):
+        if target is None:
+            if gx is not None:
+                raise RuntimeError("a vjp returned a gradient where the trace recorded none")
+            continue
+        slot, shape, add = target
+        if shape is not None:
+            gx = array_ops.sum_to(gx, shape)
+        grads[slot] = grads[slot] + gx if add else gx
+
+
+def trace(f, *example_arrays):
+    """Run `f(*Variables)` once and record it as a `Tape` (see the module docstring)."""
+    names = _argument_names(f, len(example_arrays))
+    for name, a in zip(names, example_arrays):
+        if not isinstance(a, _ndarray):
+            raise TypeError(f"argument {name!r} must be a numpy ndarray, got {type(a).__name__}")
+    args = [Variable(a) for a in example_arrays]
+    rng_before = np.random.get_state()
+    collecting = gc.isenabled()
+    gc.disable()  # recording allocates an object or two per op; the engine does the same
+    try:
+        with using_config("enable_backprop", True):
+            output = f(*args)
+        if not isinstance(output, Variable):
+            raise TypeError(
+                f"the traced function must return a Variable, got {type(output).__name__}"
+            )
+        if not _same_rng_state(rng_before, np.random.get_state()):
+            raise ValueError(
+                "the traced function draws from numpy's global random generator (dropout?); "
+                "replay would freeze those draws: trace under dezero.test_mode() or pass "
+                "the random array as an argument"
+            )
+        return _record(names, args, output)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _argument_names(f, count):
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    star = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
+    return [
+        names[i] if i < len(names) else f"{star or 'arg'}[{i - len(names)}]" for i in range(count)
+    ]
+
+
+def _same_rng_state(a, b):
+    return a[0] == b[0] and a[2:] == b[2:] and np.array_equal(a[1], b[1])
+
+
+def _record(names, args, output):
+    slot = {x: i for i, x in enumerate(args)}
+    traced_ids = {id(x.data): i for i, x in enumerate(args)}
+    constants = []
+    forward_steps = []
+    book_vars = {}  # book-style Function -> (input Variables, output Variables)
+    functions = _topological(output)
+    for f in functions:
+        inputs = f.inputs
+        for x in inputs:
+            if x not in slot:  # a leaf that is not an argument: a constant
+                _refuse_alias(x.data, traced_ids, "a constant", f)
+                slot[x] = len(slot)
+                constants.append([slot[x], x, x.data, x.data.shape, x.data.dtype])
+        _refuse_attribute_alias(f, traced_ids, inputs)
+        if type(f._outputs) is tuple:
+            outs = [ref() for ref in f._outputs]
+        else:
+            outs = [functions[f]]
+        for y in outs:
+            if y is not None:
+                slot[y] = len(slot)
+                traced_ids[id(y.data)] = slot[y]
+        in_slots = [slot[x] for x in inputs]
+        out_slots = [None if y is None else slot[y] for y in outs]
+        if len(in_slots) == 1 and len(out_slots) == 1 and type(f._inputs) is not tuple:
+            forward_steps.append((f.forward, in_slots[0], out_slots[0]))
+        else:
+            forward_steps.append((f.forward, in_slots, out_slots))
+        if f.vjp is None:
+            book_vars[f] = (inputs, outs)
+    backward_steps = _schedule(output, slot, book_vars) if output._creator is not None else []
+    _detach(forward_steps, backward_steps)
+    specs = [(x.data.shape, x.data.dtype) for x in args]
+    return Tape(names, specs, len(slot), constants, forward_steps, backward_steps, slot[output])
+
+
+def _topological(output):
+    """Functions `output` depends on, inputs before users (iterative post-order), mapped
+    to their single output Variable (None for multi-output ones)."""
+    order = {}
+    if output._creator is None:
+        return order
+    output_of = {output._creator: output}
+    stack = [(output._creator, False)]
+    visited = set()
+    while stack:
+        f, expanded = stack.pop()
+        if expanded:
+            order[f] = output_of.get(f)
+            continue
+        if f in visited:
+            continue
+        visited.add(f)
+        stack.append((f, True))
+        for x in reversed(f.inputs):
+            c = x._creator
+            if c is not None and c not in visited:
+                output_of.setdefault(c, x)
+                stack.append((c, False))
+    return order
+
+
+def _aliases(a, traced_ids, allowed=()):
+    """Whether `a` is (a view of) a traced array other than those in `allowed`."""
+    while isinstance(a, _ndarray):
+        if id(a) in allowed:
+            return False
+        if id(a) in traced_ids:
+            return True
+        a = a.base
+    return False
+
+
+def _refuse_alias(a, traced_ids, what, f, allowed=()):
+    if _aliases(a, traced_ids, allowed):
+        raise ValueError(
+            f"{what} read by {type(f).__name__} is the array of an argument or of an "
+            "intermediate result (e.g. Variable(x.data) or x[..., t.data]); replay would "
+            "keep the example's values: pass it through dezero ops or as an argument"
+        )
+
+
+_ATTRIBUTES = {}  # Function subclass -> the slot names its instances may hold
+
+
+def _attribute_names(cls):
+    names = _ATTRIBUTES.get(cls)
+    if names is None:
+        names = []
+        for k in cls.__mro__:
+            slots = getattr(k, "__slots__", ()) if k is not Function else ()
+            names += [slots] if isinstance(slots, str) else list(slots)
+        names = _ATTRIBUTES[cls] = tuple(n for n in names if not n.startswith("__"))
+    return names
+
+
+def _refuse_attribute_alias(f, traced_ids, inputs):
+    values = [getattr(f, n, None) for n in _attribute_names(type(f))]
+    values += list(getattr(f, "__dict__", {}).values())
+    own = {id(x.data) for x in inputs}  # `self.x = x` in forward is refreshed on replay
+    for value in values:
+        for a in value if isinstance(value, (tuple, list)) else (value,):
+            _refuse_alias(a, traced_ids, f"an attribute of {type(f).__name__}", f, own)
+
+
+def _detach(forward_steps, backward_steps):
+    """Point every step with a built-in vjp at a copy of its Function without `inputs` and
+    `outputs`: the tape then keeps no trace-time arrays alive, and the caller's graph
+    (f may read Variables made before the trace) is left as it was. Book-style Functions
+    keep theirs: their `backward` reads them (replay refreshes their data)."""
+    copies = {}
+    for k, (forward, i, o) in enumerate(forward_steps):
+        f = forward.__self__
+        if f.vjp is not None:
+            copies[f] = g = _object_new(type(f))
+            for name in _attribute_names(type(f)):
+                if hasattr(f, name):
+                    setattr(g, name, getattr(f, name))
+            if hasattr(f, "__dict__"):
+                g.__dict__.update(f.__dict__)
+            g._inputs = g._outputs = None
+            forward_steps[k] = (g.forward, i, o)
+    for k, (vjp, i, o, target) in enumerate(backward_steps):
+        if type(vjp) is not tuple:
+            backward_steps[k] = (copies[vjp.__self__].vjp, i, o, target)
+
+
+def _schedule(output, slot, book_vars):
+    """The eager sweep (core._backward, fast path, no retain_grad) run once on the traced
+    graph, recording each step instead of keeping Variables: same order, same sums.
+
+    Runs the vjps for real, so which gradients are None (an integer label's) is known.
+    """
+    steps = []
+    grads = {output: np.ones_like(output.data)}
+    seed = output._creator
+    pending = {seed.generation: [output]}
+    seen = {seed}
+    with using_config("enable_backprop", False):
+        for generation in range(seed.generation, -1, -1):
+            for y in pending.pop(generation, ()):
+                f = y._creator
+                inputs = f.inputs
+                if type(f._outputs) is not tuple:
+                    outs = [(slot[y], "grad")]
+                    gys = [grads.pop(y)]
+                else:
+                    ys = [ref() for ref in f._outputs]
+                    gys = [grads.pop(v, None) if v is not None else None for v in ys]
+                    if all(gy is None for gy in gys):
+                        continue
+                    outs = []
+                    for k, (v, gy) in enumerate(zip(ys, gys)):
+                        if v is None:
+                            outs.append((None, None))
+                        elif gy is None:
+                            outs.append((slot[v], "zeros"))
+                            gys[k] = np.zeros_like(v.data)
+                        else:
+                            outs.append((slot[v], "grad"))
+                    if f.vjp is not None:
+                        raise TypeError(
+                            f"{type(f).__name__}: vjp supports single-output functions only"
+                        )
+                if f.vjp is None:
+                    if f._outputs is None:  # a book-style backward may read self.outputs
+                        f._outputs = weakref.ref(y)
+                    gxs = _call_backward(f, gys, True)
+                    in_vars, out_vars = book_vars[f]
+                    vjp = (f, tuple(in_vars), tuple(out_vars))
+                else:
+                    vjp = f.vjp
+                    gxs = vjp(array_ops, gys[0], *[x.data for x in inputs], y.data)
+                unary = type(f._inputs) is not tuple and len(outs) == 1 and f.vjp is not None
+                if type(gxs) is not tuple:
+                    gxs = (gxs,)
+                targets = []
+                for x, gx in zip(inputs, gxs):
+                    if gx is None and not unary:
+                        targets.append(None)
+                        continue
+                    shape = None
+                    if not unary and gx.shape != x.shape:
+                        shape = x.shape
+                        gx = array_ops.sum_to(gx, shape)
+                    previous = grads.get(x)
+                    if previous is not None:
+                        grads[x] = previous + gx
+                        targets.append((slot[x], shape, True))
+                        continue
+                    grads[x] = gx
+                    targets.append((slot[x], shape, False))
+                    creator = x._creator
+                    if creator is None:
+                        continue
+                    if type(creator._outputs) is tuple:
+                        if creator in seen:
+                            continue
+                        seen.add(creator)
+                    pending.setdefault(creator.generation, []).append(x)
+                if unary:
+                    x_slot, _, add = targets[0]
+                    steps.append((vjp, slot[inputs[0]], slot[y], ~x_slot if add else x_slot))
+                else:
+                    in_slots = [slot[x] for x in inputs]
+                    steps.append((vjp, in_slots, outs, targets))
+    return steps
