@@ -235,39 +235,54 @@ def _same_rng_state(a, b):
 
 def _record(names, args, output):
     slot = {x: i for i, x in enumerate(args)}
-    traced_ids = {id(x.data): i for i, x in enumerate(args)}
     constants = []
     forward_steps = []
+    replay_of = {}  # traced Function -> (forward, vjp) that replay calls
     book_vars = {}  # book-style Function -> (input Variables, output Variables)
+    to_check = []  # (array or attribute values, allowed ids, what, Function): see _refuse_alias
     functions = _topological(output)
-    for f in functions:
+    for f, y in functions.items():
+        methods = replay_of[f] = _replay_methods(f, to_check)
+        inputs = f._inputs
+        if type(inputs) is not tuple and type(f._outputs) is not tuple:
+            i = slot.get(inputs)  # one input, one output: the whole of a chain
+            if i is None:
+                i = _constant(inputs, slot, constants, to_check, f)
+            o = slot[y] = len(slot)
+            forward_steps.append((methods[0], i, o))
+            if methods[1] is None:
+                book_vars[f] = ((inputs,), (y,))
+            continue
         inputs = f.inputs
-        for x in inputs:
-            if x not in slot:  # a leaf that is not an argument: a constant
-                _refuse_alias(x.data, traced_ids, "a constant", f)
-                slot[x] = len(slot)
-                constants.append([slot[x], x, x.data, x.data.shape, x.data.dtype])
-        _refuse_attribute_alias(f, traced_ids, inputs)
-        if type(f._outputs) is tuple:
-            outs = [ref() for ref in f._outputs]
-        else:
-            outs = [functions[f]]
+        in_slots = [
+            slot[x] if x in slot else _constant(x, slot, constants, to_check, f) for x in inputs
+        ]
+        outs = [ref() for ref in f._outputs] if type(f._outputs) is tuple else [y]
+        out_slots = []
         for y in outs:
             if y is not None:
                 slot[y] = len(slot)
-                traced_ids[id(y.data)] = slot[y]
-        in_slots = [slot[x] for x in inputs]
-        out_slots = [None if y is None else slot[y] for y in outs]
-        if len(in_slots) == 1 and len(out_slots) == 1 and type(f._inputs) is not tuple:
-            forward_steps.append((f.forward, in_slots[0], out_slots[0]))
-        else:
-            forward_steps.append((f.forward, in_slots, out_slots))
-        if f.vjp is None:
+            out_slots.append(None if y is None else slot[y])
+        forward_steps.append((methods[0], in_slots, out_slots))
+        if methods[1] is None:
             book_vars[f] = (inputs, outs)
-    backward_steps = _schedule(output, slot, book_vars) if output._creator is not None else []
-    _detach(forward_steps, backward_steps)
+    if to_check:
+        leaves = {id(c[1]) for c in constants}
+        traced_ids = {id(x.data) for x in slot if id(x) not in leaves}
+        for values, allowed, what, f in to_check:
+            for a in values:
+                _refuse_alias(a, traced_ids, what, f, allowed)
+    backward_steps = _schedule(output, slot, replay_of, book_vars) if functions else []
     specs = [(x.data.shape, x.data.dtype) for x in args]
     return Tape(names, specs, len(slot), constants, forward_steps, backward_steps, slot[output])
+
+
+def _constant(x, slot, constants, to_check, f):
+    """Slot a leaf that is not an argument; replay reads it from its Variable."""
+    to_check.append(((x.data,), (), "a constant", f))
+    slot[x] = i = len(slot)
+    constants.append([i, x, x.data, x.data.shape, x.data.dtype])
+    return i
 
 
 def _topological(output):
@@ -316,52 +331,56 @@ def _refuse_alias(a, traced_ids, what, f, allowed=()):
         )
 
 
-_ATTRIBUTES = {}  # Function subclass -> the slot names its instances may hold
+_CLASSES = {}  # Function subclass -> (its slot names, whether it has a __dict__, shared methods)
 
 
-def _attribute_names(cls):
-    names = _ATTRIBUTES.get(cls)
-    if names is None:
+def _class_info(cls):
+    info = _CLASSES.get(cls)
+    if info is None:
         names = []
         for k in cls.__mro__:
             slots = getattr(k, "__slots__", ()) if k is not Function else ()
             names += [slots] if isinstance(slots, str) else list(slots)
-        names = _ATTRIBUTES[cls] = tuple(n for n in names if not n.startswith("__"))
-    return names
-
-
-def _refuse_attribute_alias(f, traced_ids, inputs):
-    values = [getattr(f, n, None) for n in _attribute_names(type(f))]
-    values += list(getattr(f, "__dict__", {}).values())
-    own = {id(x.data) for x in inputs}  # `self.x = x` in forward is refreshed on replay
-    for value in values:
-        for a in value if isinstance(value, (tuple, list)) else (value,):
-            _refuse_alias(a, traced_ids, f"an attribute of {type(f).__name__}", f, own)
-
-
-def _detach(forward_steps, backward_steps):
-    """Point every step with a built-in vjp at a copy of its Function without `inputs` and
-    `outputs`: the tape then keeps no trace-time arrays alive, and the caller's graph
-    (f may read Variables made before the trace) is left as it was. Book-style Functions
-    keep theirs: their `backward` reads them (replay refreshes their data)."""
-    copies = {}
-    for k, (forward, i, o) in enumerate(forward_steps):
-        f = forward.__self__
-        if f.vjp is not None:
-            copies[f] = g = _object_new(type(f))
-            for name in _attribute_names(type(f)):
-                if hasattr(f, name):
-                    setattr(g, name, getattr(f, name))
-            if hasattr(f, "__dict__"):
-                g.__dict__.update(f.__dict__)
+        names = tuple(n for n in names if not n.startswith("__"))
+        has_dict = hasattr(_object_new(cls), "__dict__")
+        shared = None
+        if not names and not has_dict and cls.vjp is not None:
+            # No state at all (Sin, Add, ...): every step of this class can share one instance.
+            g = _object_new(cls)
             g._inputs = g._outputs = None
-            forward_steps[k] = (g.forward, i, o)
-    for k, (vjp, i, o, target) in enumerate(backward_steps):
-        if type(vjp) is not tuple:
-            backward_steps[k] = (copies[vjp.__self__].vjp, i, o, target)
+            shared = (g.forward, g.vjp)
+        info = _CLASSES[cls] = (names, has_dict, shared)
+    return info
 
 
-def _schedule(output, slot, book_vars):
+def _replay_methods(f, to_check):
+    """(forward, vjp) replay calls for `f`: for a built-in vjp, those of a copy of f without
+    `inputs` and `outputs`, so the tape keeps no trace-time arrays alive and the caller's
+    graph (f may read Variables made before the trace) is left as it was. A book-style
+    Function keeps its own (vjp None): its `backward` reads them, refreshed on replay."""
+    names, has_dict, shared = _class_info(type(f))
+    if shared is not None:
+        return shared
+    values = [getattr(f, n) for n in names if hasattr(f, n)]
+    if has_dict:
+        values += list(f.__dict__.values())
+    arrays = [a for v in values for a in (v if isinstance(v, (tuple, list)) else (v,))]
+    if arrays:
+        own = {id(x.data) for x in f.inputs}  # `self.x = x` in forward is refreshed on replay
+        to_check.append((arrays, own, f"an attribute of {type(f).__name__}", f))
+    if f.vjp is None:
+        return f.forward, None
+    g = _object_new(type(f))
+    for name in names:
+        if hasattr(f, name):
+            setattr(g, name, getattr(f, name))
+    if has_dict:
+        g.__dict__.update(f.__dict__)
+    g._inputs = g._outputs = None
+    return g.forward, g.vjp
+
+
+def _schedule(output, slot, replay_of, book_vars):
     """The eager sweep (core._backward, fast path, no retain_grad) run once on the traced
     graph, recording each step instead of keeping Variables: same order, same sums.
 
@@ -372,72 +391,95 @@ def _schedule(output, slot, book_vars):
     seed = output._creator
     pending = {seed.generation: [output]}
     seen = {seed}
+    m = array_ops
     with using_config("enable_backprop", False):
         for generation in range(seed.generation, -1, -1):
             for y in pending.pop(generation, ()):
                 f = y._creator
-                inputs = f.inputs
-                if type(f._outputs) is not tuple:
-                    outs = [(slot[y], "grad")]
-                    gys = [grads.pop(y)]
-                else:
-                    ys = [ref() for ref in f._outputs]
-                    gys = [grads.pop(v, None) if v is not None else None for v in ys]
-                    if all(gy is None for gy in gys):
-                        continue
-                    outs = []
-                    for k, (v, gy) in enumerate(zip(ys, gys)):
-                        if v is None:
-                            outs.append((None, None))
-                        elif gy is None:
-                            outs.append((slot[v], "zeros"))
-                            gys[k] = np.zeros_like(v.data)
-                        else:
-                            outs.append((slot[v], "grad"))
-                    if f.vjp is not None:
-                        raise TypeError(
-                            f"{type(f).__name__}: vjp supports single-output functions only"
-                        )
-                if f.vjp is None:
-                    if f._outputs is None:  # a book-style backward may read self.outputs
-                        f._outputs = weakref.ref(y)
-                    gxs = _call_backward(f, gys, True)
-                    in_vars, out_vars = book_vars[f]
-                    vjp = (f, tuple(in_vars), tuple(out_vars))
-                else:
-                    vjp = f.vjp
-                    gxs = vjp(array_ops, gys[0], *[x.data for x in inputs], y.data)
-                unary = type(f._inputs) is not tuple and len(outs) == 1 and f.vjp is not None
-                if type(gxs) is not tuple:
-                    gxs = (gxs,)
-                targets = []
-                for x, gx in zip(inputs, gxs):
-                    if gx is None and not unary:
-                        targets.append(None)
-                        continue
-                    shape = None
-                    if not unary and gx.shape != x.shape:
-                        shape = x.shape
-                        gx = array_ops.sum_to(gx, shape)
+                vjp = replay_of[f][1]
+                x = f._inputs
+                if type(x) is not tuple and type(f._outputs) is not tuple and vjp is not None:
+                    # The sweep's hot path: one input, one output, no None, no sum_to.
+                    gx = vjp(m, grads.pop(y), x.data, y.data)
+                    i = slot[x]
                     previous = grads.get(x)
                     if previous is not None:
                         grads[x] = previous + gx
-                        targets.append((slot[x], shape, True))
+                        steps.append((vjp, i, slot[y], ~i))
                         continue
                     grads[x] = gx
-                    targets.append((slot[x], shape, False))
-                    creator = x._creator
-                    if creator is None:
-                        continue
-                    if type(creator._outputs) is tuple:
-                        if creator in seen:
-                            continue
-                        seen.add(creator)
-                    pending.setdefault(creator.generation, []).append(x)
-                if unary:
-                    x_slot, _, add = targets[0]
-                    steps.append((vjp, slot[inputs[0]], slot[y], ~x_slot if add else x_slot))
-                else:
-                    in_slots = [slot[x] for x in inputs]
-                    steps.append((vjp, in_slots, outs, targets))
+                    steps.append((vjp, i, slot[y], i))
+                    _schedule_creator(x, pending, seen)
+                    continue
+                step = _general_schedule(f, y, vjp, grads, slot, book_vars)
+                if step is None:
+                    continue
+                steps.append(step)
+                for x, target in zip(f.inputs, step[3]):
+                    if target is not None and not target[2]:
+                        _schedule_creator(x, pending, seen)
     return steps
+
+
+def _schedule_creator(x, pending, seen):
+    """Queue x's creator as the sweep does: a multi-output one once, from any output."""
+    creator = x._creator
+    if creator is None:
+        return
+    if type(creator._outputs) is tuple:
+        if creator in seen:
+            return
+        seen.add(creator)
+    pending.setdefault(creator.generation, []).append(x)
+
+
+def _general_schedule(f, y, vjp, grads, slot, book_vars):
+    """One step of the sweep's general branch (several inputs or outputs, or a book-style
+    backward), run and recorded; None when no output of f got a gradient."""
+    inputs = f.inputs
+    if type(f._outputs) is not tuple:
+        outs = [(slot[y], "grad")]
+        gys = [grads.pop(y)]
+    else:
+        ys = [ref() for ref in f._outputs]
+        gys = [grads.pop(v, None) if v is not None else None for v in ys]
+        if all(gy is None for gy in gys):
+            return None
+        outs = []
+        for k, (v, gy) in enumerate(zip(ys, gys)):
+            if v is None:
+                outs.append((None, None))
+            elif gy is None:
+                outs.append((slot[v], "zeros"))
+                gys[k] = np.zeros_like(v.data)
+            else:
+                outs.append((slot[v], "grad"))
+        if vjp is not None:
+            raise TypeError(f"{type(f).__name__}: vjp supports single-output functions only")
+    if vjp is None:
+        if f._outputs is None:  # a book-style backward may read self.outputs
+            f._outputs = weakref.ref(y)
+        gxs = _call_backward(f, gys, True)
+        in_vars, out_vars = book_vars[f]
+        vjp = (f, tuple(in_vars), tuple(out_vars))
+    else:
+        gxs = vjp(array_ops, gys[0], *[x.data for x in inputs], y.data)
+    if type(gxs) is not tuple:
+        gxs = (gxs,)
+    targets = []
+    for x, gx in zip(inputs, gxs):
+        if gx is None:
+            targets.append(None)
+            continue
+        shape = None
+        if gx.shape != x.shape:  # broadcasting's adjoint, where the sweep applies it
+            shape = x.shape
+            gx = array_ops.sum_to(gx, shape)
+        previous = grads.get(x)
+        if previous is not None:
+            grads[x] = previous + gx
+            targets.append((slot[x], shape, True))
+            continue
+        grads[x] = gx
+        targets.append((slot[x], shape, False))
+    return (vjp, [slot[x] for x in inputs], outs, targets)
