@@ -55,8 +55,8 @@ _asarray = np.asarray
 class Tape:
     """A recorded computation: replay it with `forward` or `value_and_grad` (see module doc)."""
 
-    def __init__(self, names, specs, size, constants, forward_steps, backward_steps, out):
-        self.names = names  # argument names, for error messages
+    def __init__(self, f, specs, size, constants, forward_steps, backward_steps, out):
+        self.f = f  # the traced function: its parameter names go into error messages
         self.specs = specs  # (shape, dtype) per argument
         self.size = size  # slots: arguments, constants, then every op's outputs
         self.constants = constants  # [slot, Variable, last array seen, shape, dtype]
@@ -69,7 +69,12 @@ class Tape:
         return len(self.forward_steps)
 
     def __repr__(self):
-        return f"<dezero.Tape: {len(self.names)} arguments, {len(self)} ops>"
+        return f"<dezero.Tape: {len(self.specs)} arguments, {len(self)} ops>"
+
+    @property
+    def names(self):
+        """The arguments' names, from f's signature (looked up only for error messages)."""
+        return _argument_names(self.f, len(self.specs))
 
     def _check(self, arrays):
         if len(arrays) != len(self.specs):
@@ -77,16 +82,9 @@ class Tape:
                 f"the traced function takes {len(self.specs)} array(s) "
                 f"({', '.join(self.names)}), got {len(arrays)}"
             )
-        for name, (shape, dtype), a in zip(self.names, self.specs, arrays):
-            if type(a) is not _ndarray:
-                raise TypeError(
-                    f"argument {name!r} must be a numpy ndarray, got {type(a).__name__}"
-                )
-            if a.shape != shape or a.dtype != dtype:
-                raise ValueError(
-                    f"argument {name!r} has shape {a.shape} and dtype {a.dtype}; "
-                    f"the trace was recorded for shape {shape} and dtype {dtype}"
-                )
+        for k, ((shape, dtype), a) in enumerate(zip(self.specs, arrays)):
+            if type(a) is not _ndarray or a.shape != shape or a.dtype != dtype:
+                _refuse_argument(self.names[k], a, shape, dtype)
 
     def _run_forward(self, arrays):
         self._check(arrays)
@@ -150,6 +148,15 @@ class Tape:
         return value, tuple(out)
 
 
+def _refuse_argument(name, a, shape, dtype):
+    if type(a) is not _ndarray:
+        raise TypeError(f"argument {name!r} must be a numpy ndarray, got {type(a).__name__}")
+    raise ValueError(
+        f"argument {name!r} has shape {a.shape} and dtype {a.dtype}; "
+        f"the trace was recorded for shape {shape} and dtype {dtype}"
+    )
+
+
 def _general_step(vjp, ins, outs, targets, values, grads):
     """Several inputs or outputs, or a book-style backward: the sweep's general branch.
 
@@ -190,9 +197,9 @@ def _general_step(vjp, ins, outs, targets, values, grads):
 
 def trace(f, *example_arrays):
     """Run `f(*Variables)` once and record it as a `Tape` (see the module docstring)."""
-    names = _argument_names(f, len(example_arrays))
-    for name, a in zip(names, example_arrays):
+    for k, a in enumerate(example_arrays):
         if not isinstance(a, _ndarray):
+            name = _argument_names(f, len(example_arrays))[k]
             raise TypeError(f"argument {name!r} must be a numpy ndarray, got {type(a).__name__}")
     args = [Variable(a) for a in example_arrays]
     rng_before = np.random.get_state()
@@ -211,7 +218,7 @@ def trace(f, *example_arrays):
                 "replay would freeze those draws: trace under dezero.test_mode() or pass "
                 "the random array as an argument"
             )
-        return _record(names, args, output)
+        return _record(f, args, output)
     finally:
         if collecting:
             gc.enable()
@@ -233,7 +240,7 @@ def _same_rng_state(a, b):
     return a[0] == b[0] and a[2:] == b[2:] and np.array_equal(a[1], b[1])
 
 
-def _record(names, args, output):
+def _record(f_traced, args, output):
     slot = {x: i for i, x in enumerate(args)}
     constants = []
     forward_steps = []
@@ -274,7 +281,7 @@ def _record(names, args, output):
                 _refuse_alias(a, traced_ids, what, f, allowed)
     backward_steps = _schedule(output, slot, replay_of, book_vars) if functions else []
     specs = [(x.data.shape, x.data.dtype) for x in args]
-    return Tape(names, specs, len(slot), constants, forward_steps, backward_steps, slot[output])
+    return Tape(f_traced, specs, len(slot), constants, forward_steps, backward_steps, slot[output])
 
 
 def _constant(x, slot, constants, to_check, f):
@@ -364,7 +371,12 @@ def _replay_methods(f, to_check):
     values = [getattr(f, n) for n in names if hasattr(f, n)]
     if has_dict:
         values += list(f.__dict__.values())
-    arrays = [a for v in values for a in (v if isinstance(v, (tuple, list)) else (v,))]
+    arrays = [
+        a
+        for v in values
+        for a in (v if isinstance(v, (tuple, list)) else (v,))
+        if isinstance(a, _ndarray)
+    ]
     if arrays:
         own = {id(x.data) for x in f.inputs}  # `self.x = x` in forward is refreshed on replay
         to_check.append((arrays, own, f"an attribute of {type(f).__name__}", f))
