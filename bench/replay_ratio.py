@@ -28,10 +28,12 @@ DEPTHS = (10, 100, 1000, 10**4, 10**5)
 MAX_DEPTH = {"jax_jit": 1000, "torch": 10**4}
 
 
-def depth_table(depths=DEPTHS, repeats: int = 9, max_depth=MAX_DEPTH) -> pd.DataFrame:
+def depth_table(
+    depths=DEPTHS, repeats: int = 9, max_depth=MAX_DEPTH, backends=(SUBJECT, *PEERS)
+) -> pd.DataFrame:
     """Long form, one row per (depth, backend): median µs per op (forward + backward) and
     the backend's one-off seconds (trace or compile; NaN for eager backends)."""
-    names = [n for n in (SUBJECT, *PEERS) if BACKENDS[n].available()[0]]
+    names = [n for n in backends if BACKENDS[n].available()[0]]
     rows = []
     for depth in depths:
         chain = make_chain("sin", depth, 1)

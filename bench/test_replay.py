@@ -2,8 +2,10 @@
 with its trace timed once per pass like a jit compile."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from bench import replay_ratio
 from bench.backends import BACKENDS
 from bench.chains import FAMILIES, make_chain
 from bench.profiles import DTYPES
@@ -55,3 +57,40 @@ def test_trace_seconds_are_recorded_once_per_pass():
     prepared.forward(*prepared.inputs)
     assert prepared.compile_seconds["backward"] == first, "a second call traced again"
     assert prepared.compile_seconds["forward"] > 0
+
+
+def test_replay_ratio_view_divides_replay_by_each_peer_and_the_trace_by_an_eager_call():
+    rows = [
+        ("dezero_replay", 1.0, 1e-3, 0.004),
+        ("numpy", 0.5, 5e-4, float("nan")),
+        ("dezero", 4.0, 4e-3, float("nan")),
+        ("jax_jit", 0.1, 1e-4, 0.8),
+    ]
+    table = pd.DataFrame(
+        [
+            {"depth": 1000, "backend": b, "us_per_op": u, "call_s": c, "one_off_s": o}
+            for b, u, c, o in rows
+        ]
+    )
+    view = replay_ratio.ratio_view(table)
+    assert view.loc[1000, "replay/numpy"] == pytest.approx(2.0)
+    assert view.loc[1000, "replay/dezero"] == pytest.approx(0.25)
+    assert view.loc[1000, "replay/jax_jit"] == pytest.approx(10.0)
+    assert view.loc[1000, "trace/eager_call"] == pytest.approx(1.0)
+    assert view.loc[1000, "jax_jit_compile_s"] == pytest.approx(0.8)
+
+
+def test_replay_ratio_depth_table_times_every_available_backend_and_the_trace():
+    backends = ("dezero_replay", "numpy", "dezero")
+    table = replay_ratio.depth_table(depths=(300,), repeats=1, backends=backends)
+    assert set(table["backend"]) == {"dezero_replay", "numpy", "dezero"}
+    assert (table["us_per_op"] > 0).all()
+    trace_s = table.set_index("backend").loc["dezero_replay", "one_off_s"]
+    assert trace_s > 0
+
+
+def test_replay_ratio_refuses_a_depth_below_one(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        replay_ratio.main(["--depths", "0"])
+    assert exit_info.value.code == 2
+    assert "--depths" in capsys.readouterr().err
