@@ -273,6 +273,8 @@ def _record(f_traced, args, output):
         forward_steps.append((methods[0], in_slots, out_slots))
         if methods[1] is None:
             book_vars[f] = (inputs, outs)
+    if output not in slot:  # f's result depends on no argument
+        _constant(output, slot, constants, to_check, None)
     if to_check:
         leaves = {id(c[1]) for c in constants}
         traced_ids = {id(x.data) for x in slot if id(x) not in leaves}
@@ -331,8 +333,9 @@ def _aliases(a, traced_ids, allowed=()):
 
 def _refuse_alias(a, traced_ids, what, f, allowed=()):
     if _aliases(a, traced_ids, allowed):
+        reader = "the result" if f is None else type(f).__name__
         raise ValueError(
-            f"{what} read by {type(f).__name__} is the array of an argument or of an "
+            f"{what} read by {reader} is the array of an argument or of an "
             "intermediate result (e.g. Variable(x.data) or x[..., t.data]); replay would "
             "keep the example's values: pass it through dezero ops or as an argument"
         )

@@ -271,3 +271,15 @@ def test_batch_norm_replays_its_running_statistics_like_eager():
         assert_bitwise(g, w, "grad")
     for eager_stat, replay_stat in zip(state["eager"], state["replay"]):
         assert_bitwise(replay_stat, eager_stat, "running statistic")
+
+
+def test_identity_and_constant_results_match_eager():
+    assert_replay_is_eager(lambda x: x, [np.array([1.0, 2.0])], np.array([3.0, 4.0]))
+    tape = dezero.trace(lambda x: Variable(np.array(7.0)), np.ones(2))
+    value, (grad,) = tape.value_and_grad(np.zeros(2))
+    assert_bitwise(value, np.asarray(7.0), "constant result")
+    assert_bitwise(grad, np.zeros(2), "no dependence: zeros")
+    with pytest.raises(
+        ValueError, match="a constant read by the result is the array of an argument"
+    ):
+        dezero.trace(lambda x: Variable(x.data), np.ones(2))
