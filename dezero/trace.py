@@ -248,8 +248,12 @@ def _record(f_traced, args, output):
     book_vars = {}  # book-style Function -> (input Variables, output Variables)
     to_check = []  # (array or attribute values, allowed ids, what, Function): see _refuse_alias
     functions = _topological(output)
-    for f, y in functions.items():
-        methods = replay_of[f] = _replay_methods(f, to_check)
+    shared = _SHARED
+    for f, y in functions:
+        methods = shared.get(type(f))
+        if methods is None:
+            methods = _replay_methods(f, to_check)
+        replay_of[f] = methods
         inputs = f._inputs
         if type(inputs) is not tuple and type(f._outputs) is not tuple:
             i = slot.get(inputs)  # one input, one output: the whole of a chain
@@ -295,29 +299,31 @@ def _constant(x, slot, constants, to_check, f):
 
 
 def _topological(output):
-    """Functions `output` depends on, inputs before users (iterative post-order), mapped
-    to their single output Variable (None for multi-output ones)."""
-    order = {}
-    if output._creator is None:
-        return order
-    output_of = {output._creator: output}
-    stack = [(output._creator, False)]
-    visited = set()
-    while stack:
-        f, expanded = stack.pop()
-        if expanded:
-            order[f] = output_of.get(f)
-            continue
-        if f in visited:
-            continue
-        visited.add(f)
-        stack.append((f, True))
-        for x in reversed(f.inputs):
+    """(Function, one of its outputs) for every Function `output` depends on, inputs before
+    users: found breadth-first from `output`, then sorted by generation (a Function's
+    generation exceeds those of its inputs' creators), which is nearly free as the search
+    meets them in decreasing generation."""
+    c = output._creator
+    if c is None:
+        return []
+    found = [(c, output)]
+    visited = {c}
+    k = 0
+    while k < len(found):
+        inputs = found[k][0]._inputs
+        k += 1
+        for x in inputs if type(inputs) is tuple else (inputs,):
             c = x._creator
             if c is not None and c not in visited:
-                output_of.setdefault(c, x)
-                stack.append((c, False))
-    return order
+                visited.add(c)
+                found.append((c, x))
+    found.reverse()
+    found.sort(key=_generation_of_function)
+    return found
+
+
+def _generation_of_function(pair):
+    return pair[0].generation
 
 
 def _aliases(a, traced_ids, allowed=()):
@@ -342,6 +348,7 @@ def _refuse_alias(a, traced_ids, what, f, allowed=()):
 
 
 _CLASSES = {}  # Function subclass -> (its slot names, whether it has a __dict__, shared methods)
+_SHARED = {}  # stateless Function subclass -> (forward, vjp) of its one shared instance
 
 
 def _class_info(cls):
@@ -358,7 +365,7 @@ def _class_info(cls):
             # No state at all (Sin, Add, ...): every step of this class can share one instance.
             g = _object_new(cls)
             g._inputs = g._outputs = None
-            shared = (g.forward, g.vjp)
+            shared = _SHARED[cls] = (g.forward, g.vjp)
         info = _CLASSES[cls] = (names, has_dict, shared)
     return info
 
