@@ -25,6 +25,9 @@ What is frozen at trace time (as with `torch.jit.trace`):
 What is refused at trace time, because replay could not reproduce it:
 - f drawing from numpy's global random generator (`F.dropout` in training): replay would
   reuse one mask forever. Trace under `dezero.test_mode()`, or pass the mask as an argument.
+  (This also refuses a Function drawing inside its own `forward`, which replay would redraw
+  correctly: the check cannot tell the two apart. Draws from a private `Generator` outside
+  any `forward` cannot be seen at all: they are frozen like any constant.)
 - A constant or a Function attribute that is an argument's array or an intermediate's
   (`Variable(t.data)`, indices `t.data` in `x[..., t.data]`): it would stay the
   example's. A copy computed from such data outside dezero's ops cannot be seen; don't.
@@ -35,7 +38,11 @@ before each such `backward`, replay puts the new arrays into the Variables its `
 and `outputs` refer to, so `self.inputs[0].data` reads the current values. State a
 Function stores in `forward` (a mask, batch statistics) is fresh too: replay calls every
 recorded `forward` again, in an order consistent with the graph (ops the output does not
-depend on are not run). Only first derivatives are replayed (no `create_graph`).
+depend on are not run; a `forward` reading `Config.train` reads it at replay). Only those
+book-style steps make Variables during replay. A `vjp` must take its arrays from its
+arguments: replay detaches built-in-style Functions from their `inputs` (the tape keeps no
+trace-time arrays), so one reading `self.inputs` fails loudly instead of reading stale data.
+Only first derivatives are replayed (no `create_graph`).
 """
 
 import gc
