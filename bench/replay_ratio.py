@@ -5,7 +5,8 @@
    machine noise hits all alike), with dezero_replay's ratio to each.
 2. One-off costs per depth: dezero_replay's trace seconds over one eager forward + backward
    (the issue's target: <= 2x), beside jax_jit's compile seconds.
-3. Sin chain, width 10**6, depth 10: dezero_replay vs numpy, time and tracemalloc peak.
+3. Sin chain, width 10**6, depth 10: dezero_replay vs each peer in time, and vs numpy in
+   tracemalloc peak (which sees numpy's allocations only).
 
 The issue's targets (#13): replay <= 2x numpy per op at depths 10**3 and 10**4; <= 1.0x
 numpy at width 10**6 with a peak no higher; trace <= 2x one eager forward + backward.
@@ -74,16 +75,22 @@ def ratio_view(table: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-def wide_ratio(repeats: int = 7, width: int = 10**6) -> dict[str, float]:
-    """Width 10**6, depth 10: dezero_replay vs numpy, median time and peak memory."""
+# tracemalloc sees numpy's allocations, not torch's or XLA's: peaks only for these.
+NUMPY_BACKED = (SUBJECT, "numpy", "dezero")
+
+
+def wide_ratio(repeats: int = 7, width: int = 10**6, backends=(SUBJECT, *PEERS)) -> dict:
+    """Width 10**6, depth 10: each backend's median time (ms), dezero_replay's ratio to each,
+    and the tracemalloc peak (MB) of the numpy-backed ones."""
     chain = make_chain("sin", 10, width)
-    prepared = {n: BACKENDS[n].prepare(chain) for n in (SUBJECT, "numpy", "dezero")}
+    names = [n for n in backends if BACKENDS[n].available()[0]]
+    prepared = {n: BACKENDS[n].prepare(chain) for n in names}
     runs = {n: (lambda p=p: p.value_and_grad(*p.inputs)) for n, p in prepared.items()}
     times = interleaved_medians(runs, repeats)
-    peaks = {n: peak_bytes(run) for n, run in runs.items()}
+    peaks = {n: peak_bytes(runs[n]) for n in NUMPY_BACKED if n in runs}
     out = {f"ms_{n}": t * 1e3 for n, t in times.items()}
     out |= {f"peak_mb_{n}": b / 1e6 for n, b in peaks.items()}
-    out["replay/numpy_time"] = times[SUBJECT] / times["numpy"]
+    out |= {f"replay/{n}_time": times[SUBJECT] / t for n, t in times.items() if n != SUBJECT}
     out["replay/numpy_peak"] = peaks[SUBJECT] / peaks["numpy"]
     return out
 
@@ -105,10 +112,13 @@ def main(argv=None):
 
     r = wide_ratio(max(5, args.repeats // 2 + 1), args.width)
     print(f"sin chain, depth 10, width {args.width:.0e}, forward + backward:")
-    for name in (SUBJECT, "numpy", "dezero"):
-        print(f"  {name:14s} {r[f'ms_{name}']:8.1f} ms   peak {r[f'peak_mb_{name}']:7.1f} MB")
-    print(f"  replay / numpy: time {r['replay/numpy_time']:.2f}x, "
-          f"peak memory {r['replay/numpy_peak']:.2f}x")  # fmt: skip
+    for name in (SUBJECT, *PEERS):
+        if f"ms_{name}" in r:
+            peak = r.get(f"peak_mb_{name}")
+            tail = "" if peak is None else f"   peak {peak:7.1f} MB"
+            ratio = "" if name == SUBJECT else f"   replay / {name} {r[f'replay/{name}_time']:.2f}x"
+            print(f"  {name:14s} {r[f'ms_{name}']:8.1f} ms{tail}{ratio}")
+    print(f"  replay / numpy peak memory {r['replay/numpy_peak']:.2f}x")
 
 
 if __name__ == "__main__":

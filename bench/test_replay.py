@@ -94,3 +94,9 @@ def test_replay_ratio_refuses_a_depth_below_one(capsys):
         replay_ratio.main(["--depths", "0"])
     assert exit_info.value.code == 2
     assert "--depths" in capsys.readouterr().err
+
+
+def test_replay_ratio_wide_case_compares_time_and_numpy_peaks():
+    r = replay_ratio.wide_ratio(repeats=1, width=1000, backends=("dezero_replay", "numpy"))
+    assert r["replay/numpy_time"] == pytest.approx(r["ms_dezero_replay"] / r["ms_numpy"])
+    assert r["peak_mb_dezero_replay"] > 0 and r["replay/numpy_peak"] > 0
