@@ -259,7 +259,7 @@ def _record(f_traced, args, output):
     for f, y in functions:
         methods = shared.get(type(f))
         if methods is None:
-            methods = _replay_methods(f, to_check)
+            methods = _replay_methods(f, y, to_check)
         replay_of[f] = methods
         inputs = f._inputs
         if type(inputs) is not tuple and type(f._outputs) is not tuple:
@@ -377,7 +377,7 @@ def _class_info(cls):
     return info
 
 
-def _replay_methods(f, to_check):
+def _replay_methods(f, y, to_check):
     """(forward, vjp) replay calls for `f`: for a built-in vjp, those of a copy of f without
     `inputs` and `outputs`, so the tape keeps no trace-time arrays alive and the caller's
     graph (f may read Variables made before the trace) is left as it was. A book-style
@@ -395,7 +395,9 @@ def _replay_methods(f, to_check):
         if isinstance(a, _ndarray)
     ]
     if arrays:
-        own = {id(x.data) for x in f.inputs}  # `self.x = x` in forward is refreshed on replay
+        # `self.x = x` or `self.y = y` in forward is refreshed when replay calls forward
+        outputs = [r() for r in f._outputs] if type(f._outputs) is tuple else [y]
+        own = {id(v.data) for v in (*f.inputs, *outputs) if v is not None}
         to_check.append((arrays, own, f"an attribute of {type(f).__name__}", f))
     if f.vjp is None:
         return f.forward, None

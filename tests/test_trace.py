@@ -283,3 +283,20 @@ def test_identity_and_constant_results_match_eager():
         ValueError, match="a constant read by the result is the array of an argument"
     ):
         dezero.trace(lambda x: Variable(x.data), np.ones(2))
+
+
+class BookExpKeepsArrays(Function):
+    """Keeps its input and output arrays on self in forward (refreshed by each replay)."""
+
+    def forward(self, x):
+        self.x, self.y = x, np.exp(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * Variable(self.y)
+
+
+def test_a_function_keeping_its_own_input_and_output_arrays_is_not_refused():
+    assert_replay_is_eager(
+        lambda x: F.sum(BookExpKeepsArrays()(F.sin(x))), [np.ones(3)], np.arange(3.0)
+    )
