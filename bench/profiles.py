@@ -182,6 +182,9 @@ class Cost:
 COSTS: dict[str, Cost] = {
     "dezero": Cost(2.5, 5.0, 10.0, 25.0),
     "numpy": Cost(0.5, 5.0, 10.0, 25.0),
+    # replay runs the numpy work plus one loop step per op; its trace (one recorded eager
+    # forward + backward, ~2.5 us/op) is left out of the compile estimate, which is quadratic
+    "dezero_replay": Cost(0.5, 5.0, 10.0, 25.0),
     "torch": Cost(1.5, 7.0, 5.0, 18.0),
     "jax": Cost(8.0, 250.0, 10.0, 28.0),
     "jax_jit": Cost(0.1, 0.3, 11.0, 26.0, compile_s_per_op2=2.5e-7, compile_s=0.05),

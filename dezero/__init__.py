@@ -35,6 +35,7 @@ from dezero.dataloaders import DataLoader, SeqDataLoader
 from dezero.datasets import Dataset
 from dezero.layers import Layer
 from dezero.models import Model
+from dezero.trace import Tape, trace
 
 # The book's step 28-29 scripts branch on this: False means the full dezero, not "simple_core".
 is_simple_core = False
@@ -56,6 +57,7 @@ __all__ = [
     "Layer",
     "Model",
     "SeqDataLoader",
+    "Tape",
     "cuda",
     "dataloaders",
     "datasets",
@@ -72,5 +74,6 @@ __all__ = [
     "no_grad",
     "setup_variable",
     "test_mode",
+    "trace",
     "using_config",
 ]

@@ -7,6 +7,7 @@ makes `available()` return (False, reason) and the suite skip, never an import e
 from bench.backends.autograd_hips import AutogradHips
 from bench.backends.base import Backend, Prepared
 from bench.backends.dezero_eager import DezeroEager
+from bench.backends.dezero_replay import DezeroReplay
 from bench.backends.jax_eager import JaxEager
 from bench.backends.jax_jit import JaxJit
 from bench.backends.jax_scan import JaxScan
@@ -17,6 +18,7 @@ BACKENDS: dict[str, Backend] = {
     backend.name: backend
     for backend in (
         DezeroEager(),
+        DezeroReplay(),
         NumpyTape(),
         TorchEager(),
         JaxEager(),

@@ -1,0 +1,516 @@
+"""Record once, replay many: `tape = dezero.trace(f, *example_arrays)`.
+
+`trace` runs `f` once in the normal engine (Variables in, a Variable out), then flattens
+the graph it built into two lists of steps over numbered slots: forward steps (which
+`forward` to call, which slots it reads and writes) and backward steps (which `vjp`, in
+the order the eager sweep would run them, and whether each gradient starts or adds to its
+input's slot). `tape.forward(*arrays)` and `tape.value_and_grad(*arrays)` then re-run only
+the array work: no Variable or Function is created, so a call costs the numpy work plus
+one loop iteration per op.
+
+Same numbers: replay calls the same `forward` and `vjp(array_ops, gy, *xs, y)` of the
+same Function instances, converts outputs as `Function.__call__` does, applies the
+broadcast adjoint (`sum_to`) where the sweep did and adds gradients in the sweep's order,
+so values and gradients are bitwise identical to eager dezero.
+
+What is frozen at trace time (as with `torch.jit.trace`):
+- Python control flow. A branch on data (`if x.data > 0:`), a loop count or a scalar taken
+  from an array (`x * x.data.max()`) is decided once, by the example arrays; replay runs
+  the recorded ops whatever the new arrays hold.
+- Constants. A leaf the graph reads that is not an argument (a scalar operand, a Parameter
+  closed over) is read from its Variable on every replay, so an optimizer's update is
+  seen, but it gets no gradient; gradients are returned for the arguments only.
+- Shapes and dtypes: every replay must pass arrays of the traced shapes and dtypes.
+
+What is refused at trace time, because replay could not reproduce it:
+- f drawing from numpy's global random generator (`F.dropout` in training): replay would
+  reuse one mask forever. Trace under `dezero.test_mode()`, or pass the mask as an argument.
+  (This also refuses a Function drawing inside its own `forward`, which replay would redraw
+  correctly: the check cannot tell the two apart. Draws from a private `Generator` outside
+  any `forward` cannot be seen at all: they are frozen like any constant.)
+- A constant or a Function attribute that is an argument's array or an intermediate's
+  (`Variable(t.data)`, indices `t.data` in `x[..., t.data]`): it would stay the
+  example's. A copy computed from such data outside dezero's ops cannot be seen; don't.
+- A Function's `vjp` with several outputs (the eager engine refuses it too).
+
+Functions written the book's way (`backward` on Variables, no `vjp`) replay correctly:
+before each such `backward`, replay puts the new arrays into the Variables its `inputs`
+and `outputs` refer to, so `self.inputs[0].data` reads the current values. State a
+Function stores in `forward` (a mask, batch statistics) is fresh too: replay calls every
+recorded `forward` again, in an order consistent with the graph (ops the output does not
+depend on are not run; a `forward` reading `Config.train` reads it at replay). Only those
+book-style steps make Variables during replay. A `vjp` must take its arrays from its
+arguments: replay detaches built-in-style Functions from their `inputs` (the tape keeps no
+trace-time arrays), so one reading `self.inputs` fails loudly instead of reading stale data.
+Only first derivatives are replayed (no `create_graph`).
+"""
+
+import gc
+import inspect
+import weakref
+
+import numpy as np
+
+from dezero import array_ops
+from dezero.core import Function, Variable, _call_backward, using_config
+
+_ndarray = np.ndarray
+_object_new = object.__new__
+_asarray = np.asarray
+
+
+class Tape:
+    """A recorded computation: replay it with `forward` or `value_and_grad` (see module doc)."""
+
+    def __init__(self, f, specs, size, constants, forward_steps, backward_steps, out):
+        self.f = f  # the traced function: its parameter names go into error messages
+        self.specs = specs  # (shape, dtype) per argument
+        self.size = size  # slots: arguments, constants, then every op's outputs
+        self.constants = constants  # [slot, Variable, last array seen, shape, dtype]
+        self.forward_steps = forward_steps
+        self.backward_steps = backward_steps
+        self.out = out
+
+    def __len__(self):
+        """Number of recorded ops."""
+        return len(self.forward_steps)
+
+    def __repr__(self):
+        return f"<dezero.Tape: {len(self.specs)} arguments, {len(self)} ops>"
+
+    @property
+    def names(self):
+        """The arguments' names, from f's signature (looked up only for error messages)."""
+        return _argument_names(self.f, len(self.specs))
+
+    def _check(self, arrays):
+        if len(arrays) != len(self.specs):
+            raise TypeError(
+                f"the traced function takes {len(self.specs)} array(s) "
+                f"({', '.join(self.names)}), got {len(arrays)}"
+            )
+        for k, ((shape, dtype), a) in enumerate(zip(self.specs, arrays)):
+            if type(a) is not _ndarray or a.shape != shape or a.dtype != dtype:
+                _refuse_argument(self.names[k], a, shape, dtype)
+
+    def _run_forward(self, arrays):
+        self._check(arrays)
+        values = [None] * self.size
+        values[: len(arrays)] = arrays
+        for constant in self.constants:
+            slot, var, last, shape, dtype = constant
+            data = var.data
+            if data is not last:  # rebound (an optimizer, the user): check it once
+                if type(data) is not _ndarray or data.shape != shape or data.dtype != dtype:
+                    raise ValueError(
+                        f"constant {var.name or 'Variable'} was traced as shape {shape} "
+                        f"{dtype}; its data is now {getattr(data, 'shape', type(data))}"
+                    )
+                constant[2] = data
+            values[slot] = data
+        for forward, i, o in self.forward_steps:
+            if type(i) is int:  # one input, one output: the whole of a chain
+                y = forward(values[i])
+                values[o] = y if type(y) is _ndarray else _asarray(y)
+                continue
+            ys = forward(*[values[j] for j in i])
+            if type(ys) is not tuple:
+                ys = (ys,)
+            for slot, y in zip(o, ys):
+                if slot is not None:
+                    values[slot] = y if type(y) is _ndarray else _asarray(y)
+        return values
+
+    def forward(self, *arrays):
+        """The traced function's output array for new arguments (no graph is built)."""
+        return self._run_forward(arrays)[self.out]
+
+    def value_and_grad(self, *arrays):
+        """(output array, gradients of sum(output) w.r.t. each argument), as eager dezero's
+        `y.backward()` gives them; an argument the output does not depend on gets zeros."""
+        values = self._run_forward(arrays)
+        grads = [None] * self.size
+        value = values[self.out]
+        grads[self.out] = np.ones_like(value)
+        m = array_ops
+        for vjp, i, o, target in self.backward_steps:
+            if type(i) is int:  # hot path: one input, one output, a built-in vjp
+                gx = vjp(m, grads[o], values[i], values[o])
+                grads[o] = None
+                # target: the input's slot, or ~slot when the gradient adds to an earlier one
+                if target >= 0:
+                    grads[target] = gx
+                else:
+                    grads[~target] = grads[~target] + gx
+                continue
+            _general_step(vjp, i, o, target, values, grads)
+        out = []
+        for slot, (_, dtype) in enumerate(self.specs):
+            gx = grads[slot]
+            if gx is None:
+                out.append(np.zeros_like(values[slot]))
+                continue
+            gx = np.asarray(gx, dtype=dtype)  # what eager's leaf.grad.data holds
+            out.append(gx if gx.flags.writeable else gx.copy())
+        return value, tuple(out)
+
+
+def _refuse_argument(name, a, shape, dtype):
+    if type(a) is not _ndarray:
+        raise TypeError(f"argument {name!r} must be a numpy ndarray, got {type(a).__name__}")
+    raise ValueError(
+        f"argument {name!r} has shape {a.shape} and dtype {a.dtype}; "
+        f"the trace was recorded for shape {shape} and dtype {dtype}"
+    )
+
+
+def _general_step(vjp, ins, outs, targets, values, grads):
+    """Several inputs or outputs, or a book-style backward: the sweep's general branch.
+
+    `vjp` is a bound vjp, or (for a book-style Function) a tuple (function, input
+    Variables, output Variables) whose Variables get the replayed arrays first. `outs`
+    holds (slot, how the sweep fed it): 'grad', 'zeros' (an output that got no gradient)
+    or None (an output freed before the sweep).
+    """
+    gys = []
+    for slot, feed in outs:
+        if feed == "grad":
+            gys.append(grads[slot])
+            grads[slot] = None
+        else:
+            gys.append(None if feed is None else np.zeros_like(values[slot]))
+    if type(vjp) is tuple:
+        f, in_vars, out_vars = vjp
+        for var, j in zip(in_vars, ins):
+            var.data = values[j]
+        for var, (slot, _) in zip(out_vars, outs):
+            if var is not None:
+                var.data = values[slot]
+        gxs = _call_backward(f, gys, True)
+    else:
+        gxs = vjp(array_ops, gys[0], *[values[j] for j in ins], values[outs[0][0]])
+    if type(gxs) is not tuple:
+        gxs = (gxs,)
+    for gx, target in zip(gxs, targets):
+        if target is None:
+            if gx is not None:
+                raise RuntimeError("a vjp returned a gradient where the trace recorded none")
+            continue
+        slot, shape, add = target
+        if shape is not None:
+            gx = array_ops.sum_to(gx, shape)
+        grads[slot] = grads[slot] + gx if add else gx
+
+
+def trace(f, *example_arrays):
+    """Run `f(*Variables)` once and record it as a `Tape` (see the module docstring)."""
+    for k, a in enumerate(example_arrays):
+        if not isinstance(a, _ndarray):
+            name = _argument_names(f, len(example_arrays))[k]
+            raise TypeError(f"argument {name!r} must be a numpy ndarray, got {type(a).__name__}")
+    args = [Variable(a) for a in example_arrays]
+    rng_before = np.random.get_state()
+    collecting = gc.isenabled()
+    gc.disable()  # recording allocates an object or two per op; the engine does the same
+    try:
+        with using_config("enable_backprop", True):
+            output = f(*args)
+        if not isinstance(output, Variable):
+            raise TypeError(
+                f"the traced function must return a Variable, got {type(output).__name__}"
+            )
+        if not _same_rng_state(rng_before, np.random.get_state()):
+            raise ValueError(
+                "the traced function draws from numpy's global random generator (dropout?); "
+                "replay would freeze those draws: trace under dezero.test_mode() or pass "
+                "the random array as an argument"
+            )
+        return _record(f, args, output)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _argument_names(f, count):
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    star = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
+    return [
+        names[i] if i < len(names) else f"{star or 'arg'}[{i - len(names)}]" for i in range(count)
+    ]
+
+
+def _same_rng_state(a, b):
+    return a[0] == b[0] and a[2:] == b[2:] and np.array_equal(a[1], b[1])
+
+
+def _record(f_traced, args, output):
+    slot = {x: i for i, x in enumerate(args)}
+    constants = []
+    forward_steps = []
+    replay_of = {}  # traced Function -> (forward, vjp) that replay calls
+    book_vars = {}  # book-style Function -> (input Variables, output Variables)
+    to_check = []  # (array or attribute values, allowed ids, what, Function): see _refuse_alias
+    functions = _topological(output)
+    shared = _SHARED
+    for f, y in functions:
+        methods = shared.get(type(f))
+        if methods is None:
+            methods = _replay_methods(f, y, to_check)
+        replay_of[f] = methods
+        inputs = f._inputs
+        if type(inputs) is not tuple and type(f._outputs) is not tuple:
+            i = slot.get(inputs)  # one input, one output: the whole of a chain
+            if i is None:
+                i = _constant(inputs, slot, constants, to_check, f)
+            o = slot[y] = len(slot)
+            forward_steps.append((methods[0], i, o))
+            if methods[1] is None:
+                book_vars[f] = ((inputs,), (y,))
+            continue
+        inputs = f.inputs
+        in_slots = [
+            slot[x] if x in slot else _constant(x, slot, constants, to_check, f) for x in inputs
+        ]
+        outs = [ref() for ref in f._outputs] if type(f._outputs) is tuple else [y]
+        out_slots = []
+        for y in outs:
+            if y is not None:
+                slot[y] = len(slot)
+            out_slots.append(None if y is None else slot[y])
+        forward_steps.append((methods[0], in_slots, out_slots))
+        if methods[1] is None:
+            book_vars[f] = (inputs, outs)
+    if output not in slot:  # f's result depends on no argument
+        _constant(output, slot, constants, to_check, None)
+    if to_check:
+        leaves = {id(c[1]) for c in constants}
+        traced_ids = {id(x.data) for x in slot if id(x) not in leaves}
+        for values, allowed, what, f in to_check:
+            for a in values:
+                _refuse_alias(a, traced_ids, what, f, allowed)
+    backward_steps = _schedule(output, slot, replay_of, book_vars) if functions else []
+    specs = [(x.data.shape, x.data.dtype) for x in args]
+    return Tape(f_traced, specs, len(slot), constants, forward_steps, backward_steps, slot[output])
+
+
+def _constant(x, slot, constants, to_check, f):
+    """Slot a leaf that is not an argument; replay reads it from its Variable."""
+    to_check.append(((x.data,), (), "a constant", f))
+    slot[x] = i = len(slot)
+    constants.append([i, x, x.data, x.data.shape, x.data.dtype])
+    return i
+
+
+def _topological(output):
+    """(Function, one of its outputs) for every Function `output` depends on, inputs before
+    users: found breadth-first from `output`, then sorted by generation (a Function's
+    generation exceeds those of its inputs' creators), which is nearly free as the search
+    meets them in decreasing generation."""
+    c = output._creator
+    if c is None:
+        return []
+    found = [(c, output)]
+    visited = {c}
+    k = 0
+    while k < len(found):
+        inputs = found[k][0]._inputs
+        k += 1
+        for x in inputs if type(inputs) is tuple else (inputs,):
+            c = x._creator
+            if c is not None and c not in visited:
+                visited.add(c)
+                found.append((c, x))
+    found.reverse()
+    found.sort(key=_generation_of_function)
+    return found
+
+
+def _generation_of_function(pair):
+    return pair[0].generation
+
+
+def _aliases(a, traced_ids, allowed=()):
+    """Whether `a` is (a view of) a traced array other than those in `allowed`."""
+    while isinstance(a, _ndarray):
+        if id(a) in allowed:
+            return False
+        if id(a) in traced_ids:
+            return True
+        a = a.base
+    return False
+
+
+def _refuse_alias(a, traced_ids, what, f, allowed=()):
+    if _aliases(a, traced_ids, allowed):
+        reader = "the result" if f is None else type(f).__name__
+        raise ValueError(
+            f"{what} read by {reader} is the array of an argument or of an "
+            "intermediate result (e.g. Variable(x.data) or x[..., t.data]); replay would "
+            "keep the example's values: pass it through dezero ops or as an argument"
+        )
+
+
+_CLASSES = {}  # Function subclass -> (its slot names, whether it has a __dict__, shared methods)
+_SHARED = {}  # stateless Function subclass -> (forward, vjp) of its one shared instance
+
+
+def _class_info(cls):
+    info = _CLASSES.get(cls)
+    if info is None:
+        names = []
+        for k in cls.__mro__:
+            slots = getattr(k, "__slots__", ()) if k is not Function else ()
+            names += [slots] if isinstance(slots, str) else list(slots)
+        names = tuple(n for n in names if not n.startswith("__"))
+        has_dict = hasattr(_object_new(cls), "__dict__")
+        shared = None
+        if not names and not has_dict and cls.vjp is not None:
+            # No state at all (Sin, Add, ...): every step of this class can share one instance.
+            g = _object_new(cls)
+            g._inputs = g._outputs = None
+            shared = _SHARED[cls] = (g.forward, g.vjp)
+        info = _CLASSES[cls] = (names, has_dict, shared)
+    return info
+
+
+def _replay_methods(f, y, to_check):
+    """(forward, vjp) replay calls for `f`: for a built-in vjp, those of a copy of f without
+    `inputs` and `outputs`, so the tape keeps no trace-time arrays alive and the caller's
+    graph (f may read Variables made before the trace) is left as it was. A book-style
+    Function keeps its own (vjp None): its `backward` reads them, refreshed on replay."""
+    names, has_dict, shared = _class_info(type(f))
+    if shared is not None:
+        return shared
+    values = [getattr(f, n) for n in names if hasattr(f, n)]
+    if has_dict:
+        values += list(f.__dict__.values())
+    arrays = [
+        a
+        for v in values
+        for a in (v if isinstance(v, (tuple, list)) else (v,))
+        if isinstance(a, _ndarray)
+    ]
+    if arrays:
+        # `self.x = x` or `self.y = y` in forward is refreshed when replay calls forward
+        outputs = [r() for r in f._outputs] if type(f._outputs) is tuple else [y]
+        own = {id(v.data) for v in (*f.inputs, *outputs) if v is not None}
+        to_check.append((arrays, own, f"an attribute of {type(f).__name__}", f))
+    if f.vjp is None:
+        return f.forward, None
+    g = _object_new(type(f))
+    for name in names:
+        if hasattr(f, name):
+            setattr(g, name, getattr(f, name))
+    if has_dict:
+        g.__dict__.update(f.__dict__)
+    g._inputs = g._outputs = None
+    return g.forward, g.vjp
+
+
+def _schedule(output, slot, replay_of, book_vars):
+    """The eager sweep (core._backward, fast path, no retain_grad) run once on the traced
+    graph, recording each step instead of keeping Variables: same order, same sums.
+
+    Runs the vjps for real, so which gradients are None (an integer label's) is known.
+    """
+    steps = []
+    grads = {output: np.ones_like(output.data)}
+    seed = output._creator
+    pending = {seed.generation: [output]}
+    seen = {seed}
+    m = array_ops
+    with using_config("enable_backprop", False):
+        for generation in range(seed.generation, -1, -1):
+            for y in pending.pop(generation, ()):
+                f = y._creator
+                vjp = replay_of[f][1]
+                x = f._inputs
+                if type(x) is not tuple and type(f._outputs) is not tuple and vjp is not None:
+                    # The sweep's hot path: one input, one output, no None, no sum_to.
+                    gx = vjp(m, grads.pop(y), x.data, y.data)
+                    i = slot[x]
+                    previous = grads.get(x)
+                    if previous is not None:
+                        grads[x] = previous + gx
+                        steps.append((vjp, i, slot[y], ~i))
+                        continue
+                    grads[x] = gx
+                    steps.append((vjp, i, slot[y], i))
+                    _schedule_creator(x, pending, seen)
+                    continue
+                step = _general_schedule(f, y, vjp, grads, slot, book_vars)
+                if step is None:
+                    continue
+                steps.append(step)
+                for x, target in zip(f.inputs, step[3]):
+                    if target is not None and not target[2]:
+                        _schedule_creator(x, pending, seen)
+    return steps
+
+
+def _schedule_creator(x, pending, seen):
+    """Queue x's creator as the sweep does: a multi-output one once, from any output."""
+    creator = x._creator
+    if creator is None:
+        return
+    if type(creator._outputs) is tuple:
+        if creator in seen:
+            return
+        seen.add(creator)
+    pending.setdefault(creator.generation, []).append(x)
+
+
+def _general_schedule(f, y, vjp, grads, slot, book_vars):
+    """One step of the sweep's general branch (several inputs or outputs, or a book-style
+    backward), run and recorded; None when no output of f got a gradient."""
+    inputs = f.inputs
+    if type(f._outputs) is not tuple:
+        outs = [(slot[y], "grad")]
+        gys = [grads.pop(y)]
+    else:
+        ys = [ref() for ref in f._outputs]
+        gys = [grads.pop(v, None) if v is not None else None for v in ys]
+        if all(gy is None for gy in gys):
+            return None
+        outs = []
+        for k, (v, gy) in enumerate(zip(ys, gys)):
+            if v is None:
+                outs.append((None, None))
+            elif gy is None:
+                outs.append((slot[v], "zeros"))
+                gys[k] = np.zeros_like(v.data)
+            else:
+                outs.append((slot[v], "grad"))
+        if vjp is not None:
+            raise TypeError(f"{type(f).__name__}: vjp supports single-output functions only")
+    if vjp is None:
+        if f._outputs is None:  # a book-style backward may read self.outputs
+            f._outputs = weakref.ref(y)
+        gxs = _call_backward(f, gys, True)
+        in_vars, out_vars = book_vars[f]
+        vjp = (f, tuple(in_vars), tuple(out_vars))
+    else:
+        gxs = vjp(array_ops, gys[0], *[x.data for x in inputs], y.data)
+    if type(gxs) is not tuple:
+        gxs = (gxs,)
+    targets = []
+    for x, gx in zip(inputs, gxs):
+        if gx is None:
+            targets.append(None)
+            continue
+        shape = None
+        if gx.shape != x.shape:  # broadcasting's adjoint, where the sweep applies it
+            shape = x.shape
+            gx = array_ops.sum_to(gx, shape)
+        previous = grads.get(x)
+        if previous is not None:
+            grads[x] = previous + gx
+            targets.append((slot[x], shape, True))
+            continue
+        grads[x] = gx
+        targets.append((slot[x], shape, False))
+    return (vjp, [slot[x] for x in inputs], outs, targets)
