@@ -31,6 +31,7 @@ def build_tables(
     """Every table, plot, REPORT.md and the README block (unless `readme` is None) from saved
     results; returns the paths written."""
     from bench import plots, report, timing
+    from bench.atomic_write import write_text
     from validation.accuracy import read_accuracy
     from validation.tables import render_markdown
 
@@ -52,7 +53,7 @@ def build_tables(
     if accuracy_path.exists():
         accuracy = read_accuracy(accuracy_path)
         md_path = results_dir / "accuracy.md"
-        md_path.write_text(render_markdown(accuracy))
+        write_text(md_path, render_markdown(accuracy))
         written.append(md_path)
     figures = plots.write_plots(results_dir, timing=table, accuracy=accuracy)
     written += figures

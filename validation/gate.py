@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.atomic_write import write_csv
 from bench.profiles import CI
 from bench.table_format import ERROR, EXACT, NONFINITE
 from validation.accuracy import default_backends, read_accuracy, run_accuracy
@@ -65,7 +66,7 @@ def write_baseline(df: pd.DataFrame, path=BASELINE_PATH) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = gated_rows(df)
     rows = rows[~rows["flag"].isin([ERROR, NONFINITE])]
-    rows[BASELINE_COLUMNS].sort_values(KEYS).to_csv(path, index=False)
+    write_csv(rows[BASELINE_COLUMNS].sort_values(KEYS), path)
     return path
 
 
