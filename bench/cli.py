@@ -238,7 +238,7 @@ def command_run(parser, args) -> int:
     publish = args.publish or destinations.is_published(args.profile, args.dtype, tag)
     kind = destinations.run_kind(args.profile, args.dtype, tag)
     folder = destinations.output_folder(args.results, kind, publish)
-    destinations.check_writable(folder)
+    destinations.check_writable(folder).mkdir(parents=True, exist_ok=True)
     json_path = folder / f"benchmark-{args.profile}-{dtype}{tag}.json"
     log_fd, log_name = tempfile.mkstemp(prefix=f"dezero-bench-{args.profile}-", suffix=".log")
     os.close(log_fd)
@@ -381,7 +381,8 @@ def command_compare(args) -> int:
         args.baseline, candidate, args.threshold, args.alpha, yardstick
     )
     markdown = timing_gate.render_markdown(table, yardstick, args.threshold)
-    out = destinations.check_writable(args.results / destinations.RUNS) / "compare.md"
+    out = args.results / destinations.RUNS / "compare.md"
+    destinations.check_writable(out.parent)
     header = f"`python -m bench compare {args.baseline} {candidate}`\n\n"
     atomic_write.write_text(out, header + markdown)
     print(markdown, end="")

@@ -53,11 +53,17 @@ def folder_for_benchmarks(results: Path, paths) -> tuple[Path, bool]:
 
 
 def check_writable(folder: Path) -> Path:
-    """Create `folder` if needed and prove a file can be written there (InputError if not)."""
+    """Prove files can be written in `folder`, or in its nearest existing parent when it does
+    not exist yet (InputError if not). Creates nothing: a run that then fails on a bad input
+    leaves no empty folder behind."""
     folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
+        if not existing.is_dir():
+            raise NotADirectoryError(f"{existing} is a file")
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as error:
         problem = f"output folder is not writable ({error.strerror or error})"
