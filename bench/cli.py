@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="slowdown of the median ratio that fails, as a fraction (default 0.10 = 10%%)",
     )
     compare.add_argument(
-        "--alpha", type=_fraction, default=0.01, help="significance level (default 0.01)"
+        "--alpha", type=_fraction, default=0.05, help="significance level (default 0.05)"
     )
     compare.add_argument(
         "--yardstick",
@@ -365,7 +365,7 @@ def command_baseline() -> int:
 
 
 def command_compare(args) -> int:
-    """The timing gate: 1 when any case got slower beyond the threshold, with p < alpha."""
+    """The timing gate: 1 when a family's cases got slower beyond the threshold (p < alpha)."""
     from bench import timing_gate
     from bench.inputs import read_benchmark_json
 
@@ -377,26 +377,37 @@ def command_compare(args) -> int:
         if candidate is None:
             raise InputError(args.results, f"holds no benchmark-{profile}-*.json to compare")
     yardstick = None if args.yardstick == "none" else args.yardstick
-    table = timing_gate.compare_files(
+    cases, families = timing_gate.compare_files(
         args.baseline, candidate, args.threshold, args.alpha, yardstick
     )
-    markdown = timing_gate.render_markdown(table, yardstick, args.threshold)
+    markdown = timing_gate.render_markdown(cases, families, yardstick, args.threshold)
     out = args.results / destinations.RUNS / "compare.md"
     destinations.check_writable(out.parent)
     header = f"`python -m bench compare {args.baseline} {candidate}`\n\n"
     atomic_write.write_text(out, header + markdown)
     print(markdown, end="")
     print(f"wrote {out}")
-    slower = table[table["verdict"] == timing_gate.SLOWER]
-    for _, row in slower.iterrows():
+    slower = families[families["verdict"] == timing_gate.SLOWER]
+    for _, family in slower.iterrows():
+        worst = cases[
+            (cases["family"] == family["family"]) & (cases["change"] > 1 + args.threshold)
+        ]
+        named = ", ".join(
+            f"d{r['depth']} w{r['width']} {r['dtype']} {r['pass']} x{r['change']:.2f} "
+            f"(p {r['p_rounds']:.2g})"
+            for _, r in worst.sort_values("change", ascending=False).iterrows()
+        )
         print(
-            f"SLOWER: dezero {row['family']} d{row['depth']} w{row['width']} {row['dtype']} "
-            f"{row['pass']}: ratio x{row.change:.2f} (median, {row.baseline_ratio:.4g} -> "
-            f"{row.candidate_ratio:.4g}), p = {row.p_value:.2g}",
+            f"SLOWER: dezero {family['family']}: x{family['change']:.2f} over "
+            f"{family['cases']} cases (geometric mean of ratio changes, Wilcoxon p = "
+            f"{family['p_value']:.2g}); slowest: {named}",
             file=sys.stderr,
         )
     if slower.empty:
-        print(f"timing gate: pass ({len(table)} cases, none slower by > {args.threshold:.0%})")
+        print(
+            f"timing gate: pass ({len(cases)} cases in {len(families)} families, none slower "
+            f"by > {args.threshold:.0%})"
+        )
     return 1 if len(slower) else 0
 
 

@@ -1,25 +1,30 @@
-"""`compare`: did a change make dezero slower? Two pytest-benchmark runs, one verdict per case.
+"""`compare`: did a change make dezero slower? Two pytest-benchmark runs, one verdict per family.
 
 The machines this runs on drift by up to 2x within a run, so raw times of two runs cannot be
-compared. Each case (family, depth, width, dtype, pass) is instead measured as dezero's time
+compared. Each case (family, depth, width, dtype, pass) is measured as dezero's time
 *relative to a yardstick* timed on the same case in the same run, moments apart (the suite
-runs a group's backends back to back): the hand-written numpy tape by default. Per round,
-ratio_i = dezero's round i / the yardstick's round i, from the rounds pytest-benchmark keeps
-in `stats.data`. The two runs' per-round ratios are compared with a one-sided Mann-Whitney U
-test (scipy), and a case is a regression only when both hold:
+runs a group's backends back to back): the hand-written numpy tape by default. The ratio
+uses each backend's fastest round (`min`, pytest-benchmark's own default for comparisons):
+other processes only ever add time, so the fastest round is the least disturbed one.
 
-- the median ratio grew by more than `threshold` (default 10 %): noise alone can make a
-  tiny shift significant over many rounds, and a shift that small is not worth failing on;
-- p < `alpha` (default 0.01): a single slow burst of the machine is not a slowdown.
+Measured on the 2-core shared machine (see README), one case's ratio still moves by up to 2x
+between two runs of the same code, and a Mann-Whitney U test on one case's per-round ratios
+flags almost every clean-vs-clean comparison: rounds within a run are not independent of
+that run's luck. What is stable is a family's cases taken together. So the gate, per chain
+family, takes the per-case changes (candidate ratio / baseline ratio) and fails when both:
 
-A case with too few rounds to reach `alpha` at all is reported, never flagged.
-pytest-benchmark's own `--benchmark-compare-fail` compares raw times of two runs (e.g.
-`min:10%`); that answers the question on a quiet machine, not on a drifting one.
+- their geometric mean grew by more than `threshold` (default 10 %), and
+- a one-sided Wilcoxon signed-rank test across the family's cases gives p < `alpha`
+  (default 0.05): most cases moved up, not one or two noisy ones.
+
+Each case's change and the Mann-Whitney p-value of its per-round ratios are printed too, to
+say where a slowdown sits; they do not decide the exit code. pytest-benchmark's own
+`--benchmark-compare-fail=min:10%` compares raw times of saved runs: the right tool on a
+quiet, dedicated machine, not on a drifting one.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +36,9 @@ GATED = "dezero"
 YARDSTICK = "numpy"
 CASE_KEYS = ("family", "depth", "width", "dtype", "pass")
 THRESHOLD = 0.10
-ALPHA = 0.01
-SLOWER, FASTER, SAME, TOO_FEW = "slower", "faster", "same", "too few rounds"
+ALPHA = 0.05
+MIN_ROUNDS = 3  # cases timed fewer times (the graph-memory record) are left out
+SLOWER, FASTER, SAME, TOO_FEW = "slower", "faster", "same", "too few cases"
 
 
 def _case(bench: dict) -> tuple | None:
@@ -62,46 +68,73 @@ def round_samples(document: dict, path, backend: str) -> dict[tuple, np.ndarray]
     return out
 
 
-def per_round_ratios(document: dict, path, yardstick: str | None) -> dict[tuple, np.ndarray]:
-    """Case -> dezero's round i / the yardstick's round i (rounds beyond the shorter list
-    are dropped); raw dezero seconds when `yardstick` is None."""
+def paired_samples(document: dict, path, yardstick: str | None) -> dict[tuple, tuple]:
+    """Case -> (dezero's per-round seconds, the yardstick's, or None without a yardstick)."""
     gated = round_samples(document, path, GATED)
     if not gated:
         raise InputError(path, f"holds no {GATED} benchmarks to compare")
     if yardstick is None:
-        return gated
+        return {case: (times, None) for case, times in gated.items()}
     measured = round_samples(document, path, yardstick)
     if not measured:
         raise InputError(path, f"holds no {yardstick} benchmarks to use as the yardstick")
-    ratios = {}
-    for case, times in gated.items():
-        if case in measured:
-            n = min(len(times), len(measured[case]))
-            ratios[case] = times[:n] / measured[case][:n]
-    return ratios
+    return {case: (times, measured[case]) for case, times in gated.items() if case in measured}
 
 
-def min_p_value(n1: int, n2: int) -> float:
-    """The smallest one-sided Mann-Whitney p-value reachable with n1 and n2 samples."""
-    return 1.0 / math.comb(n1 + n2, n1)
+def _fastest(times: np.ndarray) -> float:
+    return float(np.min(times))
 
 
-def compare_runs(
-    baseline: dict[tuple, np.ndarray],
-    candidate: dict[tuple, np.ndarray],
-    threshold: float = THRESHOLD,
-    alpha: float = ALPHA,
+def case_table(
+    baseline: dict[tuple, tuple[np.ndarray, np.ndarray | None]],
+    candidate: dict[tuple, tuple[np.ndarray, np.ndarray | None]],
 ) -> pd.DataFrame:
-    """One row per case in both runs: medians, change, one-sided p-values, verdict."""
+    """One row per case in both runs: ratio of fastest rounds in each run, their change,
+    and the one-sided Mann-Whitney p-value of the per-round ratios (informational)."""
     from scipy.stats import mannwhitneyu
 
     rows = []
     for case in sorted(set(baseline) & set(candidate), key=str):
-        old, new = baseline[case], candidate[case]
-        change = float(np.median(new) / np.median(old))
-        p_slower = float(mannwhitneyu(new, old, alternative="greater").pvalue)
-        p_faster = float(mannwhitneyu(new, old, alternative="less").pvalue)
-        if min_p_value(len(old), len(new)) >= alpha:
+        samples = [s for s in (*baseline[case], *candidate[case]) if s is not None]
+        if min(len(s) for s in samples) < MIN_ROUNDS:  # a one-shot measurement: no minimum
+            continue
+        ratios = []
+        for gated, yardstick in (baseline[case], candidate[case]):
+            ratios.append(_fastest(gated) / (_fastest(yardstick) if yardstick is not None else 1))
+        old, new = (_per_round(*baseline[case]), _per_round(*candidate[case]))
+        rows.append(
+            dict(zip(CASE_KEYS, case))
+            | {
+                "baseline_ratio": ratios[0],
+                "candidate_ratio": ratios[1],
+                "change": ratios[1] / ratios[0],
+                "p_rounds": float(mannwhitneyu(new, old, alternative="greater").pvalue),
+                "rounds": f"{len(old)}/{len(new)}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _per_round(gated: np.ndarray, yardstick: np.ndarray | None) -> np.ndarray:
+    if yardstick is None:
+        return gated
+    n = min(len(gated), len(yardstick))
+    return gated[:n] / yardstick[:n]
+
+
+def family_verdicts(cases: pd.DataFrame, threshold=THRESHOLD, alpha=ALPHA) -> pd.DataFrame:
+    """Per family: geometric-mean change over its cases, Wilcoxon p, verdict."""
+    from scipy.stats import wilcoxon
+
+    rows = []
+    for family, part in cases.groupby("family", sort=True):
+        logs = np.log(part["change"].to_numpy())
+        change = float(np.exp(logs.mean()))
+        n = int(np.count_nonzero(logs))
+        p_slower = float(wilcoxon(logs, alternative="greater").pvalue) if n else 1.0
+        p_faster = float(wilcoxon(logs, alternative="less").pvalue) if n else 1.0
+        beyond = change > 1 + threshold or change < 1 / (1 + threshold)
+        if beyond and 0.5 ** len(part) >= alpha:  # the smallest p-value so many cases give
             verdict = TOO_FEW
         elif change > 1 + threshold and p_slower < alpha:
             verdict = SLOWER
@@ -110,13 +143,11 @@ def compare_runs(
         else:
             verdict = SAME
         rows.append(
-            dict(zip(CASE_KEYS, case))
-            | {
-                "baseline_ratio": float(np.median(old)),
-                "candidate_ratio": float(np.median(new)),
+            {
+                "family": family,
+                "cases": len(part),
                 "change": change,
                 "p_value": p_slower if change >= 1 else p_faster,
-                "rounds": f"{len(old)}/{len(new)}",
                 "verdict": verdict,
             }
         )
@@ -125,17 +156,16 @@ def compare_runs(
 
 def compare_files(
     baseline_path, candidate_path, threshold=THRESHOLD, alpha=ALPHA, yardstick=YARDSTICK
-) -> pd.DataFrame:
-    """`compare_runs` on two pytest-benchmark JSON files (both checked first)."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(case table, family verdicts) of two pytest-benchmark JSON files (both checked first)."""
     documents = [read_benchmark_json(p) for p in (baseline_path, candidate_path)]
     base, cand = (
-        per_round_ratios(d, p, yardstick)
-        for d, p in zip(documents, (baseline_path, candidate_path))
+        paired_samples(d, p, yardstick) for d, p in zip(documents, (baseline_path, candidate_path))
     )
-    table = compare_runs(base, cand, threshold, alpha)
-    if table.empty:
+    cases = case_table(base, cand)
+    if cases.empty:
         raise InputError(candidate_path, f"shares no {GATED} case with {baseline_path}")
-    return table
+    return cases, family_verdicts(cases, threshold, alpha)
 
 
 def newest_run(results: Path, profile: str, exclude: Path) -> Path | None:
@@ -148,13 +178,24 @@ def newest_run(results: Path, profile: str, exclude: Path) -> Path | None:
     return max(found, key=lambda p: p.stat().st_mtime, default=None)
 
 
-def render_markdown(table: pd.DataFrame, yardstick: str | None, threshold: float) -> str:
-    """The comparison as a Markdown table, slowest change first, with a one-line legend."""
+def render_markdown(
+    cases: pd.DataFrame, families: pd.DataFrame, yardstick: str | None, threshold: float
+) -> str:
+    """The verdict per family, then every case (largest change first), as Markdown."""
     from bench.table_format import markdown_table
 
     ratio = f"dezero / {yardstick}" if yardstick else "dezero seconds"
-    shown = table.sort_values("change", ascending=False)
-    view = pd.DataFrame(
+    verdicts = pd.DataFrame(
+        {
+            "family": families["family"],
+            "cases": families["cases"].astype(str),
+            "change (geometric mean)": families["change"].map(_percent),
+            "p-value (Wilcoxon)": families["p_value"].map("{:.2g}".format),
+            "verdict": families["verdict"],
+        }
+    )
+    shown = cases.sort_values("change", ascending=False)
+    detail = pd.DataFrame(
         {
             "case": [
                 f"{r['family']} d{r['depth']:,} w{r['width']:,} {r['dtype']} {r['pass']}"
@@ -162,14 +203,19 @@ def render_markdown(table: pd.DataFrame, yardstick: str | None, threshold: float
             ],
             f"baseline ({ratio})": shown["baseline_ratio"].map("{:.4g}".format),
             f"candidate ({ratio})": shown["candidate_ratio"].map("{:.4g}".format),
-            "change": shown["change"].map(lambda c: f"{(c - 1) * 100:+.1f} %"),
-            "p-value": shown["p_value"].map("{:.2g}".format),
+            "change": shown["change"].map(_percent),
+            "p (rounds)": shown["p_rounds"].map("{:.2g}".format),
             "rounds": shown["rounds"],
-            "verdict": shown["verdict"],
         }
     )
     legend = (
-        f"Per-round {ratio} (median), one-sided Mann-Whitney U; 'slower' = change above "
-        f"+{threshold:.0%} with p below the gate's alpha."
+        f"Ratios of each backend's fastest round ({ratio}). A family is 'slower' when its "
+        f"cases' geometric-mean change is above +{threshold:.0%} and a one-sided Wilcoxon "
+        "signed-rank test across them gives p below alpha; 'p (rounds)' (Mann-Whitney U on "
+        "one case's per-round ratios) is informational."
     )
-    return markdown_table(view) + "\n\n" + legend + "\n"
+    return "\n\n".join([markdown_table(verdicts), markdown_table(detail), legend]) + "\n"
+
+
+def _percent(change: float) -> str:
+    return f"{(change - 1) * 100:+.1f} %"
