@@ -140,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold",
         type=_fraction,
         default=0.10,
-        help="slowdown of the median ratio that fails, as a fraction (default 0.10 = 10%%)",
+        help="a family fails above this slowdown (median of its cases' ratio changes), "
+        "as a fraction (default 0.10 = 10%%)",
     )
     compare.add_argument(
         "--alpha", type=_fraction, default=0.05, help="significance level (default 0.05)"
@@ -149,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--yardstick",
         choices=[*backends, "none"],
         default="numpy",
-        help="backend dezero is divided by, per round (default numpy; none: raw seconds)",
+        help="backend dezero is divided by, case by case (default numpy; none: raw seconds)",
     )
     compare.add_argument("--results", type=Path, default=RESULTS, help="results folder")
 
@@ -399,7 +400,7 @@ def command_compare(args) -> int:
         )
         print(
             f"SLOWER: dezero {family['family']}: x{family['change']:.2f} over "
-            f"{family['cases']} cases (geometric mean of ratio changes, Wilcoxon p = "
+            f"{family['cases']} cases (median of ratio changes, Wilcoxon p = "
             f"{family['p_value']:.2g}); slowest: {named}",
             file=sys.stderr,
         )

@@ -50,14 +50,14 @@ def test_machine_drift_is_divided_out_by_the_yardstick(tmp_path):
 
 
 def test_one_case_slower_is_not_a_family_regression():
-    """One noisy case out of six doubles: the geometric mean moves 12 %, Wilcoxon p = 1/64
-    only when every case moved up, so with one up and the others flat the family passes."""
+    """One noisy case out of six doubles (one run's bad luck): the median change of the
+    family stays 1, so the family passes."""
     base = {("sin", d, 1, "float64", "forward"): (np.full(5, 2.0), np.ones(5)) for d in range(6)}
     cand = dict(base) | {("sin", 0, 1, "float64", "forward"): (np.full(5, 4.0), np.ones(5))}
     cases = timing_gate.case_table(base, cand)
     assert sorted(cases["change"]) == [1, 1, 1, 1, 1, 2]
     verdict = timing_gate.family_verdicts(cases).iloc[0]
-    assert verdict["change"] == pytest.approx(2 ** (1 / 6))
+    assert verdict["change"] == 1
     assert verdict["verdict"] == timing_gate.SAME
 
 
