@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.inputs import read_csv_checked
 from bench.profiles import Profile, accuracy_cases
-from validation.accuracy import read_accuracy, run_accuracy
+from validation.accuracy import COLUMNS, read_accuracy, run_accuracy
 from validation.tables import write_accuracy
 
 MERGE_KEYS = ["backend", "family", "depth", "width", "dtype"]
@@ -31,6 +32,10 @@ def run_accuracy_sweep(
     """
     from tqdm import tqdm
 
+    saved = Path(results_dir) / "accuracy.csv"
+    old = None
+    if (backends or families or depths) and saved.exists():  # checked before the long sweep
+        old = read_csv_checked(saved, list(COLUMNS), read_accuracy)
     grid = accuracy_cases(profile, families, depths, dtypes)
     bar = tqdm(total=len(grid), disable=quiet, desc=f"accuracy ({profile.name})")
 
@@ -40,9 +45,8 @@ def run_accuracy_sweep(
 
     df = run_accuracy(profile, backends, families, depths, dtypes, progress=progress, jobs=jobs)
     bar.close()
-    saved = Path(results_dir) / "accuracy.csv"
-    if (backends or families or depths) and saved.exists():
-        df = merge_accuracy(read_accuracy(saved), df)
+    if old is not None:
+        df = merge_accuracy(old, df)
     return write_accuracy(df, results_dir)
 
 

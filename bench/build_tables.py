@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from bench.inputs import InputError, read_csv_checked
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "results"
 README = REPO / "README.md"
@@ -18,9 +20,9 @@ BENCHMARK_GLOB = "benchmark-*.json"
 def benchmark_files(results_dir: Path, paths) -> list[Path]:
     """The JSON files to read: `paths` if given, else every results/benchmark-*.json."""
     if paths:
-        missing = [str(p) for p in paths if not Path(p).exists()]
-        if missing:
-            raise FileNotFoundError(f"no such benchmark JSON: {', '.join(missing)}")
+        for path in paths:
+            if not Path(path).is_file():
+                raise InputError(path, "no such benchmark JSON file")
         return list(paths)
     return sorted(Path(results_dir).glob(BENCHMARK_GLOB))
 
@@ -31,28 +33,33 @@ def build_tables(
     """Every table, plot, REPORT.md and the README block (unless `readme` is None) from saved
     results; returns the paths written."""
     from bench import plots, report, timing
-    from validation.accuracy import read_accuracy
+    from bench.atomic_write import write_text
+    from validation.accuracy import COLUMNS, read_accuracy
     from validation.tables import render_markdown
 
     results_dir = Path(results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
     files = benchmark_files(results_dir, paths)
+    if accuracy_path is not None and not Path(accuracy_path).exists():
+        raise InputError(accuracy_path, "no such accuracy CSV")
     accuracy_path = Path(accuracy_path or results_dir / "accuracy.csv")
     if not files and not accuracy_path.exists():
         raise FileNotFoundError(
             f"nothing to build from: no {BENCHMARK_GLOB} and no {accuracy_path.name} in "
             f"{results_dir}; run `python -m bench run` first"
         )
-    written = []
+    # every input is read and checked before the first write: a bad one changes nothing
     raw, meta = timing.load_benchmarks(files)
-    table = timing.timing_table(raw)
-    if files:
-        written += timing.write_timing(table, results_dir)
     accuracy = None
     if accuracy_path.exists():
-        accuracy = read_accuracy(accuracy_path)
+        accuracy = read_csv_checked(accuracy_path, list(COLUMNS), read_accuracy)
+    table = timing.timing_table(raw)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    if files:
+        written += timing.write_timing(table, results_dir)
+    if accuracy is not None:
         md_path = results_dir / "accuracy.md"
-        md_path.write_text(render_markdown(accuracy))
+        write_text(md_path, render_markdown(accuracy))
         written.append(md_path)
     figures = plots.write_plots(results_dir, timing=table, accuracy=accuracy)
     written += figures

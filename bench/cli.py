@@ -6,6 +6,11 @@
 - `tables`: every table, plot, REPORT.md and the README block from saved results only
   (`bench.build_tables`).
 - `check`: the accuracy gate (exit 1 on a regression); `baseline`: rewrite its baseline.
+- `compare`: the timing gate (exit 1 when dezero got slower, `bench.timing_gate`).
+
+Only a default unfiltered run (or `--publish`) writes the committed results; every other run
+writes its own folder results/runs/<kind>/ (`bench.destinations`). A bad input file or
+argument is one line and exit 2; Ctrl-C is one line saying what was saved, exit 130.
 
 This module only parses arguments and dispatches; grids come from `bench.profiles`.
 """
@@ -13,13 +18,23 @@ This module only parses arguments and dispatches; grids come from `bench.profile
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench import atomic_write, destinations
 from bench.build_tables import BENCHMARK_GLOB, README, RESULTS
+from bench.inputs import InputError
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with its errors as one line (no usage block), still exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _valid_names():
@@ -34,7 +49,7 @@ def _valid_names():
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (names are checked against the registries: bad ones exit 2)."""
     backends, families, depths, dtypes, profiles = _valid_names()
-    parser = argparse.ArgumentParser(prog="dezero-bench", description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog="dezero-bench", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="benchmarks + accuracy sweep, then every table and plot")
@@ -97,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     _device_arg(accuracy)
     accuracy.add_argument("--quiet", action="store_true", help="no progress bar")
     accuracy.add_argument("--results", type=Path, default=RESULTS, help="output folder")
+    _publish_arg(accuracy)
 
     tables = sub.add_parser("tables", help="rebuild tables, plots and REPORT.md; runs nothing")
     tables.add_argument(
@@ -109,6 +125,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--accuracy", type=Path, default=None, help="accuracy CSV (default: results/accuracy.csv)"
     )
     _output_args(tables)
+
+    compare = sub.add_parser(
+        "compare",
+        help="timing gate: exit 1 when dezero got slower relative to a yardstick backend",
+    )
+    compare.add_argument("baseline", type=Path, help="pytest-benchmark JSON of the old code")
+    compare.add_argument(
+        "candidate",
+        type=Path,
+        nargs="?",
+        help="pytest-benchmark JSON of the new code (default: the newest run of the "
+        "baseline's profile under results/)",
+    )
+    compare.add_argument(
+        "--threshold",
+        type=_fraction,
+        default=0.10,
+        help="a family fails above this slowdown (median of its cases' ratio changes), "
+        "as a fraction (default 0.10 = 10%%)",
+    )
+    compare.add_argument(
+        "--alpha", type=_fraction, default=0.05, help="significance level (default 0.05)"
+    )
+    compare.add_argument(
+        "--yardstick",
+        choices=[*backends, "none"],
+        default="numpy",
+        help="backend dezero is divided by, case by case (default numpy; none: raw seconds)",
+    )
+    compare.add_argument("--results", type=Path, default=RESULTS, help="results folder")
 
     check = sub.add_parser("check", help="the accuracy gate on the ci grid; exit 1 on a regression")
     check.add_argument(
@@ -131,6 +177,16 @@ def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"depth must be a positive integer, got {text!r}")
     return int(text)
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
+    return value
 
 
 def _filter_args(parser, backends, families):
@@ -187,6 +243,16 @@ def _output_args(parser):
         "--readme", type=Path, default=README, help="README whose generated block is rewritten"
     )
     parser.add_argument("--no-readme", action="store_true", help="leave the README alone")
+    _publish_arg(parser)
+
+
+def _publish_arg(parser):
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="write the committed results/ files (and README block) even though this is not "
+        "a default unfiltered run; otherwise such a run writes results/runs/<kind>/",
+    )
 
 
 def _check_depths(parser, args):
@@ -213,23 +279,34 @@ def command_run(parser, args) -> int:
     from bench.run_suite import filter_tag, run_benchmarks, summary
 
     _check_depths(parser, args)
-    args.results.mkdir(parents=True, exist_ok=True)
     dtype = args.dtype or "float64"
     tag = filter_tag(args.backends, args.families, args.depths)
-    json_path = args.results / f"benchmark-{args.profile}-{dtype}{tag}.json"
+    publish = args.publish or destinations.is_published(args.profile, args.dtype, tag)
+    kind = destinations.run_kind(args.profile, args.dtype, tag)
+    folder = destinations.output_folder(args.results, kind, publish)
+    destinations.check_writable(folder).mkdir(parents=True, exist_ok=True)
+    json_path = folder / f"benchmark-{args.profile}-{dtype}{tag}.json"
     log_fd, log_name = tempfile.mkstemp(prefix=f"dezero-bench-{args.profile}-", suffix=".log")
     os.close(log_fd)
     log_path = Path(log_name)
     start = time.perf_counter()
-    code, events = run_benchmarks(args, json_path, log_path)
+    # pytest-benchmark writes the JSON next to its final place; it replaces the previous
+    # run's file only once the run has finished (never a partial or interrupted one)
+    partial = json_path.with_name(f".{json_path.name}.partial")
+    try:
+        code, events = run_benchmarks(args, partial, log_path)
+        if code == 5:  # pytest: no tests collected
+            print("error: no benchmark matches the filters", file=sys.stderr)
+            return 2
+        if code not in (0, 1) or not partial.exists():
+            print(log_path.read_text()[-4000:], file=sys.stderr)
+            print(f"benchmark run failed (pytest exit {code}); log: {log_path}", file=sys.stderr)
+            return code or 1
+        os.replace(partial, json_path)
+        atomic_write.WRITTEN.append(json_path)
+    finally:
+        partial.unlink(missing_ok=True)
     failed = [e for e in events if e["outcome"] == "failed"]
-    if code == 5:  # pytest: no tests collected
-        print("no benchmark matches the filters", file=sys.stderr)
-        return 1
-    if code not in (0, 1) or not json_path.exists():
-        print(log_path.read_text()[-4000:], file=sys.stderr)
-        print(f"benchmark run failed (pytest exit {code}); log: {log_path}", file=sys.stderr)
-        return code or 1
     seconds = time.perf_counter() - start
     if not args.quiet:
         print(summary(events))
@@ -243,7 +320,7 @@ def command_run(parser, args) -> int:
     if not args.skip_accuracy:
         run_accuracy_sweep(
             PROFILES[args.profile],
-            args.results,
+            folder,
             args.backends,
             args.families,
             args.depths,
@@ -251,7 +328,7 @@ def command_run(parser, args) -> int:
             jobs=args.jobs,
             quiet=args.quiet,
         )
-    build_tables(args.results, readme=_readme(args), quiet=args.quiet)
+    build_tables(folder, readme=_readme(args) if publish else None, quiet=args.quiet)
     if not args.quiet:
         print(f"run took {time.perf_counter() - start:.0f} s")
     return 1 if failed else 0
@@ -260,11 +337,25 @@ def command_run(parser, args) -> int:
 def command_accuracy(args) -> int:
     """The accuracy sweep alone, on `args.profile`'s accuracy grid."""
     from bench.accuracy_results import run_accuracy_sweep
-    from bench.profiles import PROFILES
+    from bench.profiles import PROFILES, accuracy_cases
+    from bench.run_suite import filter_tag
 
+    profile = PROFILES[args.profile]
+    if not accuracy_cases(profile, args.families, args.depths, args.dtypes):
+        print(f"error: no accuracy case of profile {profile.name!r} matches the filters",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    # one dtype is a filter; naming every dtype is the same as naming none
+    dtype = args.dtypes[0] if args.dtypes and len(set(args.dtypes)) == 1 else None
+    tag = filter_tag(args.backends, args.families, args.depths)
+    publish = args.publish or destinations.is_published(args.profile, dtype, tag)
+    folder = destinations.output_folder(
+        args.results, destinations.run_kind(args.profile, dtype, tag), publish
+    )
+    destinations.check_writable(folder)
     paths = run_accuracy_sweep(
-        PROFILES[args.profile],
-        args.results,
+        profile,
+        folder,
         args.backends,
         args.families,
         args.depths,
@@ -279,10 +370,18 @@ def command_accuracy(args) -> int:
 
 def command_tables(args) -> int:
     """Rebuild every results file from saved results; 1 when there is nothing to build from."""
-    from bench.build_tables import build_tables
+    from bench.build_tables import benchmark_files, build_tables
 
+    folder, publish = args.results, True
+    if args.benchmarks:
+        benchmark_files(args.results, args.benchmarks)  # a missing one: exit 2 before anything
+        folder, publish = destinations.folder_for_benchmarks(args.results, args.benchmarks)
+        publish = publish or args.publish
+        folder = args.results if publish else folder
+    destinations.check_writable(folder)
+    readme = _readme(args) if publish else None
     try:
-        build_tables(args.results, args.benchmarks, args.accuracy, readme=_readme(args))
+        build_tables(folder, args.benchmarks, args.accuracy, readme=readme)
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -315,9 +414,11 @@ def command_check(args) -> int:
                 f"error: baseline {path} not found: run `python -m bench baseline`", file=sys.stderr
             )
             return 2
-        messages = gate.gate_messages(
-            gate.ci_accuracy(**_gate_grid(args)), gate.read_baseline(path)
-        )
+        from bench.inputs import read_csv_checked
+
+        # the baseline is checked before the minutes of measuring
+        baseline = read_csv_checked(path, gate.BASELINE_COLUMNS, gate.read_baseline)
+        messages = gate.gate_messages(gate.ci_accuracy(**_gate_grid(args)), baseline)
     print("\n".join(messages) or "accuracy gate: pass")
     return 1 if messages else 0
 
@@ -333,18 +434,90 @@ def command_baseline(args) -> int:
     return 0
 
 
+def command_compare(args) -> int:
+    """The timing gate: 1 when a family's cases got slower beyond the threshold (p < alpha)."""
+    from bench import timing_gate
+    from bench.inputs import read_benchmark_json
+
+    candidate = args.candidate
+    if candidate is None:
+        info = read_benchmark_json(args.baseline).get("machine_info") or {}
+        profile = info.get("bench_profile", "*")
+        candidate = timing_gate.newest_run(args.results, profile, exclude=args.baseline)
+        if candidate is None:
+            raise InputError(args.results, f"holds no benchmark-{profile}-*.json to compare")
+    yardstick = None if args.yardstick == "none" else args.yardstick
+    cases, families = timing_gate.compare_files(
+        args.baseline, candidate, args.threshold, args.alpha, yardstick
+    )
+    markdown = timing_gate.render_markdown(cases, families, yardstick, args.threshold)
+    out = args.results / destinations.RUNS / "compare.md"
+    destinations.check_writable(out.parent)
+    header = f"`python -m bench compare {args.baseline} {candidate}`\n\n"
+    atomic_write.write_text(out, header + markdown)
+    print(markdown, end="")
+    print(f"wrote {out}")
+    slower = families[families["verdict"] == timing_gate.SLOWER]
+    for _, family in slower.iterrows():
+        worst = cases[
+            (cases["family"] == family["family"]) & (cases["change"] > 1 + args.threshold)
+        ]
+        named = ", ".join(
+            f"d{r['depth']} w{r['width']} {r['dtype']} {r['pass']} x{r['change']:.2f} "
+            f"(p {r['p_rounds']:.2g})"
+            for _, r in worst.sort_values("change", ascending=False).iterrows()
+        )
+        print(
+            f"SLOWER: dezero {family['family']}: x{family['change']:.2f} over "
+            f"{family['cases']} cases (median of ratio changes, Wilcoxon p = "
+            f"{family['p_value']:.2g}); slowest: {named}",
+            file=sys.stderr,
+        )
+    if slower.empty:
+        print(
+            f"timing gate: pass ({len(cases)} cases in {len(families)} families, none slower "
+            f"by > {args.threshold:.0%})"
+        )
+    return 1 if len(slower) else 0
+
+
 # subcommand -> its function of (parser, args); `build_parser` declares the same names
 COMMANDS = {
     "run": command_run,
     "accuracy": lambda parser, args: command_accuracy(args),
     "tables": lambda parser, args: command_tables(args),
+    "compare": lambda parser, args: command_compare(args),
     "check": lambda parser, args: command_check(args),
     "baseline": lambda parser, args: command_baseline(args),
 }
 
 
 def main(argv=None) -> int:
-    """Entry point of `python -m bench` and the `dezero-bench` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    return _select_device(args) or COMMANDS[args.command](parser, args)
+    """Entry point of `python -m bench` and the `dezero-bench` console script.
+
+    A bad input file ends the command with one line and exit 2; Ctrl-C with one line saying
+    which files were saved before it (each one whole: `bench.atomic_write`), exit 130.
+    """
+    saved_before = len(atomic_write.WRITTEN)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return _select_device(args) or COMMANDS[args.command](parser, args)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(interrupted_message(atomic_write.WRITTEN[saved_before:]), file=sys.stderr)
+        return 130
+
+
+def interrupted_message(saved: list[Path]) -> str:
+    """The one line Ctrl-C prints: what was saved (whole) and that nothing else changed."""
+    if not saved:
+        return "interrupted: nothing was saved; every results file is as it was before"
+    names = [str(p) for p in dict.fromkeys(saved)]
+    shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    return (
+        f"interrupted: saved {len(names)} file(s) whole ({shown}); the rest (unfinished "
+        "benchmarks, sweep or tables) was not saved and its files are as they were"
+    )

@@ -1,8 +1,9 @@
 """pytest settings for the benchmark suite.
 
 - `pytest --benchmark-only`: the profile named by DEZERO_BENCH_PROFILE (default
-  `default`) is timed and its JSON written to results/benchmark-<profile>-<dtype>.json
-  unless --benchmark-json names another path or the run is filtered with -k/-m.
+  `default`) is timed and its JSON written to results/benchmark-default-float64.json (other
+  profiles and dtypes: results/runs/<profile>[-<dtype>]/, see `bench.destinations`) unless
+  --benchmark-json names another path or the run is filtered with -k/-m.
 - plain `pytest`: benchmarks are switched to pytest-benchmark's disabled mode, so every
   benchmark body of the small `ci` grid runs once, as a test that checks results.
   Pass --benchmark-enable to time a plain run anyway.
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import devices, threads
+from bench import destinations, devices, threads
 from bench.backends import BACKENDS
 from bench.profiles import active_dtype, active_profile, plan
 
@@ -39,9 +40,15 @@ def pytest_configure(config):
     # overwrite the committed results of a full run.
     unfiltered = not config.getoption("keyword") and not config.getoption("markexpr")
     if unfiltered and config.getoption("benchmark_only") and not config.getoption("benchmark_json"):
-        profile = active_profile()
-        name = f"benchmark-{profile.name}-{np.dtype(active_dtype()).name}.json"
-        config.option.benchmark_json = Path(config.rootpath, "results", name)
+        profile, dtype = active_profile(), np.dtype(active_dtype()).name
+        name = f"benchmark-{profile.name}-{dtype}.json"
+        # only the default profile in float64 is published; others get their own folder
+        explicit_dtype = None if dtype == "float64" else dtype
+        publish = destinations.is_published(profile.name, explicit_dtype)
+        kind = destinations.run_kind(profile.name, explicit_dtype)
+        folder = destinations.output_folder(Path(config.rootpath, "results"), kind, publish)
+        folder.mkdir(parents=True, exist_ok=True)
+        config.option.benchmark_json = folder / name
 
 
 def pytest_report_header(config):

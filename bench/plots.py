@@ -24,6 +24,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import NullFormatter, StrMethodFormatter  # noqa: E402
 
+from bench.atomic_write import save_figure  # noqa: E402
 from bench.table_format import EXACT, NOT_ENGINES, ULP_FLAGS_WITH_FIGURE  # noqa: E402
 from bench.timing import REFERENCE_BACKEND, backend_order  # noqa: E402
 
@@ -130,8 +131,10 @@ def _finish(fig, path: Path, title: str, handles=None) -> Path:
     else:
         labels = [h.get_label() for h in handles]
     fig.legend(handles, labels, loc="outside right upper", fontsize=8)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        save_figure(fig, path, dpi=110)
+    finally:
+        plt.close(fig)
     return path
 
 

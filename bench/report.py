@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.atomic_write import write_text
 from bench.table_format import EXACT, NOT_ENGINES, markdown_table
 from bench.timing import (
     GROUP_KEYS,
@@ -283,7 +284,7 @@ def update_readme(readme, block: str) -> bool:
         return False
     new = pattern.sub(lambda _: f"{README_BEGIN}\n{block}\n{README_END}", text, count=1)
     if new != text:
-        readme.write_text(new)
+        write_text(readme, new)
     return True
 
 
@@ -296,5 +297,5 @@ def write_report(
 ) -> Path:
     """Write `REPORT.md` into `results_dir`; returns its path."""
     path = Path(results_dir) / "REPORT.md"
-    path.write_text(render_report(timing, accuracy, meta, plots))
+    write_text(path, render_report(timing, accuracy, meta, plots))
     return path

@@ -89,27 +89,34 @@ def run_benchmarks(args, json_path: Path, log_path: Path) -> tuple[int, list[dic
         )
         os.close(write_fd)  # the child holds the only write end: EOF when it exits
         bar, weights = None, {}
-        with os.fdopen(read_fd) as events:
-            for line in events:
-                event = json.loads(line)
-                if event["event"] == "collected":
-                    cases = event["cases"]
-                    weights = {c["nodeid"]: estimates.get(_case_key(c), 1.0) for c in cases}
-                    labels = {c["nodeid"]: _case_label(c) for c in cases}
-                    bar = tqdm(
-                        total=round(sum(weights.values()), 2),
-                        disable=args.quiet,
-                        desc=f"benchmarks ({args.profile}, {len(cases)} cases)",
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}"
-                        "{postfix}",
-                    )
-                    continue
-                done.append(event | {"label": labels.get(event["nodeid"], event["nodeid"])})
-                if bar is not None:
-                    bar.set_postfix_str(f"{len(done)}/{len(weights)} {done[-1]['label']}")
-                    bar.update(round(weights.get(event["nodeid"], 0.0), 2))
-        if bar is not None:
-            bar.close()
+        try:
+            with os.fdopen(read_fd) as events:
+                for line in events:
+                    event = json.loads(line)
+                    if event["event"] == "collected":
+                        cases = event["cases"]
+                        weights = {c["nodeid"]: estimates.get(_case_key(c), 1.0) for c in cases}
+                        labels = {c["nodeid"]: _case_label(c) for c in cases}
+                        bar = tqdm(
+                            total=round(sum(weights.values()), 2),
+                            disable=args.quiet,
+                            desc=f"benchmarks ({args.profile}, {len(cases)} cases)",
+                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}"
+                            "{postfix}",
+                        )
+                        continue
+                    done.append(event | {"label": labels.get(event["nodeid"], event["nodeid"])})
+                    if bar is not None:
+                        bar.set_postfix_str(f"{len(done)}/{len(weights)} {done[-1]['label']}")
+                        bar.update(round(weights.get(event["nodeid"], 0.0), 2))
+        except KeyboardInterrupt:
+            # the child got the same Ctrl-C from the terminal, or not (a signal sent to this
+            # process alone): stop it either way, so no benchmark keeps running on its own
+            _stop(process)
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
         code = process.wait()
     return code, done
 
@@ -132,3 +139,14 @@ def summary(events: list[dict]) -> str:
     for reason, count in reasons.most_common():
         text += f"\n{count:5d} skipped: {reason}"
     return text
+
+
+def _stop(process: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """Terminate the benchmark subprocess, kill it if it does not end within `grace_s`."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

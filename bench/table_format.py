@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.atomic_write import write_csv, write_text
+
 # `against` of an accuracy row measured against the exact reference (else: another backend)
 EXACT = "exact"
 
@@ -45,6 +47,7 @@ def write_csv_and_markdown(df: pd.DataFrame, results_dir, stem: str, render) -> 
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{stem}.csv", results_dir / f"{stem}.md"
-    df.to_csv(csv_path, index=False)
-    md_path.write_text(render(df))
+    markdown = render(df)  # rendered first: a rendering error leaves both files as they were
+    write_csv(df, csv_path)
+    write_text(md_path, markdown)
     return csv_path, md_path

@@ -354,12 +354,14 @@ def test_run_benchmarks_only_the_filtered_cases(tmp_path):
     argv = ["run", "--quick", "--backends", "numpy", "dezero", "--families", "seed",
             "--skip-accuracy", "--quiet", "--results", str(tmp_path), "--no-readme"]  # fmt: skip
     assert cli.main(argv) == 0
-    saved = tmp_path / "benchmark-quick-float64-numpy-dezero-seed.json"
+    folder = tmp_path / "runs" / "quick-numpy-dezero-seed"  # a filtered quick run's own
+    saved = folder / "benchmark-quick-float64-numpy-dezero-seed.json"
     rows, _ = timing.load_benchmarks([saved])
     assert set(rows["backend"]) == {"numpy", "dezero"}
     assert set(rows["family"]) == {"seed"}
     assert set(rows["pass"]) == {"forward", "backward"}
-    assert (tmp_path / "timing.csv").exists() and (tmp_path / "REPORT.md").exists()
+    assert (folder / "timing.csv").exists() and (folder / "REPORT.md").exists()
+    assert not list(tmp_path.glob("*.*"))  # nothing in the published folder
 
 
 def test_filtered_accuracy_replaces_only_its_own_rows():

@@ -13,13 +13,13 @@ Griewank's cheap-gradient principle bounds by a small constant (often within 5).
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from bench.inputs import InputError, read_benchmark_json
 from bench.table_format import markdown_table, write_csv_and_markdown
 
 REFERENCE_BACKEND = "dezero"
@@ -159,8 +159,11 @@ def load_benchmarks(paths) -> tuple[pd.DataFrame, list[dict]]:
     """
     rows, meta = [], []
     for path in paths:
-        document = json.loads(Path(path).read_text())
-        rows += benchmark_rows(document)
+        document = read_benchmark_json(path)
+        try:
+            rows += benchmark_rows(document)
+        except (KeyError, TypeError, ValueError) as error:
+            raise InputError(path, str(error).strip("'\"")) from None
         meta.append(
             {
                 "path": str(path),

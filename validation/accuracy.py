@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import multiprocessing
+import signal
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -191,18 +192,37 @@ def run_accuracy(
         # first, so the long cases do not start last.
         order = sorted(grid, key=lambda c: -c.depth * max(c.width, 8))
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_ctrl_c)
+        try:
             futures = {pool.submit(measure, c, backends, profile): c for c in order}
             for done, future in enumerate(as_completed(futures), 1):
                 results[futures[future]] = future.result()
                 if progress is not None:
                     progress(futures[future], done, len(grid))
+        except KeyboardInterrupt:
+            _terminate(pool)
+            raise
+        pool.shutdown()
     else:
         for done, case in enumerate(grid, 1):
             results[case] = measure(case, backends, profile)
             if progress is not None:
                 progress(case, done, len(grid))
     return to_frame([row for case in grid for row in results[case]])
+
+
+def _ignore_ctrl_c():
+    """Workers leave Ctrl-C to the parent, which stops them: one message, not one traceback
+    per worker (JAX's are pages long)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's workers now (shutdown alone would wait for the running cases)."""
+    # NOTE: `_processes` is private; concurrent.futures has no public way to kill workers.
+    for process in list((pool._processes or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def read_accuracy(path) -> pd.DataFrame:

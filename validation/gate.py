@@ -12,12 +12,12 @@ summation order, pass; a derivative off by 1e-12 does not. Its ULPs are kept for
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from bench.atomic_write import write_csv
 from bench.chains import make_chain
 from bench.profiles import CI
 from bench.table_format import ERROR, EXACT, NONFINITE, UNDERFLOW
@@ -95,9 +95,7 @@ def write_baseline(df: pd.DataFrame, path=BASELINE_PATH) -> Path:
     rows = gated_rows(df)
     rows = rows[~rows["flag"].isin([ERROR, NONFINITE])].copy()
     rows["floor_ulp"], rows["floor_abs"] = zip(*case_floors(rows), strict=True)
-    partial = path.with_name(path.name + ".partial")
-    rows[BASELINE_COLUMNS].sort_values(KEYS).to_csv(partial, index=False)
-    os.replace(partial, path)
+    write_csv(rows[BASELINE_COLUMNS].sort_values(KEYS), path)
     return path
 
 

@@ -1,0 +1,71 @@
+"""Where a run writes, so that no run replaces what another kind of run wrote.
+
+The committed files — results/*.csv, *.md, *.png, REPORT.md, the default benchmark JSON and
+the README block — are the *published* results: only an unfiltered default-profile run (no
+--dtype, no --backends/--families/--depths) or an explicit `--publish` writes them. Every
+other run writes everything it produces (benchmark JSON, accuracy.csv/.md, timing.csv/.md,
+plots, REPORT.md) into its own folder `results/runs/<kind>/`, where `<kind>` is the profile,
+then the dtype and filters if given: `quick`, `default-float32`, `default-dezero-sin-d1000`.
+Running the same kind again replaces that folder's files, and nothing else.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from bench.inputs import InputError
+
+RUNS = "runs"
+PUBLISHED_PROFILE = "default"
+
+
+def run_kind(profile: str, dtype: str | None = None, tag: str = "") -> str:
+    """The name of a run's folder: profile, then '-<dtype>' if given, then the filter tag."""
+    return f"{profile}{f'-{dtype}' if dtype else ''}{tag}"
+
+
+def is_published(profile: str, dtype: str | None = None, tag: str = "") -> bool:
+    """Whether a run with these settings produces the committed default results."""
+    return profile == PUBLISHED_PROFILE and dtype is None and not tag
+
+
+def output_folder(results: Path, kind: str, publish: bool) -> Path:
+    """`results` itself for a published run, else results/runs/<kind>."""
+    return Path(results) if publish else Path(results) / RUNS / kind
+
+
+def folder_for_benchmarks(results: Path, paths) -> tuple[Path, bool]:
+    """Where `tables JSON ...` writes, and whether that is the published folder.
+
+    The JSON files of `results/` itself rebuild the published files; a JSON inside
+    `results/runs/<kind>/` rebuilds that run's folder; any other file gets
+    `results/runs/<its stem>/`.
+    """
+    results = Path(results).resolve()
+    parents = {Path(p).resolve().parent for p in paths}
+    if parents == {results}:
+        return results, True
+    first = Path(paths[0]).resolve()
+    if first.parent.parent == results / RUNS:
+        return first.parent, False
+    return results / RUNS / first.stem, False
+
+
+def check_writable(folder: Path) -> Path:
+    """Prove files can be written in `folder`, or in its nearest existing parent when it does
+    not exist yet (InputError if not). Creates nothing: a run that then fails on a bad input
+    leaves no empty folder behind."""
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(f"{existing} is a file")
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        problem = f"output folder is not writable ({error.strerror or error})"
+        raise InputError(folder, problem) from None
+    return folder
