@@ -9,7 +9,7 @@ import pandas as pd
 
 from bench.inputs import read_csv_checked
 from bench.profiles import Profile, accuracy_cases
-from validation.accuracy import COLUMNS, read_accuracy, run_accuracy
+from validation.accuracy import REQUIRED_COLUMNS, read_accuracy, run_accuracy
 from validation.tables import write_accuracy
 
 MERGE_KEYS = ["backend", "family", "depth", "width", "dtype"]
@@ -35,7 +35,7 @@ def run_accuracy_sweep(
     saved = Path(results_dir) / "accuracy.csv"
     old = None
     if (backends or families or depths) and saved.exists():  # checked before the long sweep
-        old = read_csv_checked(saved, list(COLUMNS), read_accuracy)
+        old = read_csv_checked(saved, REQUIRED_COLUMNS, read_accuracy)
     grid = accuracy_cases(profile, families, depths, dtypes)
     bar = tqdm(total=len(grid), disable=quiet, desc=f"accuracy ({profile.name})")
 

@@ -34,7 +34,7 @@ def build_tables(
     results; returns the paths written."""
     from bench import plots, report, timing
     from bench.atomic_write import write_text
-    from validation.accuracy import COLUMNS, read_accuracy
+    from validation.accuracy import REQUIRED_COLUMNS, read_accuracy
     from validation.tables import render_markdown
 
     results_dir = Path(results_dir)
@@ -51,7 +51,7 @@ def build_tables(
     raw, meta = timing.load_benchmarks(files)
     accuracy = None
     if accuracy_path.exists():
-        accuracy = read_csv_checked(accuracy_path, list(COLUMNS), read_accuracy)
+        accuracy = read_csv_checked(accuracy_path, REQUIRED_COLUMNS, read_accuracy)
     table = timing.timing_table(raw)
     results_dir.mkdir(parents=True, exist_ok=True)
     written = []

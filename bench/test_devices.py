@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 # so a missing framework does not have to be imported to name it.
 NATIVE_TYPES = {
     "dezero": "dezero.core.Variable",
+    "dezero_replay": "numpy.ndarray",  # replay runs numpy arrays only, no Variables
     "numpy": "numpy.ndarray",
     "autograd": "numpy.ndarray",
     "torch": "torch.Tensor",

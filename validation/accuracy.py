@@ -56,6 +56,11 @@ COLUMNS = {
     "device_name": "string",
     "note": "string",
 }
+# What a saved accuracy CSV must hold to be merged or tabulated: a row's key and its error.
+# Columns added later (device, ...) may be absent from older files; the tables show them blank.
+REQUIRED_COLUMNS = (
+    "backend", "against", "family", "depth", "width", "dtype", "quantity", "max_abs_ulp", "flag",
+)  # fmt: skip
 
 
 def _quantities(ref, value, grads, outputs) -> dict:
