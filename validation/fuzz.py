@@ -4,9 +4,10 @@
 and compares its value, gradients and, where the backend has second derivatives, its
 Hessian-vector product with the longdouble reference (`validation.fuzz_reference`), in
 normwise ULPs of float64. A quantity fails when it is beyond `tolerance_ulp(floor)`, the
-floor being how far that quantity moves when every op rounds differently; a backend also
-fails when it raises, returns a non-finite number, or a gradient of the wrong shape. Each
-backend is compared with the reference on its own, so a failure names the backend.
+floor being how far that quantity moves when every op rounds differently (failure `ulp`
+for the value and gradients, `hvp` for second order); a backend also fails when it raises,
+returns a non-finite number, or a gradient of the wrong shape. Each backend is compared with
+the reference on its own, so a failure names the backend.
 
 `fuzz_chunk` lets hypothesis generate programs from a seed; the first program that fails
 in a new (backend, failure) way is shrunk by hypothesis to a minimal program that still
@@ -101,7 +102,9 @@ def check_backend(program, backend, arrays, direction, ref, floor) -> list[dict]
         elif metrics["flag"] == UNDERFLOW:
             rows.append(row | {"status": OK, "note": "reference is 0 or subnormal: no ULP figure"})
         elif metrics["norm_ulp"] > row["tolerance_ulp"]:
-            rows.append(row | {"status": FAIL, "failure": "ulp"})
+            # second order apart: shrunk separately, a first-order failure names the bad op
+            failure = "hvp" if quantity.startswith("hvp") else "ulp"
+            rows.append(row | {"status": FAIL, "failure": failure})
         else:
             rows.append(row | {"status": OK})
     return rows
