@@ -336,7 +336,9 @@ def command_fuzz(parser, args) -> int:
         return 1 if ((rows["backend"] == "dezero") & (rows["status"] == "fail")).any() else 0
     start = time.perf_counter()
     with open_executor(args.jobs, args.scheduler) as executor:
-        rows, findings = run_fuzz(args.seed, args.programs, backends, executor, args.max_nodes)
+        rows, findings = run_fuzz(
+            args.seed, args.programs, backends, executor, args.max_nodes, progress=_fuzz_progress
+        )
     seconds = time.perf_counter() - start
     table = write_results(args.out, rows, findings)
     info = summary(rows, findings)
@@ -348,6 +350,11 @@ def command_fuzz(parser, args) -> int:
     print(table.to_string(index=False) if len(table) else "no findings")
     print(f"wrote {args.out}")
     return 1 if (table["backend"] == "dezero").any() else 0
+
+
+def _fuzz_progress(chunks_done, chunks, programs_done, findings):
+    found = ", ".join(f"{f.backend} {f.failure} ({','.join(f.ops)})" for f in findings) or "none"
+    print(f"[{chunks_done}/{chunks}] {programs_done} programs; findings: {found}", flush=True)
 
 
 def _installed(backend: str) -> bool:

@@ -137,7 +137,12 @@ class FuzzTape:
         if self.noise is None:
             return value
         rng, u = self.noise
-        return value * (1 + u * rng.uniform(-1, 1, np.shape(value)))
+        rounded = value.real * (1 + u * rng.uniform(-1, 1, np.shape(value)))
+        if np.iscomplexobj(value):
+            # the tangent (imaginary part) rounds on its own: a common real factor would
+            # leave every phase, so log's imaginary part, exact
+            rounded = rounded + 1j * value.imag * (1 + u * rng.uniform(-1, 1, np.shape(value)))
+        return rounded
 
     def leaf(self, value) -> _Value:
         self.size += 1
