@@ -28,7 +28,7 @@ from hypothesis import seed as hypothesis_seed
 
 from bench.table_format import NONFINITE, UNDERFLOW
 from validation.fuzz_backends import RUNNERS
-from validation.fuzz_programs import input_arrays, op_names, programs
+from validation.fuzz_programs import dumps, input_arrays, op_names, programs
 from validation.fuzz_reference import reference, rounding_floor
 from validation.metrics import compare
 
@@ -50,6 +50,7 @@ TOLERANCE_SLACK_ULP = 16.0
 ABSOLUTE_ALLOWANCE = {"value": 2.0**-44, "grad": 2.0**-44, "hvp": 1e-10}
 SECOND_ORDER = ("dezero", "torch", "jax", "autograd")
 CHUNK = 25  # programs per chunk: the unit of work of one process or Dask task
+CI_SEED, CI_PROGRAMS = 0, 40  # the CI-sized run: a few seconds for dezero alone
 OK, FAIL = "ok", "fail"
 ROW_COLUMNS = {
     "chunk": "int64",
@@ -276,6 +277,21 @@ def run_fuzz(
     for column in ("norm_ulp", "abs_err", "allowance"):
         frame[column] = frame[column].astype(float)
     return frame.astype(ROW_COLUMNS), findings
+
+
+def ci_fuzz_messages(seed: int = CI_SEED, n: int = CI_PROGRAMS) -> list[str]:
+    """The CI-sized fuzz for a gate: dezero alone on `n` programs from `seed` (seconds);
+    one message per shrunk dezero finding, naming the failure, the ops and the program."""
+    _, findings = run_fuzz(seed, n, ["dezero"])
+    messages = []
+    for f in findings:
+        worst = max(f.rows, key=lambda r: np.nan_to_num(r.get("norm_ulp", np.inf), nan=np.inf))
+        messages.append(
+            f"fuzz: dezero {f.failure} on {'-'.join(f.ops)} ({worst['quantity']}: "
+            f"{worst.get('norm_ulp', float('nan')):.3g} ULP > {worst.get('tolerance_ulp', 0):.3g}"
+            f"; {worst.get('note', '')}) program {dumps(f.program, indent=None)}"
+        )
+    return messages
 
 
 def summary(rows: pd.DataFrame, findings) -> dict:

@@ -361,9 +361,9 @@ def evaluate(program: dict, ns, leaves):
     return total
 
 
-def dumps(program: dict) -> str:
+def dumps(program: dict, indent: int | None = 1) -> str:
     """The program as JSON text (floats written with full precision)."""
-    return json.dumps(program, indent=1, sort_keys=True)
+    return json.dumps(program, indent=indent, sort_keys=True)
 
 
 def load(path) -> dict:

@@ -15,12 +15,9 @@ from hypothesis import seed as hypothesis_seed
 import dezero.functions as F
 from bench.cli import main
 from dezero import arithmetic
-from validation.fuzz import FAIL, check, run_fuzz
+from validation.fuzz import CI_PROGRAMS, CI_SEED, FAIL, check, ci_fuzz_messages, run_fuzz
 from validation.fuzz_programs import OP_NAMES, dumps, input_arrays, load, programs
 from validation.fuzz_reference import reference, tape_value_and_grads
-
-CI_SEED = 0
-CI_PROGRAMS = 40
 
 
 def _sample_programs(n, seed=0):
@@ -77,6 +74,14 @@ def test_a_wrong_rule_for_one_operand_of_mul_is_found_and_shrunk_to_one_mul(monk
     assert ("dezero", "ulp") in [(f.backend, f.failure) for f in findings]
     finding = next(f for f in findings if f.failure == "ulp")
     assert finding.ops == ["mul"], finding.ops
+
+
+def test_ci_fuzz_messages_name_a_dezero_failure(monkeypatch):
+    exact_vjp = F.Log.vjp
+    monkeypatch.setattr(F.Log, "vjp", lambda self, m, gy, x, y: exact_vjp(self, m, gy, x, y) * 0.5)
+    messages = ci_fuzz_messages()
+    assert messages and all(m.startswith("fuzz: dezero ") for m in messages)
+    assert any("ulp on log " in m for m in messages), messages
 
 
 def test_a_crashing_backend_is_a_finding(monkeypatch):
