@@ -174,6 +174,7 @@ class Finding:
     program: dict
     rows: list
     chunk: int
+    shrunk: bool = True  # False: another failure of the same program was shrunk instead
 
     @property
     def ops(self) -> list[str]:
@@ -197,6 +198,7 @@ def fuzz_chunk(seed: int, n: int, backends, chunk: int = 0, max_nodes: int = 8):
     backends = list(backends)
     rows, findings, found = [], [], set()
     state = {"target": None, "done": 0}
+    first_seen = {}  # (backend, failure) -> (program, rows) of its first generated program
 
     def body(program):
         target = state["target"]
@@ -209,6 +211,8 @@ def fuzz_chunk(seed: int, n: int, backends, chunk: int = 0, max_nodes: int = 8):
         for row in result:
             rows.append({"chunk": chunk, "program": state["done"]} | row)
         state["done"] += 1
+        for key in failure_keys(result):
+            first_seen.setdefault(key, (program, result))
         new = sorted(failure_keys(result) - found)
         if new:
             state["target"] = new[0]
@@ -235,6 +239,11 @@ def fuzz_chunk(seed: int, n: int, backends, chunk: int = 0, max_nodes: int = 8):
             findings.append(Finding(backend, kind, failure.program, rows_of, chunk))
             found.add(state["target"])
             state["target"] = None
+    # a program failing in several ways is shrunk for one; the others keep it unshrunk
+    for key in sorted(set(first_seen) - found):
+        program, result = first_seen[key]
+        rows_of = [r for r in result if (r["backend"], r.get("failure")) == key]
+        findings.append(Finding(*key, program, rows_of, chunk, shrunk=False))
     return rows, findings
 
 

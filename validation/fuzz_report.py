@@ -28,7 +28,16 @@ from validation.fuzz_report import replay
 print(replay(Path(__file__).with_name("program.json"), ["{backend}"]).to_string())
 '''
 
-FINDING_COLUMNS = ["backend", "failure", "n_ops", "ops", "quantity", "norm_ulp", "tolerance_ulp"]
+FINDING_COLUMNS = [
+    "backend",
+    "failure",
+    "n_ops",
+    "ops",
+    "shrunk",
+    "quantity",
+    "norm_ulp",
+    "tolerance_ulp",
+]
 
 
 def findings_frame(findings) -> pd.DataFrame:
@@ -42,6 +51,7 @@ def findings_frame(findings) -> pd.DataFrame:
                 "failure": f.failure,
                 "n_ops": len(f.ops),
                 "ops": ",".join(f.ops),
+                "shrunk": f.shrunk,
             }
             | {k: worst.get(k) for k in ("quantity", "norm_ulp", "tolerance_ulp")}
             | {"note": worst.get("note") or ""}
