@@ -174,3 +174,15 @@ def test_fuzz_bad_arguments_exit_2_with_one_line(argv, message, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1] and "Traceback" not in "".join(err)
+
+
+def test_fuzz_reference_does_not_import_what_it_checks():
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).parent / "fuzz_reference.py").read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        alias.name for n in ast.walk(tree) if isinstance(n, ast.Import) for alias in n.names
+    }
+    checked = ("bench.backends", "dezero", "torch", "jax", "autograd", "validation.fuzz_backends")
+    assert not [m for m in imported if m.startswith(checked)], imported
