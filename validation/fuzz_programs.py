@@ -15,8 +15,9 @@ argument, the first legal op), which is where the shrinker drives it.
 Values are kept in each op's domain by interval arithmetic, as the `random` chain family
 does with `Op.image`: each node carries an interval containing all its values. Nodes that
 can hold exactly equal values (relu's zeros, clip's bounds, repeated indices, `x - x`) are
-`tied`, and `max` and `clip` are never applied to them: the derivative at a tie is a
-convention that frameworks legitimately differ on, not a bug.
+`tied` (so are softmax outputs over a length-1 axis), and `max` and `clip` are never applied
+to them: the derivative at a tie is a convention that frameworks legitimately differ on, not
+a bug.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def _legal_ops(node):
             ok = ndim >= 1 and _within(node, SOFTMAX_DOMAIN)
         else:  # sum, get_item
             ok = ndim >= 1 or name == "sum"
-        legal.append(name) if ok else None
+        if ok:
+            legal.append(name)
     return legal
 
 
@@ -137,12 +139,12 @@ class _Builder:
         first = draw(st.integers(0, len(self.nodes) - 1))
         legal = [n for n in _legal_ops(self.info[first]) if self._fits(n, self.info[first])]
         name = draw(st.sampled_from(legal))
-        node = getattr(self, f"_{name}", None)
-        if node is None:
-            node = self._binary if name in ELEMENTWISE_BINARY else self._unary
-            args, attrs, info = node(name, first)
+        build = getattr(self, f"_{name}", None)
+        if build is None:
+            build = self._binary if name in ELEMENTWISE_BINARY else self._unary
+            args, attrs, info = build(name, first)
         else:
-            args, attrs, info = node(first)
+            args, attrs, info = build(first)
         self.nodes.append({"op": name, "args": args, "attrs": attrs})
         self.info.append(info)
 
@@ -265,13 +267,16 @@ class _Builder:
 
     def _softmax(self, first):
         a = self.info[first]
-        return [first], {"axis": self._axis(a, False)}, _Node(a.shape, 0.0, 1.0, a.tied)
+        axis = self._axis(a, False)
+        # over a length-1 axis every output is exactly 1 (log_softmax: 0): ties
+        tied = a.tied or a.shape[axis] == 1
+        return [first], {"axis": axis}, _Node(a.shape, 0.0, 1.0, tied)
 
     def _log_softmax(self, first):
         a = self.info[first]
         axis = self._axis(a, False)
         lo = a.lo - a.hi - math.log(a.shape[axis])
-        return [first], {"axis": axis}, _Node(a.shape, lo, 0.0, a.tied)
+        return [first], {"axis": axis}, _Node(a.shape, lo, 0.0, a.tied or a.shape[axis] == 1)
 
 
 class _Reject(Exception):
