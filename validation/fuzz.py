@@ -149,10 +149,15 @@ def check(program: dict, backends) -> list[dict]:
     arrays = input_arrays(program)
     direction = direction_for(arrays)
     wants_hvp = any(b in SECOND_ORDER for b in backends)
-    ref = reference(program, direction if wants_hvp else None)
-    floor = rounding_floor(program, ref, direction if wants_hvp else None)
     ops = op_names(program)
     common = {"n_ops": len(ops), "ops": ",".join(ops)}
+    try:
+        ref = reference(program, direction if wants_hvp else None)
+        floor = rounding_floor(program, ref, direction if wants_hvp else None)
+    except Exception as exc:  # the generator made a program the reference cannot run
+        note = f"{type(exc).__name__}: {exc}"[:300]
+        return [{"backend": "reference", "quantity": "run", "status": FAIL, "failure": "raises"}
+                | {"note": note} | common]  # fmt: skip
     return [
         row | common
         for b in backends
@@ -203,7 +208,7 @@ def fuzz_chunk(seed: int, n: int, backends, chunk: int = 0, max_nodes: int = 8):
     def body(program):
         target = state["target"]
         if target is not None:  # shrinking: only the failing backend needs to run
-            result = check(program, [target[0]])
+            result = check(program, [] if target[0] == "reference" else [target[0]])
             if target in failure_keys(result):
                 _fail(program, result)
             return
@@ -238,6 +243,10 @@ def fuzz_chunk(seed: int, n: int, backends, chunk: int = 0, max_nodes: int = 8):
             ]
             findings.append(Finding(backend, kind, failure.program, rows_of, chunk))
             found.add(state["target"])
+            state["target"] = None
+        except Exception:  # hypothesis gave up shrinking (e.g. a flaky failure): keep it unshrunk
+            if state["target"] is None:
+                raise
             state["target"] = None
     # a program failing in several ways is shrunk for one; the others keep it unshrunk
     for key in sorted(set(first_seen) - found):

@@ -186,3 +186,16 @@ def test_fuzz_reference_does_not_import_what_it_checks():
     }
     checked = ("bench.backends", "dezero", "torch", "jax", "autograd", "validation.fuzz_backends")
     assert not [m for m in imported if m.startswith(checked)], imported
+
+
+def test_a_program_the_reference_cannot_run_is_a_reference_finding(monkeypatch):
+    from validation import fuzz_reference
+
+    _, vjp = fuzz_reference.RULES["cos"]
+
+    def refuses(x):
+        raise FloatingPointError("planted: the reference cannot run cos")
+
+    monkeypatch.setitem(fuzz_reference.RULES, "cos", (refuses, vjp))
+    _, findings = run_fuzz(CI_SEED, CI_PROGRAMS, ["dezero"])
+    assert [(f.backend, f.failure, f.ops) for f in findings] == [("reference", "raises", ["cos"])]
