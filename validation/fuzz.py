@@ -109,7 +109,7 @@ def _order(quantity: str) -> str:
     )
 
 
-def check_backend(program, backend, arrays, direction, ref, floor) -> list[dict]:
+def check_backend(program, backend, arrays, direction, ref, floors) -> list[dict]:
     """Rows for one backend on one program: one per quantity, or one for a crash."""
     second = direction if backend in SECOND_ORDER else None
     try:
@@ -121,9 +121,11 @@ def check_backend(program, backend, arrays, direction, ref, floor) -> list[dict]
     rows, scales = [], _scales(ref)
     for quantity, got, want in _quantities(ref, value, grads, hvp):
         order = _order(quantity)
-        row = {"backend": backend, "quantity": quantity, "floor_ulp": floor[quantity]}
-        row["tolerance_ulp"] = tolerance_ulp(floor[quantity])
-        row["allowance"] = ABSOLUTE_ALLOWANCE[order] * scales[order]
+        floor, floor_abs = (f[quantity] for f in floors)
+        row = {"backend": backend, "quantity": quantity, "floor_ulp": floor}
+        row["tolerance_ulp"] = tolerance_ulp(floor)
+        # the same tolerance in absolute terms, for quantities whose exact value is 0
+        row["allowance"] = ABSOLUTE_ALLOWANCE[order] * scales[order] + TOLERANCE_FACTOR * floor_abs
         got = np.asarray(got)
         if got.shape != np.shape(want) or got.dtype != np.float64:
             note = f"got {got.dtype}{list(got.shape)}, expected float64{list(np.shape(want))}"
@@ -153,7 +155,7 @@ def check(program: dict, backends) -> list[dict]:
     common = {"n_ops": len(ops), "ops": ",".join(ops)}
     try:
         ref = reference(program, direction if wants_hvp else None)
-        floor = rounding_floor(program, ref, direction if wants_hvp else None)
+        floors = rounding_floor(program, ref, direction if wants_hvp else None)
     except Exception as exc:  # the generator made a program the reference cannot run
         note = f"{type(exc).__name__}: {exc}"[:300]
         return [{"backend": "reference", "quantity": "run", "status": FAIL, "failure": "raises"}
@@ -161,7 +163,7 @@ def check(program: dict, backends) -> list[dict]:
     return [
         row | common
         for b in backends
-        for row in check_backend(program, b, arrays, direction, ref, floor)
+        for row in check_backend(program, b, arrays, direction, ref, floors)
     ]
 
 

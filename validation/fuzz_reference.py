@@ -206,12 +206,14 @@ def _stepped(arrays, direction):
     ]
 
 
-def rounding_floor(program: dict, ref: dict, direction=None, seed: int = 0) -> dict:
-    """Normwise ULPs of float64 that each quantity moves when every op rounds differently
-    (half a float64 ULP of noise per op output): the error a correct engine may make here.
+def rounding_floor(program: dict, ref: dict, direction=None, seed: int = 0) -> tuple:
+    """How far each quantity moves when every op rounds differently (half a float64 ULP of
+    noise per op output): the error a correct engine may make here.
 
-    Returns {"value": f, "grad0": f, ..., "hvp0": f, ...} (hvp given `direction`), the worst
-    of FLOOR_TRIALS noisy runs.
+    Returns `(ulps, absolute)`: {"value": f, "grad0": f, ..., "hvp0": f, ...} (hvp given
+    `direction`) in normwise ULPs of float64, and the same as absolute deviations (the only
+    measure where the exact quantity is 0: the gradient of sum(softmax(x))); the worst of
+    FLOOR_TRIALS noisy runs.
     """
     arrays = input_arrays(program, np.longdouble)
     u = np.longdouble(np.finfo(np.float64).eps) / 2
@@ -234,4 +236,4 @@ def rounding_floor(program: dict, ref: dict, direction=None, seed: int = 0) -> d
         scale = np.max(np.abs(np.asarray(want, dtype=np.float64)), initial=0)
         spacing = np.spacing(scale) if scale > 0 else np.finfo(np.float64).smallest_subnormal
         floor[key] = float(worst[key] / np.longdouble(spacing))
-    return floor
+    return floor, {key: float(deviation) for key, deviation in worst.items()}
