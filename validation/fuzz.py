@@ -40,13 +40,13 @@ from validation.metrics import compare
 TOLERANCE_FACTOR = 4.0
 TOLERANCE_SLACK_ULP = 16.0
 # NOTE: an absolute allowance, relative to the largest reference quantity of the same order
-# (a passing quantity needs only one of the two). Why: where a derivative is exactly 0 but
-# computed through a cancellation inside one op (log_softmax over one element: 1 - exp(y)),
-# the longdouble reference is 1e-20 instead of 0 and a float64 engine gets 0 or 1e-17: a
-# ULP figure relative to 1e-20 is meaningless. Second order is looser: the complex-step
-# floor does not see the cancellation inside first-derivative formulas that engines then
-# differentiate (1 - tanh**2 at saturation, ~1e-12 relative in every engine). A planted
-# 1e-6 relative error is still 1e4 times the second-order allowance.
+# or 1, whichever is larger (a passing quantity needs only one of the two). Why: where a
+# derivative is exactly 0 but computed through a cancellation inside one op (log_softmax
+# over one element: 1 - exp(y)), the longdouble reference is 1e-20 instead of 0 and a
+# float64 engine gets 0 or 1e-17: a ULP figure relative to 1e-20 is meaningless. Second
+# order is looser: the complex-step floor does not see the cancellation inside
+# first-derivative formulas that engines then differentiate (1 - tanh**2 at saturation,
+# ~1e-12 relative in every engine). A planted 1e-6 relative error is 1e4 times it.
 ABSOLUTE_ALLOWANCE = {"value": 2.0**-44, "grad": 2.0**-44, "hvp": 1e-10}
 SECOND_ORDER = ("dezero", "torch", "jax", "autograd")
 CHUNK = 25  # programs per chunk: the unit of work of one process or Dask task
@@ -95,9 +95,11 @@ def _scales(ref) -> dict:
     def biggest(arrays):
         return max((float(np.max(np.abs(a), initial=0)) for a in arrays), default=0.0)
 
-    grad = biggest(ref["grads"])
+    # at least 1: inputs are O(1) by construction, and a derivative that is exactly 0
+    # (anything after sum(softmax(x))) has no scale of its own
+    grad = max(biggest(ref["grads"]), 1.0)
     return {
-        "value": abs(float(ref["value"])),
+        "value": max(abs(float(ref["value"])), 1.0),
         "grad": grad,
         "hvp": max(grad, biggest(ref.get("hvp", ()))),
     }
