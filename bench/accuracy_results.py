@@ -24,6 +24,7 @@ def run_accuracy_sweep(
     dtypes=None,
     jobs: int = 1,
     quiet: bool = False,
+    executor=None,
 ) -> tuple[Path, Path]:
     """`profile`'s accuracy grid, narrowed by the filters; writes accuracy.csv and .md.
 
@@ -43,7 +44,9 @@ def run_accuracy_sweep(
         bar.set_postfix_str(f"{case.family} d{case.depth:,} w{case.width:,} {case.dtype}")
         bar.update(1)
 
-    df = run_accuracy(profile, backends, families, depths, dtypes, progress=progress, jobs=jobs)
+    df = run_accuracy(
+        profile, backends, families, depths, dtypes, progress=progress, jobs=jobs, executor=executor
+    )
     bar.close()
     if old is not None:
         df = merge_accuracy(old, df)

@@ -7,6 +7,8 @@
   (`bench.build_tables`).
 - `check`: the accuracy gate (exit 1 on a regression); `baseline`: rewrite its baseline.
 - `compare`: the timing gate (exit 1 when dezero got slower, `bench.timing_gate`).
+- `fuzz`: random programs against the exact reference (`validation.fuzz`), shrunk findings
+  and reproducers under results/fuzz/; `--scheduler` runs it (or `accuracy`) on Dask.
 
 Only a default unfiltered run (or `--publish`) writes the committed results; every other run
 writes its own folder results/runs/<kind>/ (`bench.destinations`). A bad input file or
@@ -113,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     accuracy.add_argument("--quiet", action="store_true", help="no progress bar")
     accuracy.add_argument("--results", type=Path, default=RESULTS, help="output folder")
     _publish_arg(accuracy)
+    accuracy.add_argument("--scheduler", type=_scheduler, help=SCHEDULER_HELP)
+    _fuzz_parser(sub, backends)
 
     tables = sub.add_parser("tables", help="rebuild tables, plots and REPORT.md; runs nothing")
     tables.add_argument(
@@ -339,6 +343,7 @@ def command_accuracy(args) -> int:
     from bench.accuracy_results import run_accuracy_sweep
     from bench.profiles import PROFILES, accuracy_cases
     from bench.run_suite import filter_tag
+    from validation.executors import open_executor
 
     profile = PROFILES[args.profile]
     if not accuracy_cases(profile, args.families, args.depths, args.dtypes):
@@ -353,16 +358,18 @@ def command_accuracy(args) -> int:
         args.results, destinations.run_kind(args.profile, dtype, tag), publish
     )
     destinations.check_writable(folder)
-    paths = run_accuracy_sweep(
-        profile,
-        folder,
-        args.backends,
-        args.families,
-        args.depths,
-        args.dtypes,
-        jobs=args.jobs,
-        quiet=args.quiet,
-    )
+    with open_executor(args.jobs, args.scheduler) if args.scheduler else _nothing() as executor:
+        paths = run_accuracy_sweep(
+            profile,
+            folder,
+            args.backends,
+            args.families,
+            args.depths,
+            args.dtypes,
+            jobs=args.jobs,
+            quiet=args.quiet,
+            executor=executor,
+        )
     for path in paths:
         print(f"wrote {path}")
     return 0
@@ -481,6 +488,99 @@ def command_compare(args) -> int:
     return 1 if len(slower) else 0
 
 
+SCHEDULER_HELP = "run on Dask: 'local' (a LocalCluster of --jobs workers) or tcp://host:8786"
+FUZZ_BACKENDS = ("dezero", "numpy", "torch", "jax", "autograd")
+
+
+def _scheduler(text: str) -> str:
+    from validation.executors import check_scheduler
+
+    try:
+        return check_scheduler(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--scheduler ")) from None
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def _fuzz_parser(sub, backends):
+    fuzz = sub.add_parser(
+        "fuzz", help="random programs in every backend against the exact reference"
+    )
+    fuzz.add_argument("--programs", type=_count, default=100, help="programs to run")
+    fuzz.add_argument("--seed", type=int, default=0, help="the run's seed (same seed, same run)")
+    fuzz.add_argument(
+        "--backends",
+        nargs="+",
+        choices=[b for b in FUZZ_BACKENDS if b in backends],
+        metavar="NAME",
+        help=f"backends to check (of {', '.join(FUZZ_BACKENDS)}; default: the installed ones)",
+    )
+    fuzz.add_argument("--max-nodes", type=_count, default=8, help="ops per program, at most")
+    fuzz.add_argument("--jobs", type=_count, default=1, help="local processes")
+    fuzz.add_argument("--scheduler", type=_scheduler, help=SCHEDULER_HELP)
+    fuzz.add_argument("--out", type=Path, default=RESULTS / "fuzz", help="output folder")
+    fuzz.add_argument(
+        "--replay", type=Path, metavar="PROGRAM_JSON", help="re-check one saved program instead"
+    )
+
+
+def command_fuzz(parser, args) -> int:
+    """Fuzz (or replay one program); exit 1 when dezero fails, other backends' are findings."""
+    from validation.executors import open_executor
+    from validation.fuzz import run_fuzz, summary
+    from validation.fuzz_programs import load
+    from validation.fuzz_report import replay, write_results
+
+    if args.replay is not None:
+        try:
+            load(args.replay)
+        except (OSError, ValueError) as error:
+            parser.error(f"argument --replay: {error}")
+    backends = args.backends or [b for b in FUZZ_BACKENDS if _installed(b)]
+    if args.replay is not None:
+        rows = replay(args.replay, backends)
+        print(rows.to_string(index=False))
+        return 1 if ((rows["backend"] == "dezero") & (rows["status"] == "fail")).any() else 0
+    start = time.perf_counter()
+    with open_executor(args.jobs, args.scheduler) as executor:
+        rows, findings = run_fuzz(
+            args.seed, args.programs, backends, executor, args.max_nodes, progress=_fuzz_progress
+        )
+    seconds = time.perf_counter() - start
+    table = write_results(args.out, rows, findings)
+    info = summary(rows, findings)
+    print(
+        f"{info['programs']} programs in {seconds:.1f} s ({info['programs'] / seconds:.1f}/s), "
+        f"backends {', '.join(backends)}; {len(info['ops_covered'])} ops covered: "
+        f"{', '.join(info['ops_covered'])}"
+    )
+    print(table.to_string(index=False) if len(table) else "no findings")
+    print(f"wrote {args.out}")
+    return 1 if (table["backend"] == "dezero").any() else 0
+
+
+def _fuzz_progress(chunks_done, chunks, programs_done, findings):
+    found = ", ".join(f"{f.backend} {f.failure} ({','.join(f.ops)})" for f in findings) or "none"
+    print(f"[{chunks_done}/{chunks}] {programs_done} programs; findings: {found}", flush=True)
+
+
+def _installed(backend: str) -> bool:
+    from bench.backends import BACKENDS
+
+    return backend == "numpy" or BACKENDS[backend].available()[0]
+
+
 # subcommand -> its function of (parser, args); `build_parser` declares the same names
 COMMANDS = {
     "run": command_run,
@@ -489,6 +589,7 @@ COMMANDS = {
     "compare": lambda parser, args: command_compare(args),
     "check": lambda parser, args: command_check(args),
     "baseline": lambda parser, args: command_baseline(args),
+    "fuzz": command_fuzz,
 }
 
 

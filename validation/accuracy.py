@@ -8,6 +8,7 @@ ULPs at the exact reference), or the seed's central difference (backends `numeri
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import multiprocessing
@@ -182,17 +183,27 @@ def run_accuracy(
     dtypes: Iterable[str] | None = None,
     progress: Callable[[AccuracyCase, int, int], None] | None = None,
     jobs: int = 1,
+    executor=None,
 ) -> pd.DataFrame:
     """Measure every case of `profile`'s accuracy grid (`bench.profiles`), narrowed to the
     given families, depths and dtypes; `progress(case, done, total)` is called after each.
 
     `jobs > 1` spreads cases over that many processes; rows keep the grid's order.
+    `executor` (`validation.executors`: a Dask cluster) runs the cases instead, mapped in order.
     """
     profile = PROFILES[profile] if isinstance(profile, str) else profile
     backends = list(backends) if backends is not None else default_backends()
     grid = accuracy_cases(profile, families, depths, dtypes)
     results = {}
-    if jobs > 1:
+    if executor is not None:
+        measured = executor.map(
+            functools.partial(measure, backends=backends, profile=profile), grid
+        )
+        for done, (case, case_rows) in enumerate(zip(grid, measured, strict=True), 1):
+            results[case] = case_rows
+            if progress is not None:
+                progress(case, done, len(grid))
+    elif jobs > 1:
         # Cases are independent; spawn (not fork) because JAX and torch hold threads. Deepest
         # first, so the long cases do not start last.
         order = sorted(grid, key=lambda c: -c.depth * max(c.width, 8))
