@@ -24,7 +24,7 @@ from bench.profiles import PROFILES, AccuracyCase, Profile, accuracy_cases
 from bench.table_format import ERROR, EXACT, NUMERICAL_DIFF, NUMERICAL_DIFF_BEST, SKIPPED
 from validation import finite_diff
 from validation.metrics import compare
-from validation.reference import reference
+from validation.reference import floor_ulp, reference
 
 SEED = 0
 
@@ -45,6 +45,8 @@ COLUMNS = {
     "median_abs_ulp": "float64",
     "norm_ulp": "float64",
     "ulp_per_sqrt_depth": "float64",
+    "floor_ulp": "float64",
+    "excess": "float64",
     "abs_err": "float64",
     "rel_err": "float64",
     "n_elements": "int64",
@@ -123,9 +125,13 @@ def measure(case: AccuracyCase, backends: Iterable[str], profile: Profile) -> li
             rows.append(base | {"backend": a, "against": b, "quantity": quantity} | metrics)
     if chain.elementwise and case.width == 1 and case.depth <= grid.fd_max_depth:
         rows += _finite_difference_rows(chain, dtype, ref, base)
+    floors = floor_ulp(case.family, case.depth, case.width, SEED, case.dtype)
     for row in rows:
         ulp = row.get("max_abs_ulp", math.nan)
         row["ulp_per_sqrt_depth"] = ulp / math.sqrt(case.depth)
+        if row["against"] == EXACT and row["quantity"] in floors:
+            row["floor_ulp"] = floors[row["quantity"]]
+            row["excess"] = ulp / row["floor_ulp"]
     return rows
 
 
