@@ -266,39 +266,47 @@ BALANCED_SLOPES = (0.05, 20.0)  # |f'| allowed at each step: no derivative near 
 
 
 @functools.lru_cache(maxsize=32)
-def balanced_program(depth: int, seed: int, x0: float) -> tuple[str, ...]:
-    """A seeded sequence of `depth` unary op names that keeps the gradient at x0 near 1.
+def balanced_program(depth: int, seed: int, x0: float, lo: float, hi: float) -> tuple[str, ...]:
+    """A seeded sequence of `depth` unary op names that keeps the gradient at x0 near 1,
+    legal for every input in [lo, hi] (which holds x0).
 
-    Walks x0 through the chain in float64, tracking L = log|d h / d x0|. Each step tries the
-    unary registry ops from a random start and takes the first whose domain holds the value,
-    whose output stays within BALANCED_BOUND, whose slope lies in BALANCED_SLOPES, and which
-    does not move L away from 0 (past |L| or 0.5); so expanding ops (exp, square, log
-    below 1) answer contracting ones (sigmoid, tanh, sin, cos), and neg (slope 1) always
-    qualifies.
+    Walks x0 through the chain in float64, tracking L = log|d h / d x0|, and the interval
+    of all inputs with each op's `image` (as `random_program` does). Each step tries the
+    unary registry ops from a random start and takes the first whose domain holds the
+    interval, whose image stays within BALANCED_BOUND, whose slope at x0 lies in
+    BALANCED_SLOPES, and which does not move L away from 0 (past |L| or 0.5); so expanding
+    ops (exp, square, log below 1) answer contracting ones (sigmoid, tanh, sin, cos), and
+    neg (slope 1) always qualifies.
     """
     rng = np.random.default_rng(seed)
     ops = UNARY_ELEMENTWISE
+    low, high = BALANCED_SLOPES
     v, log_grad, names = float(x0), 0.0, []
     with np.errstate(all="ignore"):
         for start in rng.integers(0, len(ops), depth):
             best = None
             for k in range(len(ops)):
                 op = ops[(start + k) % len(ops)]
-                if not (op.domain[0] <= v <= op.domain[1]):
+                if not (op.domain[0] <= lo and hi <= op.domain[1]):
+                    continue
+                image = op.image(lo, hi)
+                if not max(abs(image[0]), abs(image[1])) <= BALANCED_BOUND:
                     continue
                 y = float(op.np_forward(v))
                 slope = abs(float(op.np_vjp(1.0, v, y)[0]))
-                low, high = BALANCED_SLOPES
-                if not (abs(y) <= BALANCED_BOUND and low <= slope <= high):
+                if not low <= slope <= high:
                     continue
                 after = log_grad + math.log(slope)
-                if abs(after) <= max(abs(log_grad), 0.5):
-                    best = (op.name, y, after)
-                    break
                 if best is None or abs(after) < abs(best[2]):
-                    best = (op.name, y, after)
-            name, v, log_grad = best
-            names.append(name)
+                    best = (op, y, after)
+                if abs(after) <= max(abs(log_grad), 0.5):
+                    best = (op, y, after)
+                    break
+            op, v, log_grad = best
+            lo, hi = op.image(lo, hi)
+            # the point x0 itself, evaluated as a point, may round outside the interval
+            lo, hi = min(lo, v), max(hi, v)
+            names.append(op.name)
     return tuple(names)
 
 
@@ -311,12 +319,13 @@ def balanced_chain(depth, width, seed=0):
     in [0.05, 20]; the gradient at that element therefore stays within a few factors of e
     of 1 and every value within [-10, 10]. Because the drawn orbit's gradient is about 1,
     rounding perturbations are not amplified and the exact orbit shadows the float one.
-    Other elements of a wide chain follow the same program but not its guarantee.
+    Other elements of a wide chain follow the same program (legal and bounded for them too,
+    by interval arithmetic) but not the gradient guarantee.
     """
     _check_size("balanced", depth, width)
     domain = (-2.0, 2.0)
     x = _sample(domain, width, seed)
-    program = balanced_program(depth, seed, float(np.ravel(x)[0]))
+    program = balanced_program(depth, seed, float(np.ravel(x)[0]), float(x.min()), float(x.max()))
     return Chain(
         family="balanced", depth=depth, width=width, seed=seed, x=x, params=(),
         op_count=depth, elementwise=True, domain=domain, body=_program_body(program),

@@ -76,7 +76,9 @@ _WIDE_DEPTHS = (1, 10, 100, 1000, 10_000)
 # grid to depth 100 so `run --quick` stays under 2 minutes on 2 cores. `default` is the grid
 # the committed tables show: scalar chains to depth 100,000, wide ones and mlp to 10,000;
 # jax_jit stops at 1,000 (the unrolled chain's compile takes 29 s at 10,000; jax_scan covers
-# deep compiled chains) and JAX eager at 10,000 (~160 us per op).
+# deep compiled chains) and JAX eager at 10,000 (~160 us per op). `full` takes scalar chains
+# to depth 10**6 in dezero, numpy, torch and jax_scan (autograd stops at 10**5); its exact
+# reference streams (forward mode, one mpmath pair per element alive at a time).
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
@@ -93,8 +95,9 @@ PROFILES: dict[str, Profile] = {
                              MappingProxyType({"jax_jit": 1000, "jax": 10_000}), 10_000)),
         Profile("full", (1, 10, 100, 1000, 10000, 100000), (1, 1000, 10**6), (16, 256),
                 10.0, 30.0, 8e9, 1.0, 100_000,
-                AccuracyGrid((*_WIDE_DEPTHS, 100_000), _WIDE_DEPTHS, 64, 16,
-                             MappingProxyType({"jax_jit": 1000}), 10_000)),
+                AccuracyGrid((*_WIDE_DEPTHS, 100_000, 1_000_000), _WIDE_DEPTHS, 64, 16,
+                             MappingProxyType({"jax_jit": 1000, "jax": 10_000,
+                                               "autograd": 100_000}), 10_000)),
     )
 }  # fmt: skip
 

@@ -226,6 +226,10 @@ def render_report(
                 "",
                 markdown_table(table),
             ]
+    if accuracy is not None and not accuracy.empty and "excess" in accuracy:
+        from validation.depth_report import render_depth_sections
+
+        out += render_depth_sections(accuracy)
     if plots:
         out += ["", "## Plots"]
         out += [f"\n![{p.stem.replace('_', ' ')}]({p.name})" for p in plots]
