@@ -122,10 +122,16 @@ def findings(accuracy: pd.DataFrame) -> pd.DataFrame:
         worst = part.loc[(part["max_abs_ulp"] / part["best_ulp"].clip(lower=0.5)).idxmax()]
         rows.append(
             {
-                "backend": backend, "family": family, "width": width, "dtype": dtype,
-                "from_depth": int(part["depth"].min()), "depth": int(worst["depth"]),
-                "error_ulp": worst["max_abs_ulp"], "best_backend": worst["best_backend"],
-                "best_ulp": worst["best_ulp"], "floor_ulp": worst["floor_ulp"],
+                "backend": backend,
+                "family": family,
+                "width": width,
+                "dtype": dtype,
+                "from_depth": int(part["depth"].min()),
+                "depth": int(worst["depth"]),
+                "error_ulp": worst["max_abs_ulp"],
+                "best_backend": worst["best_backend"],
+                "best_ulp": worst["best_ulp"],
+                "floor_ulp": worst["floor_ulp"],
                 "op_count": int(worst["op_count"]),
             }  # fmt: skip
         )
