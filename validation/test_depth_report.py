@@ -56,3 +56,9 @@ def test_excess_headline_carries_the_floor_and_flags(frame):
     assert table.loc["tanh", "floor (ULP)"] == "2.0"
     assert table.loc["tanh", "dezero"] == "underflow"
     assert table.loc["tanh", "torch"] == "2.50"  # 0.5 x 10 ULP over a 2-ULP floor
+
+
+def test_an_error_within_the_rounding_floor_is_not_a_finding():
+    # 30x worse than a lucky best backend, but correct rounding can give 500 ULP here
+    df = pd.DataFrame(_rows("a", {1000: 1.0}, floor=500.0) + _rows("b", {1000: 30.0}, floor=500.0))
+    assert findings(df).empty
