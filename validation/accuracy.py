@@ -135,6 +135,10 @@ def measure(case: AccuracyCase, backends: Iterable[str], profile: Profile) -> li
     return rows
 
 
+def _measure_in_worker(case: AccuracyCase, backends, profile: str | Profile) -> list[dict]:
+    return measure(case, backends, PROFILES[profile] if isinstance(profile, str) else profile)
+
+
 def _finite_difference_rows(chain, dtype, ref, base) -> list[dict]:
     prepared = BACKENDS["dezero"].prepare(chain, dtype)
     params = tuple(np.asarray(p, dtype=dtype) for p in chain.params)
@@ -187,7 +191,9 @@ def run_accuracy(
         order = sorted(grid, key=lambda c: -c.depth * max(c.width, 8))
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-            futures = {pool.submit(measure, c, backends, profile): c for c in order}
+            # a registered profile travels by name: its MappingProxyType does not pickle
+            sent = profile.name if PROFILES.get(profile.name) is profile else profile
+            futures = {pool.submit(_measure_in_worker, c, backends, sent): c for c in order}
             for done, future in enumerate(as_completed(futures), 1):
                 results[futures[future]] = future.result()
                 if progress is not None:

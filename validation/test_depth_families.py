@@ -119,3 +119,15 @@ def test_ill_conditioned_chain_has_a_floor_far_above_its_op_count():
     # twist's phase error grows like depth**1.5 eps: its floor dwarfs a sum of half-ULPs.
     chain = make_chain("twist", 1000, 1)
     assert rounding_floor(chain, np.float64)["grad"] > chain.op_count
+
+
+def test_sweep_in_processes_matches_one_process():
+    # The deep references are spread over processes; a registered profile must reach them.
+    from validation.accuracy import run_accuracy
+
+    kwargs = dict(backends=["numpy"], families=["twist", "sin"], depths=[10], dtypes=["float64"])
+    one = run_accuracy("ci", **kwargs)
+    two = run_accuracy("ci", jobs=2, **kwargs)
+    columns = ["backend", "family", "width", "quantity", "signed_ulp", "floor_ulp", "excess"]
+    assert one[columns].equals(two[columns])
+    assert one["floor_ulp"].notna().any()
