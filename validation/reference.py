@@ -381,6 +381,7 @@ def _spread_in_ulps(lanes, dtype) -> float:
     return float((np.abs(lanes[1:, normal] - exact[normal]) / spacing).max())
 
 
+TAPE_TRIALS = 4
 # The floor never goes below half an ULP: the final rounding to the dtype alone costs that.
 MIN_FLOOR_ULP = 0.5
 
@@ -393,7 +394,8 @@ def rounding_floor(chain: Chain, dtype, elements=None, trials: int = 8, seed: in
     not a normal number of `dtype` (no ULP figure exists there).
 
     Elementwise chains run forward mode over `trials + 1` rows at once, streaming (memory
-    does not grow with depth); others replay the longdouble tape `trials` times.
+    does not grow with depth); others replay the longdouble tape min(trials, TAPE_TRIALS)
+    times.
     """
     rng = np.random.default_rng(seed)
     u = np.longdouble(np.finfo(dtype).eps) / 2
@@ -404,8 +406,12 @@ def rounding_floor(chain: Chain, dtype, elements=None, trials: int = 8, seed: in
         out = chain.apply(NoisyTangentOps(u, rng), _Tangent(x, np.ones_like(x)))
         values, grads = out.value, out.deriv
     else:
+        # NOTE: at most TAPE_TRIALS replays: each is a whole longdouble tape (mlp at depth
+        # 10**4: ~3.5 s), where the streaming lanes above cost little per extra trial.
         runs = [_tape_value_and_grads(chain, dtype)]
-        runs += [_tape_value_and_grads(chain, dtype, (rng, u)) for _ in range(trials)]
+        runs += [
+            _tape_value_and_grads(chain, dtype, (rng, u)) for _ in range(min(trials, TAPE_TRIALS))
+        ]
         values = np.stack([np.ravel(v) for v, _ in runs])
         grads = np.stack([np.ravel(g[0]) for _, g in runs])
     return {
