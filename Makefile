@@ -22,7 +22,7 @@ test: install
 
 # Benchmarks + cross-validation at the default profile; regenerates results/.
 results: install
-	$(BIN)/python -m bench run
+	$(BIN)/python -m bench run --jobs 2
 
 # The timing gate (under a minute): dezero and the numpy tape on sin (quick grid), compared
 # with the committed results/timing_baseline.json; exit 1 when dezero got slower. NOTE: 20 %,

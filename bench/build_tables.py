@@ -65,7 +65,7 @@ def build_tables(
     written += figures
     written.append(report.write_report(results_dir, table, accuracy, meta, figures))
     if readme is not None and files:
-        if report.update_readme(readme, report.readme_block(table)):
+        if report.update_readme(readme, report.readme_block(table, accuracy)):
             written.append(Path(readme))
         else:
             print(

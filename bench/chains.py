@@ -31,6 +31,8 @@ To add a family: write its builder (returning a `Chain`) and add one `Family` re
 read the record; `bench/test_structure.py` checks it against the builder.
 """
 
+import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,6 +65,10 @@ class Chain:
     layer: Callable | None = field(default=None, repr=False, compare=False)
     params_per_layer: int = 0
     program: tuple[str, ...] = field(default=(), repr=False)
+    # A layer whose state is not the input itself (`twist` carries a pair): `lift(ops, x)`
+    # makes the first state and `readout(ops, h)` the output, both without calling an op.
+    lift: Callable | None = field(default=None, repr=False, compare=False)
+    readout: Callable | None = field(default=None, repr=False, compare=False)
 
     def apply(self, ops, x, *params):
         """The chain output for input `x` and `params`, computed only through `ops`."""
@@ -74,9 +80,17 @@ class Chain:
         return f"{self.family}-d{self.depth}-w{self.width}"
 
 
-def _repeat(layer, depth, params_per_layer=0):
+def _repeat(layer, depth, params_per_layer=0, lift=None, readout=None):
     """The body applying `layer` `depth` times, feeding each layer its slice of params."""
-    if params_per_layer == 0:
+    if lift is not None:
+
+        def body(ops, x, params):
+            h = lift(ops, x)
+            for _ in range(depth):
+                h = layer(ops, h)
+            return readout(ops, h)
+
+    elif params_per_layer == 0:
 
         def body(ops, h, params):
             for _ in range(depth):
@@ -106,7 +120,7 @@ def _check_size(family, depth, width):
         raise ValueError(f"{family}: width must be a positive int, got {width!r}")
 
 
-def _block_family(name, layer, ops_per_layer, domain=(-3.0, 3.0)):
+def _block_family(name, layer, ops_per_layer, domain=(-3.0, 3.0), lift=None, readout=None):
     """A family that repeats the elementwise `layer` `depth` times."""
 
     def build(depth, width, seed=0):
@@ -115,7 +129,8 @@ def _block_family(name, layer, ops_per_layer, domain=(-3.0, 3.0)):
             family=name, depth=depth, width=width, seed=seed,
             x=_sample(domain, width, seed), params=(),
             op_count=ops_per_layer * depth, elementwise=True, domain=domain,
-            body=_repeat(layer, depth), layer=layer,
+            body=_repeat(layer, depth, 0, lift, readout), layer=layer,
+            lift=lift, readout=readout,
         )  # fmt: skip
 
     build.__doc__ = f"The `{name}` chain ({ops_per_layer} op(s) per layer)."
@@ -192,6 +207,132 @@ def random_chain(depth, width, seed=0):
     )  # fmt: skip
 
 
+# Families built for depth: maps that neither contract nor expand on average (Lyapunov
+# exponent 0), so the exact gradient stays in [1e-100, 1e100] and |values| <= 10 up to depth
+# 10**6 (checked with the exact reference in validation/test_depth_families.py).
+
+
+def _twist_lift(ops, x):
+    return (x, x)
+
+
+def _twist_readout(ops, h):
+    return h[0]
+
+
+def _twist_layer(ops, h):
+    """Rotate (u, v) by the angle u**2 + v**2: a twist map, norm-preserving."""
+    u, v = h
+    angle = ops.add(ops.mul(u, u), ops.mul(v, v))
+    c, s = ops.cos(angle), ops.sin(angle)
+    return ops.add(ops.mul(u, c), ops.neg(ops.mul(v, s))), ops.add(ops.mul(u, s), ops.mul(v, c))
+
+
+def twist_chain(depth, width, seed=0):
+    """`twist`: the pair (u, v) = (x, x) rotated `depth` times by the angle r**2 = u**2 + v**2;
+    the output is u.
+
+    Why it stays in range: a rotation preserves r exactly, so |u|, |v| <= r = sqrt(2)|x| <= 4.3
+    on [-3, 3], and the angle after n layers is theta_0 + n r**2. The map is a twist (the
+    angle depends on the conserved radius, not on the phase), so its Jacobian has both
+    eigenvalues 1: d u_n / d x = r' cos(.) - r sin(.) n d(r**2)/dx grows at most linearly,
+    |grad| <= 4.3 + 4 r**2 |x| n ~ 3e8 at n = 10**6 (and >= 1e-100 except at the isolated
+    x where the phase's derivative vanishes). It is ill-conditioned on purpose: rounding moves
+    r by a random walk, and the phase error that follows grows like n**1.5 eps, which is what
+    the rounding floor in the tables measures.
+    """
+    return _block_family("twist", _twist_layer, 12, lift=_twist_lift, readout=_twist_readout)(
+        depth, width, seed
+    )
+
+
+def _logcosh_layer(ops, h):
+    return ops.log(ops.add(ops.exp(h), ops.exp(ops.neg(h))))
+
+
+def logcosh_chain(depth, width, seed=0):
+    """`logcosh`: x -> log(exp(x) + exp(-x)), the unstabilised log-sum-exp of (x, -x).
+
+    Why it stays in range: f(x) = log(2 cosh x) > |x|, with f'(x) = tanh(x). With
+    y = exp(2 x_n), y_{n+1} ~ y_n + 2, so x_n ~ log(2n) / 2 (7.3 at n = 10**6: exp stays
+    below 2e3 inside the layer) and the slope tanh(x_n) ~ 1 - 1/n: the gradient
+    prod tanh(x_k) decays like 1/n (about 1e-6 at n = 10**6), never geometrically.
+    """
+    return _block_family("logcosh", _logcosh_layer, 5)(depth, width, seed)
+
+
+BALANCED_BOUND = 10.0  # |value| after every op
+BALANCED_SLOPES = (0.05, 20.0)  # |f'| allowed at each step: no derivative near 0 or huge
+
+
+@functools.lru_cache(maxsize=32)
+def balanced_program(depth: int, seed: int, x0: float, lo: float, hi: float) -> tuple[str, ...]:
+    """A seeded sequence of `depth` unary op names that keeps the gradient at x0 near 1,
+    legal for every input in [lo, hi] (which holds x0).
+
+    Walks x0 through the chain in float64, tracking L = log|d h / d x0|, and the interval
+    of all inputs with each op's `image` (as `random_program` does). Each step tries the
+    unary registry ops from a random start and takes the first whose domain holds the
+    interval, whose image stays within BALANCED_BOUND, whose slope at x0 lies in
+    BALANCED_SLOPES, and which does not move L away from 0 (past |L| or 0.5); so expanding
+    ops (exp, square, log below 1) answer contracting ones (sigmoid, tanh, sin, cos), and
+    neg (slope 1) always qualifies.
+    """
+    rng = np.random.default_rng(seed)
+    ops = UNARY_ELEMENTWISE
+    low, high = BALANCED_SLOPES
+    v, log_grad, names = float(x0), 0.0, []
+    with np.errstate(all="ignore"):
+        for start in rng.integers(0, len(ops), depth):
+            best = None
+            for k in range(len(ops)):
+                op = ops[(start + k) % len(ops)]
+                if not (op.domain[0] <= lo and hi <= op.domain[1]):
+                    continue
+                image = op.image(lo, hi)
+                if not max(abs(image[0]), abs(image[1])) <= BALANCED_BOUND:
+                    continue
+                y = float(op.np_forward(v))
+                slope = abs(float(op.np_vjp(1.0, v, y)[0]))
+                if not low <= slope <= high:
+                    continue
+                after = log_grad + math.log(slope)
+                if best is None or abs(after) < abs(best[2]):
+                    best = (op, y, after)
+                if abs(after) <= max(abs(log_grad), 0.5):
+                    best = (op, y, after)
+                    break
+            op, v, log_grad = best
+            lo, hi = op.image(lo, hi)
+            # the point x0 itself, evaluated as a point, may round outside the interval
+            lo, hi = min(lo, v), max(hi, v)
+            names.append(op.name)
+    return tuple(names)
+
+
+def balanced_chain(depth, width, seed=0):
+    """`balanced`: a seeded random program of unary ops whose expanding and contracting
+    steps balance (see `balanced_program`).
+
+    Why it stays in range: the program is drawn along the float64 orbit of the first input
+    element so that log|gradient| returns toward 0 at every step and each step's slope is
+    in [0.05, 20]; the gradient at that element therefore stays within a few factors of e
+    of 1 and every value within [-10, 10]. Because the drawn orbit's gradient is about 1,
+    rounding perturbations are not amplified and the exact orbit shadows the float one.
+    Other elements of a wide chain follow the same program (legal and bounded for them too,
+    by interval arithmetic) but not the gradient guarantee.
+    """
+    _check_size("balanced", depth, width)
+    domain = (-2.0, 2.0)
+    x = _sample(domain, width, seed)
+    program = balanced_program(depth, seed, float(np.ravel(x)[0]), float(x.min()), float(x.max()))
+    return Chain(
+        family="balanced", depth=depth, width=width, seed=seed, x=x, params=(),
+        op_count=depth, elementwise=True, domain=domain, body=_program_body(program),
+        program=program,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Family:
     """What is known about a family before building it: the one place grids, the cost model
@@ -249,6 +390,9 @@ FAMILIES: dict[str, Family] = {
         # repeated_layer=False: each layer is a different op, though jax_scan can still
         # scan the program as a switch over op indices (see `Chain.program`)
         Family("random", random_chain, 1, repeated_layer=False),
+        Family("twist", twist_chain, 12),
+        Family("logcosh", logcosh_chain, 5),
+        Family("balanced", balanced_chain, 1, repeated_layer=False),
     )
 }  # fmt: skip
 

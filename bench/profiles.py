@@ -50,6 +50,12 @@ class AccuracyGrid:
     # per op.
     max_depth: Mapping[str, int] = field(default_factory=dict)
     fd_max_depth: int = 10_000  # deepest scalar chain the central difference is run on
+    # Longest chain, in ops (depth x the family's ops per layer), in the grid at all: the exact
+    # reference costs ~25 us per op in mpmath, so a 12-op layer at depth 10^5 would take the
+    # default sweep past its budget. `max_ops_per_backend` caps single backends the same way
+    # (JAX eager traces every op: ~160 us each).
+    max_ops: float = math.inf
+    max_ops_per_backend: Mapping[str, int] = field(default_factory=dict)
     dtypes: tuple[str, ...] = ("float64", "float32")
 
 
@@ -76,7 +82,9 @@ _WIDE_DEPTHS = (1, 10, 100, 1000, 10_000)
 # grid to depth 100 so `run --quick` stays under 2 minutes on 2 cores. `default` is the grid
 # the committed tables show: scalar chains to depth 100,000, wide ones and mlp to 10,000;
 # jax_jit stops at 1,000 (the unrolled chain's compile takes 29 s at 10,000; jax_scan covers
-# deep compiled chains) and JAX eager at 10,000 (~160 us per op).
+# deep compiled chains) and JAX eager at 10,000 (~160 us per op). `full` takes scalar chains
+# to depth 10**6 in dezero, numpy, torch and jax_scan (autograd stops at 10**5); its exact
+# reference streams (forward mode, one mpmath pair per element alive at a time).
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
@@ -90,11 +98,14 @@ PROFILES: dict[str, Profile] = {
         Profile("default", (1, 10, 100, 1000, 10000, 100000), (1, 1000, 10**6), (16, 128),
                 0.6, 2.5, 3e9, 0.1, 100_000,
                 AccuracyGrid((*_WIDE_DEPTHS, 100_000), _WIDE_DEPTHS, 64, 16,
-                             MappingProxyType({"jax_jit": 1000, "jax": 10_000}), 10_000)),
+                             MappingProxyType({"jax_jit": 1000, "jax": 10_000}), 10_000,
+                             max_ops=300_000,
+                             max_ops_per_backend=MappingProxyType({"jax": 30_000}))),
         Profile("full", (1, 10, 100, 1000, 10000, 100000), (1, 1000, 10**6), (16, 256),
                 10.0, 30.0, 8e9, 1.0, 100_000,
-                AccuracyGrid((*_WIDE_DEPTHS, 100_000), _WIDE_DEPTHS, 64, 16,
-                             MappingProxyType({"jax_jit": 1000}), 10_000)),
+                AccuracyGrid((*_WIDE_DEPTHS, 100_000, 1_000_000), _WIDE_DEPTHS, 64, 16,
+                             MappingProxyType({"jax_jit": 1000, "jax": 10_000,
+                                               "autograd": 100_000}), 10_000)),
     )
 }  # fmt: skip
 
@@ -159,6 +170,7 @@ def accuracy_cases(
             pairs = [(d, grid.matrix_width) for d in depths or grid.wide_depths]
         if family.fixed_depth:  # the same computation at every depth: measure it once
             pairs = list(dict.fromkeys((1, w) for _, w in pairs))
+        pairs = [(d, w) for d, w in pairs if d * family.ops_per_layer <= grid.max_ops]
         out += [AccuracyCase(name, d, w, dt) for d, w in pairs for dt in dtypes]
     return out
 

@@ -26,7 +26,7 @@ from bench.profiles import PROFILES, AccuracyCase, Profile, accuracy_cases
 from bench.table_format import ERROR, EXACT, NUMERICAL_DIFF, NUMERICAL_DIFF_BEST, SKIPPED
 from validation import finite_diff
 from validation.metrics import compare
-from validation.reference import reference
+from validation.reference import floor_ulp, reference
 
 SEED = 0
 
@@ -47,6 +47,8 @@ COLUMNS = {
     "median_abs_ulp": "float64",
     "norm_ulp": "float64",
     "ulp_per_sqrt_depth": "float64",
+    "floor_ulp": "float64",
+    "excess": "float64",
     "abs_err": "float64",
     "rel_err": "float64",
     "n_elements": "int64",
@@ -108,6 +110,9 @@ def measure(case: AccuracyCase, backends: Iterable[str], profile: Profile) -> li
         note = backend.unsupported(chain, dtype)
         if case.depth > grid.max_depth.get(name, math.inf):
             note = f"depth above {grid.max_depth[name]} for this backend in this profile"
+        elif chain.op_count > grid.max_ops_per_backend.get(name, math.inf):
+            limit = grid.max_ops_per_backend[name]
+            note = f"{chain.op_count} ops, above {limit} for this backend in this profile"
         if note is not None:
             rows.append(row | {"quantity": "grad", "flag": SKIPPED, "note": note})
             continue
@@ -135,15 +140,23 @@ def measure(case: AccuracyCase, backends: Iterable[str], profile: Profile) -> li
             rows.append(row | metrics)
     if chain.elementwise and case.width == 1 and case.depth <= grid.fd_max_depth:
         rows += _finite_difference_rows(chain, dtype, ref, base)
+    floors = floor_ulp(case.family, case.depth, case.width, SEED, case.dtype)
     for row in rows:
         ulp = row.get("max_abs_ulp", math.nan)
         row["ulp_per_sqrt_depth"] = ulp / math.sqrt(case.depth)
+        if row["against"] == EXACT and row["quantity"] in floors:
+            row["floor_ulp"] = floors[row["quantity"]]
+            row["excess"] = ulp / row["floor_ulp"]
     return rows
 
 
 def _device_fields(backend) -> dict:
     device = backend.device()
     return {"device": device.platform, "device_name": device.name}
+
+
+def _measure_in_worker(case: AccuracyCase, backends, profile: str | Profile) -> list[dict]:
+    return measure(case, backends, PROFILES[profile] if isinstance(profile, str) else profile)
 
 
 def _finite_difference_rows(chain, dtype, ref, base) -> list[dict]:
@@ -210,7 +223,9 @@ def run_accuracy(
         context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_ctrl_c)
         try:
-            futures = {pool.submit(measure, c, backends, profile): c for c in order}
+            # a registered profile travels by name: its MappingProxyType does not pickle
+            sent = profile.name if PROFILES.get(profile.name) is profile else profile
+            futures = {pool.submit(_measure_in_worker, c, backends, sent): c for c in order}
             for done, future in enumerate(as_completed(futures), 1):
                 results[futures[future]] = future.result()
                 if progress is not None:

@@ -81,12 +81,77 @@ def _no_dual(name):
     return fail
 
 
-class DualOps:
-    """Op namespace over `Dual` numbers, built from the registry (one attribute per op)."""
+class _CosSin:
+    """mpmath.cos_sin of the last argument: a rotation asks cos and sin of the same angle
+    (and each one's derivative needs the other), so one call serves all four."""
+
+    __slots__ = ("arg", "pair")
 
     def __init__(self):
+        self.arg, self.pair = None, None
+
+    def __call__(self, x):
+        if x is not self.arg:
+            self.arg, self.pair = x, mpmath.cos_sin(x)
+        return self.pair
+
+
+def _fast_duals() -> dict:
+    """Dual forms of the common ops that evaluate each transcendental once (the registry's
+    generic form calls exp twice for exp, sech for tanh...). Deep references spend all their
+    time here; `validation/test_depth_families.py` checks each against the generic form."""
+    cos_sin = _CosSin()
+
+    def exp(a):
+        y = mpmath.exp(a.value)
+        return Dual(y, y * a.deriv)
+
+    def log(a):
+        return Dual(mpmath.log(a.value), a.deriv / a.value)
+
+    def sin(a):
+        c, s = cos_sin(a.value)
+        return Dual(s, c * a.deriv)
+
+    def cos(a):
+        c, s = cos_sin(a.value)
+        return Dual(c, -s * a.deriv)
+
+    def tanh(a):
+        y = mpmath.tanh(a.value)
+        return Dual(y, (1 - y * y) * a.deriv)
+
+    def sigmoid(a):
+        y = 1 / (1 + mpmath.exp(-a.value))
+        return Dual(y, y * (1 - y) * a.deriv)
+
+    def square(a):
+        return Dual(a.value * a.value, 2 * a.value * a.deriv)
+
+    def neg(a):
+        return Dual(-a.value, -a.deriv)
+
+    def add(a, b):
+        a, b = _lift(a), _lift(b)
+        return Dual(a.value + b.value, a.deriv + b.deriv)
+
+    def mul(a, b):
+        a, b = _lift(a), _lift(b)
+        return Dual(a.value * b.value, a.value * b.deriv + b.value * a.deriv)
+
+    return {f.__name__: f for f in (exp, log, sin, cos, tanh, sigmoid, square, neg, add, mul)}
+
+
+class DualOps:
+    """Op namespace over `Dual` numbers, built from the registry (one attribute per op);
+    `fast` replaces the common ops by forms that evaluate each function once."""
+
+    def __init__(self, fast: bool = True):
         for name, op in OPS.items():
             setattr(self, name, _dual_op(op))
+        if fast:
+            for name, apply in _fast_duals().items():
+                setattr(self, name, apply)
 
 
 DUAL_OPS = DualOps()
@@ -289,3 +354,111 @@ def rounding_floor(chain: Chain, dtype, trials: int = 4, seed: int = 0) -> dict:
                     absolute = max(absolute, float(np.max(np.abs(got - want), initial=0)))
                     floor[quantity] = (ulps, absolute)
     return floor
+
+
+class _Tangent:
+    """Values and tangents (d/dx) of one op's output, as np.longdouble arrays with one row
+    per trial: row 0 exact at longdouble, rows 1.. with every op's output perturbed."""
+
+    __slots__ = ("value", "deriv")
+
+    def __init__(self, value, deriv):
+        self.value = value
+        self.deriv = deriv
+
+
+class NoisyTangentOps:
+    """Forward-mode op namespace at np.longdouble for elementwise chains, O(1) memory in depth.
+
+    Every op's output in rows 1.. is scaled by (1 + u * U(-1, 1)) (a different but equally
+    correct rounding, as in `rounding_sensitivity`), and tangents are carried exactly through
+    the registry's `np_vjp` from those values: since an elementwise op's Jacobian is
+    diagonal, its vjp applied to an input's tangent is that input's share of the jvp.
+    """
+
+    BLOCK = 4096  # perturbations drawn per rng call (one call per op costs more than the op)
+
+    def __init__(self, u, rng):
+        self.u, self.rng = u, rng
+        self.factors, self.used = None, self.BLOCK
+        for name, op in OPS.items():
+            setattr(self, name, partial(self._call, op))
+
+    def _factor(self, shape):
+        if self.factors is None or self.used == self.BLOCK or self.factors.shape[1:] != shape:
+            noise = self.rng.uniform(-1, 1, (self.BLOCK, *shape))
+            noise[:, 0] = 0  # row 0 stays exact
+            self.factors, self.used = 1 + self.u * noise.astype(np.longdouble), 0
+        self.used += 1
+        return self.factors[self.used - 1]
+
+    def _call(self, op, *args):
+        if len(args) == 1:
+            (a,) = args
+            y = op.np_forward(a.value) * self._factor(a.value.shape)
+            return _Tangent(y, op.np_vjp(a.deriv, a.value, y)[0])
+        values = [a.value for a in args]
+        y = op.np_forward(*values) * self._factor(np.shape(values[0]))
+        partials = op.np_vjp(1, *values, y)
+        deriv = sum(p * a.deriv for p, a in zip(partials, args, strict=True))
+        return _Tangent(y, deriv)
+
+
+def _spread_in_ulps(lanes, dtype) -> float:
+    """Largest distance of rows 1.. from row 0, in ULPs of `dtype` at row 0, over the
+    elements whose row-0 value is a normal number of `dtype` (NaN when none is)."""
+    exact = lanes[0]
+    normal = np.abs(exact) >= np.finfo(dtype).smallest_normal
+    normal &= np.abs(exact) <= np.finfo(dtype).max
+    if not normal.any():
+        return float("nan")
+    spacing = np.spacing(np.abs(exact[normal].astype(dtype))).astype(np.longdouble)
+    return float((np.abs(lanes[1:, normal] - exact[normal]) / spacing).max())
+
+
+TAPE_TRIALS = 4
+# The floor never goes below half an ULP: the final rounding to the dtype alone costs that.
+MIN_FLOOR_ULP = 0.5
+
+
+def rounding_floor_ulp(chain: Chain, dtype, elements=None, trials: int = 8, seed: int = 0) -> dict:
+    """The error a correctly rounding engine is expected to reach on `chain` at `dtype`:
+    {"value": ulps, "grad": ulps}, the worst over `elements` (flat indices of x; default all)
+    of how far the output and d/dx move when every op's output is off by up to half an ULP
+    (`trials` random roundings), and at least MIN_FLOOR_ULP. NaN where the exact quantity is
+    not a normal number of `dtype` (no ULP figure exists there).
+
+    Elementwise chains run forward mode over `trials + 1` rows at once, streaming (memory
+    does not grow with depth); others replay the longdouble tape min(trials, TAPE_TRIALS)
+    times.
+    """
+    rng = np.random.default_rng(seed)
+    u = np.longdouble(np.finfo(dtype).eps) / 2
+    if chain.elementwise:
+        x = np.asarray(chain.x, dtype=dtype).ravel()
+        x = x if elements is None else x[elements]
+        x = np.broadcast_to(x.astype(np.longdouble), (trials + 1, x.size)).copy()
+        out = chain.apply(NoisyTangentOps(u, rng), _Tangent(x, np.ones_like(x)))
+        values, grads = out.value, out.deriv
+    else:
+        # NOTE: at most TAPE_TRIALS replays: each is a whole longdouble tape (mlp at depth
+        # 10**4: ~3.5 s), where the streaming lanes above cost little per extra trial.
+        runs = [_tape_value_and_grads(chain, dtype)]
+        runs += [
+            _tape_value_and_grads(chain, dtype, (rng, u)) for _ in range(min(trials, TAPE_TRIALS))
+        ]
+        values = np.stack([np.ravel(v) for v, _ in runs])
+        grads = np.stack([np.ravel(g[0]) for _, g in runs])
+    return {
+        quantity: max(_spread_in_ulps(lanes, dtype), MIN_FLOOR_ULP)
+        for quantity, lanes in (("value", values), ("grad", grads))
+    }
+
+
+@functools.lru_cache(maxsize=256)
+def floor_ulp(family: str, depth: int, width: int, seed: int, dtype_name: str) -> dict:
+    """`rounding_floor_ulp` of `make_chain(family, depth, width, seed)` on the elements its
+    `reference` checks: {"value": ulps, "grad": ulps}. Cached like `reference`."""
+    ref = reference(family, depth, width, seed, dtype_name)
+    chain = make_chain(family, depth, width, seed=seed)
+    return rounding_floor_ulp(chain, np.dtype(dtype_name), ref.elements)

@@ -78,6 +78,8 @@ def render_markdown(df: pd.DataFrame) -> str:
             if part.empty:
                 continue
             out += ["", f"## {title}, {dtype}", "", markdown_table(pivot(part, metric))]
+    if "floor_ulp" in df:
+        out += _floor_sections(df)
     pairs = df[(df["against"] != EXACT) & (df["quantity"] == "grad")]
     for dtype in ("float64", "float32"):
         part = pairs[pairs["dtype"] == dtype]
@@ -87,6 +89,30 @@ def render_markdown(df: pd.DataFrame) -> str:
         title = f"## Gradient disagreement between backends, normwise ULP, {dtype}"
         out += ["", title, "", markdown_table(pivot(part, "norm_ulp"))]
     return "\n".join(out) + "\n"
+
+
+def _floor_sections(df: pd.DataFrame) -> list[str]:
+    """Per dtype: the gradient's rounding floor per case (one `floor` row per family and width),
+    then each backend's error over it (`excess`)."""
+    out = []
+    grads = df[(df["against"] == EXACT) & (df["quantity"] == "grad")]
+    for dtype in ("float64", "float32"):
+        part = grads[(grads["dtype"] == dtype) & grads["floor_ulp"].notna()]
+        if part.empty:
+            continue
+        floors = part.drop_duplicates(["family", "width", "depth"]).assign(
+            backend="floor", flag="ok"
+        )
+        title = f"## Gradient rounding floor (ULP) and error over it (excess), {dtype}"
+        note = (
+            "`floor` rows: how far d/dx moves when every op's output is off by up to half an "
+            "ULP (8 random roundings, at least 0.5 ULP; "
+            "`validation.reference.rounding_floor_ulp`); "
+            "backend rows: max |ULP error| / floor."
+        )
+        table = pd.concat([pivot(floors, "floor_ulp"), pivot(part, "excess")])
+        out += ["", title, "", note, "", markdown_table(table.sort_values(ROW_KEYS[:2]))]
+    return out
 
 
 def write_accuracy(df: pd.DataFrame, results_dir) -> tuple[Path, Path]:

@@ -75,6 +75,16 @@ class JaxScan(JaxBackend):
             return lambda x, params: lax.scan(
                 lambda h, i: (lax.switch(i, branches, h), None), x, index
             )[0]
+        if chain.lift is not None:  # the carry is the layer's own state (a pair for twist)
+            return lambda x, params: chain.readout(
+                ops,
+                lax.scan(
+                    lambda h, _: (chain.layer(ops, h), None),
+                    chain.lift(ops, x),
+                    None,
+                    length=chain.depth,
+                )[0],
+            )
         if chain.params_per_layer == 0:
             return lambda x, params: lax.scan(
                 lambda h, _: (chain.layer(ops, h), None), x, None, length=chain.depth

@@ -1,0 +1,236 @@
+"""Depth views of the accuracy table for `REPORT.md`: error over the rounding floor, growth
+exponents (error against depth, log-log), and findings (a backend far off the best one).
+
+All are computed from the accuracy DataFrame (`validation.accuracy`), never typed by hand.
+The floor (`floor_ulp`) is the error a correctly rounding engine is expected to reach on the
+case (`validation.reference.rounding_floor_ulp`); `excess` = max |ULP error| / floor.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from bench.table_format import EXACT, NOT_ENGINES, ULP_FLAGS_WITH_FIGURE, markdown_table
+from bench.timing import backend_order
+from validation.tables import format_ulp
+
+# A finding: error above FINDING_FACTOR x the best backend's and FINDING_ULP ULPs beyond it.
+FINDING_FACTOR = 8.0
+FINDING_ULP = 16.0
+GROWTH_MIN_DEPTHS = 3  # depths with an error figure a growth exponent is fitted on
+GROWTH_MIN_DEPTH = 10  # shallower errors are a few ULP of noise, not growth
+
+
+def engine_grad_rows(accuracy: pd.DataFrame, dtype: str | None = None) -> pd.DataFrame:
+    """Gradient rows of engines (not finite differences) against the exact reference, at
+    each family's smallest width (scalar, or the mlp batch)."""
+    df = accuracy[
+        (accuracy["against"] == EXACT)
+        & (accuracy["quantity"] == "grad")
+        & ~accuracy["backend"].isin(NOT_ENGINES)
+    ]
+    if dtype is not None:
+        df = df[df["dtype"] == dtype]
+    return df[df["width"] == df.groupby("family")["width"].transform("min")]
+
+
+def _excess_cell(excess, flag) -> str:
+    if flag not in ULP_FLAGS_WITH_FIGURE or pd.isna(excess):
+        return flag
+    return (f"{excess:.2f}" if excess < 10 else f"{excess:,.0f}") + (
+        "*" if flag != ULP_FLAGS_WITH_FIGURE[0] else ""
+    )
+
+
+def excess_headline(accuracy: pd.DataFrame, depth: int, dtype: str) -> pd.DataFrame:
+    """family x backend at `depth`: error over the rounding floor (1 = as good as a correctly
+    rounding engine), with the floor itself in ULPs as the first column."""
+    df = engine_grad_rows(accuracy, dtype)
+    df = df[df["depth"] == depth]
+    if df.empty:
+        return pd.DataFrame()
+    cells = df.assign(cell=[_excess_cell(e, f) for e, f in zip(df["excess"], df["flag"])])
+    table = cells.pivot_table(
+        index=["family", "width"], columns="backend", values="cell", aggfunc="first", fill_value=""
+    )
+    table = table[backend_order(table.columns)]
+    floors = df.groupby(["family", "width"])["floor_ulp"].first()
+    table.insert(0, "floor (ULP)", [format_ulp(v, "ok") for v in floors.reindex(table.index)])
+    table.columns.name = None
+    return table.reset_index()
+
+
+def growth_exponents(accuracy: pd.DataFrame, dtype: str) -> pd.DataFrame:
+    """family x backend: slope of log(max |ULP error|) against log(depth), fitted over the
+    depths >= GROWTH_MIN_DEPTH with an error figure (at least GROWTH_MIN_DEPTHS of them);
+    the floor's own slope in the first column. 0.5 = random-walk rounding, 1 = systematic."""
+    df = engine_grad_rows(accuracy, dtype)
+    df = df[df["flag"].isin(ULP_FLAGS_WITH_FIGURE) & (df["depth"] >= GROWTH_MIN_DEPTH)]
+
+    def slope(depths, errors):
+        keep = np.asarray(errors) > 0
+        if keep.sum() < GROWTH_MIN_DEPTHS:
+            return math.nan
+        return float(np.polyfit(np.log(depths[keep]), np.log(errors[keep]), 1)[0])
+
+    rows = []
+    for (family, width, backend), part in df.groupby(["family", "width", "backend"]):
+        part = part.sort_values("depth")
+        depths = part["depth"].to_numpy(float)
+        rows.append((family, width, backend, slope(depths, part["max_abs_ulp"].to_numpy(float))))
+    if not rows:
+        return pd.DataFrame()
+    fits = pd.DataFrame(rows, columns=["family", "width", "backend", "exponent"])
+    floors = (
+        df.drop_duplicates(["family", "width", "depth"])
+        .groupby(["family", "width"])
+        .apply(
+            lambda p: slope(p["depth"].to_numpy(float), p["floor_ulp"].to_numpy(float)),
+            include_groups=False,
+        )
+        .rename("floor")
+    )
+    table = fits.pivot_table(index=["family", "width"], columns="backend", values="exponent")
+    table = table[backend_order(table.columns)]
+    table.insert(0, "floor", floors.reindex(table.index))
+    table = table.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+    table.columns.name = None
+    return table.reset_index()
+
+
+def findings(accuracy: pd.DataFrame) -> pd.DataFrame:
+    """Every (backend, family, width, dtype) whose gradient error exceeds the best backend's on
+    the same case by more than FINDING_FACTOR x and FINDING_ULP ULPs, and the case's rounding
+    floor: the depth where it starts, and the worst case (its error, the best backend's, the
+    floor)."""
+    df = engine_grad_rows(accuracy)
+    df = df[df["flag"].isin(ULP_FLAGS_WITH_FIGURE) & df["max_abs_ulp"].notna()]
+    case = ["family", "width", "dtype", "depth"]
+    best = df.loc[df.groupby(case)["max_abs_ulp"].idxmin(), case + ["backend", "max_abs_ulp"]]
+    best = best.rename(columns={"backend": "best_backend", "max_abs_ulp": "best_ulp"})
+    df = df.merge(best, on=case)
+    # NOTE: also above the rounding floor: an error that correct rounding can produce is the
+    # chain's conditioning (the best backend was lucky), not something to report upstream.
+    off = df[
+        (df["max_abs_ulp"] > FINDING_FACTOR * df["best_ulp"])
+        & (df["max_abs_ulp"] > df["best_ulp"] + FINDING_ULP)
+        & ~(df["max_abs_ulp"] <= df["floor_ulp"])
+    ]
+    rows = []
+    for (backend, family, width, dtype), part in off.groupby(
+        ["backend", "family", "width", "dtype"]
+    ):
+        worst = part.loc[(part["max_abs_ulp"] / part["best_ulp"].clip(lower=0.5)).idxmax()]
+        rows.append(
+            {
+                "backend": backend,
+                "family": family,
+                "width": width,
+                "dtype": dtype,
+                "from_depth": int(part["depth"].min()),
+                "depth": int(worst["depth"]),
+                "error_ulp": worst["max_abs_ulp"],
+                "best_backend": worst["best_backend"],
+                "best_ulp": worst["best_ulp"],
+                "floor_ulp": worst["floor_ulp"],
+                "op_count": int(worst["op_count"]),
+            }  # fmt: skip
+        )
+    return pd.DataFrame(rows)
+
+
+def _ops_of(family: str, depth: int) -> str:
+    """The op names `family` calls at `depth` (a program's own ops; else one layer's, read off
+    a depth-1 chain on a tape)."""
+    from bench.chains import make_chain
+    from validation.reference import LongdoubleTape
+
+    chain = make_chain(family, depth, 1)
+    if chain.program:
+        return ", ".join(sorted(set(chain.program)))
+    chain = make_chain(family, 1, 1)
+    tape = LongdoubleTape()
+    chain.apply(tape.ops, *map(tape.leaf, (chain.x, *chain.params)))
+    return ", ".join(sorted({op.name for op, _, _ in tape.records}))
+
+
+def reproducer(finding) -> str:
+    """Three lines of Python that measure one finding again."""
+    return "\n".join(
+        [
+            "from validation.accuracy import run_accuracy",
+            f'df = run_accuracy("default", backends=["{finding.backend}", '
+            f'"{finding.best_backend}"], families=["{finding.family}"], '
+            f'depths=[{finding.depth}], dtypes=["{finding.dtype}"])',
+            'print(df[(df.against == "exact") & (df.quantity == "grad")][["backend", "width", '
+            '"signed_ulp", "floor_ulp", "excess"]])',
+        ]
+    )
+
+
+def render_depth_sections(accuracy: pd.DataFrame) -> list[str]:
+    """The REPORT's Markdown lines: excess headline at 10^4 and 10^5, growth, findings."""
+    if "excess" not in accuracy or accuracy["floor_ulp"].isna().all():
+        return []
+    out = []
+    for depth in (10_000, 100_000):
+        for dtype in ("float64", "float32"):
+            table = excess_headline(accuracy, depth, dtype)
+            if table.empty:
+                continue
+            out += [
+                "",
+                f"## Gradient error over the rounding floor, depth {depth:,}, {dtype}",
+                "",
+                "Each cell is the backend's worst-element gradient error divided by the floor "
+                "(the error of a correctly rounding engine: every op's output moved by up to "
+                "half an ULP, 8 random roundings, at least 0.5 ULP). 1 is as good as rounding "
+                "allows; `underflow` = the exact gradient is not a normal number of the dtype.",
+                "",
+                markdown_table(table),
+            ]
+    for dtype in ("float64", "float32"):
+        table = growth_exponents(accuracy, dtype)
+        if table.empty:
+            continue
+        out += [
+            "",
+            f"## Growth of the gradient error with depth, {dtype}",
+            "",
+            "Slope of log(max |ULP error|) against log(depth) over depths >= "
+            f"{GROWTH_MIN_DEPTH} with an error figure (at least {GROWTH_MIN_DEPTHS}): 0.5 is "
+            "random-walk rounding (sqrt(depth)), 1 a systematic bias (depth); `floor` is the "
+            "floor's own slope, what a correctly rounding engine would show.",
+            "",
+            markdown_table(table),
+        ]
+    found = findings(accuracy)
+    out += ["", "## Findings", ""]
+    if found.empty:
+        out.append(
+            f"No backend's gradient error exceeds the best backend's by more than "
+            f"{FINDING_FACTOR:g}x and {FINDING_ULP:g} ULP and the rounding floor on any case."
+        )
+        return out
+    out.append(
+        f"Every (backend, family, dtype) whose gradient error exceeds the best backend's on "
+        f"the same case by more than {FINDING_FACTOR:g}x and {FINDING_ULP:g} ULP, and the "
+        "rounding floor (correct rounding cannot explain it); `from depth` "
+        "is the shallowest depth where it does, the numbers are its worst case."
+    )
+    for f in found.sort_values(["dtype", "family", "backend"]).itertuples(index=False):
+        out += [
+            "",
+            f"- **{f.backend}, `{f.family}` (ops: {_ops_of(f.family, f.depth)}), width {f.width}, "
+            f"{f.dtype}**: from depth {f.from_depth:,}; at depth {f.depth:,} "
+            f"{f.error_ulp:,.0f} ULP against {f.best_ulp:,.1f} for {f.best_backend} "
+            f"(floor {f.floor_ulp:,.1f} ULP).",
+            "",
+            "  ```python",
+            *[f"  {line}" for line in reproducer(f).splitlines()],
+            "  ```",
+        ]
+    return out

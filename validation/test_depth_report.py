@@ -1,0 +1,64 @@
+"""The depth views of the accuracy table: growth exponents, excess over the floor, findings."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from validation.depth_report import excess_headline, findings, growth_exponents, reproducer
+
+
+def _rows(backend, errors, floor=2.0, family="tanh", dtype="float64"):
+    return [
+        {"backend": backend, "against": "exact", "family": family, "depth": depth, "width": 1,
+         "op_count": depth, "dtype": dtype, "quantity": "grad", "max_abs_ulp": error,
+         "signed_ulp": -error, "flag": "ok", "floor_ulp": floor, "excess": error / floor}
+        for depth, error in errors.items()
+    ]  # fmt: skip
+
+
+DEPTHS = (10, 100, 1000, 10_000)
+
+
+@pytest.fixture
+def frame():
+    steady = _rows("dezero", {d: 3.0 * d**0.5 for d in DEPTHS})
+    biased = _rows("torch", {d: 0.5 * d for d in DEPTHS})
+    return pd.DataFrame(steady + biased)
+
+
+def test_growth_exponent_tells_random_walk_from_systematic(frame):
+    table = growth_exponents(frame, "float64").set_index("family")
+    assert float(table.loc["tanh", "dezero"]) == pytest.approx(0.5, abs=0.01)
+    assert float(table.loc["tanh", "torch"]) == pytest.approx(1.0, abs=0.01)
+    assert float(table.loc["tanh", "floor"]) == pytest.approx(0.0, abs=0.01)
+
+
+def test_findings_name_the_backend_and_the_depth_it_starts(frame):
+    found = findings(frame)
+    # torch: 0.5 d > 8 x 3 sqrt(d) first at depth 10,000 (5,000 vs 300; at 1,000: 500 vs 95)
+    assert list(found["backend"]) == ["torch"]
+    assert int(found["from_depth"].iloc[0]) == 10_000
+    assert found["best_backend"].iloc[0] == "dezero"
+    code = reproducer(found.iloc[0])
+    assert len(code.splitlines()) == 3 and '"torch"' in code and "depths=[10000]" in code
+
+
+def test_findings_need_both_the_factor_and_the_ulp_margin():
+    # 10x worse but only 9 ULP beyond: rounding noise at a shallow depth, not a finding
+    df = pd.DataFrame(_rows("a", {10: 1.0}) + _rows("b", {10: 10.0}))
+    assert findings(df).empty
+
+
+def test_excess_headline_carries_the_floor_and_flags(frame):
+    frame.loc[frame.index[0], ["flag", "excess"]] = ["underflow", math.nan]
+    table = excess_headline(frame, 10, "float64").set_index("family")
+    assert table.loc["tanh", "floor (ULP)"] == "2.0"
+    assert table.loc["tanh", "dezero"] == "underflow"
+    assert table.loc["tanh", "torch"] == "2.50"  # 0.5 x 10 ULP over a 2-ULP floor
+
+
+def test_an_error_within_the_rounding_floor_is_not_a_finding():
+    # 30x worse than a lucky best backend, but correct rounding can give 500 ULP here
+    df = pd.DataFrame(_rows("a", {1000: 1.0}, floor=500.0) + _rows("b", {1000: 30.0}, floor=500.0))
+    assert findings(df).empty
