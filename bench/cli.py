@@ -426,6 +426,9 @@ def command_check(args) -> int:
         # the baseline is checked before the minutes of measuring
         baseline = read_csv_checked(path, gate.BASELINE_COLUMNS, gate.read_baseline)
         messages = gate.gate_messages(gate.ci_accuracy(**_gate_grid(args)), baseline)
+        from validation.fuzz import ci_fuzz_messages
+
+        messages += ci_fuzz_messages()  # seeded random programs: dezero vs the exact reference
     print("\n".join(messages) or "accuracy gate: pass")
     return 1 if messages else 0
 
@@ -517,7 +520,14 @@ def _fuzz_parser(sub, backends):
     fuzz = sub.add_parser(
         "fuzz", help="random programs in every backend against the exact reference"
     )
-    fuzz.add_argument("--programs", type=_count, default=100, help="programs to run")
+    fuzz.add_argument(
+        "--programs", type=_count, help="programs to run (default 100; with --seconds, a cap)"
+    )
+    fuzz.add_argument(
+        "--seconds",
+        type=_count,
+        help="fuzz for about this long: chunks of 25 programs stop starting once it is spent",
+    )
     fuzz.add_argument("--seed", type=int, default=0, help="the run's seed (same seed, same run)")
     fuzz.add_argument(
         "--backends",
@@ -554,8 +564,15 @@ def command_fuzz(parser, args) -> int:
         return 1 if ((rows["backend"] == "dezero") & (rows["status"] == "fail")).any() else 0
     start = time.perf_counter()
     with open_executor(args.jobs, args.scheduler) as executor:
+        programs = args.programs or (10**7 if args.seconds else 100)
         rows, findings = run_fuzz(
-            args.seed, args.programs, backends, executor, args.max_nodes, progress=_fuzz_progress
+            args.seed,
+            programs,
+            backends,
+            executor,
+            args.max_nodes,
+            progress=_fuzz_progress,
+            seconds=args.seconds,
         )
     seconds = time.perf_counter() - start
     table = write_results(args.out, rows, findings)

@@ -19,6 +19,7 @@ results: each chunk depends on its own seed only.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,15 +31,13 @@ from bench.table_format import NONFINITE, UNDERFLOW
 from validation.fuzz_backends import RUNNERS
 from validation.fuzz_programs import dumps, input_arrays, op_names, programs
 from validation.fuzz_reference import reference, rounding_floor
-from validation.metrics import compare
+from validation.metrics import FLOOR_FACTOR, compare, floor_tolerance_ulp
 
-# NOTE: a correct engine may differ from the reference by the rounding floor (measured on
-# the program itself) times a safety factor for the floor's few random trials, plus a few
-# ULPs for ops whose kernels are not correctly rounded (numpy/torch/XLA sin, exp, log are
-# within ~1-4 ULP each). A real derivative bug is far outside: a 1e-6 relative error is
-# ~4.5e9 ULP in float64.
-TOLERANCE_FACTOR = 4.0
-TOLERANCE_SLACK_ULP = 16.0
+# A correct engine may differ from the reference by the rounding floor (measured on the
+# program itself) times a safety factor, plus a few ULPs for kernels that are not correctly
+# rounded: the gate's own model (`validation.metrics.floor_tolerance_ulp`), shared, so the
+# fuzzer and the gate judge alike. A real derivative bug is far outside: a 1e-6 relative
+# error is ~4.5e9 ULP in float64.
 # NOTE: an absolute allowance, relative to the largest reference quantity of the same order
 # or 1, whichever is larger (a passing quantity needs only one of the two). Why: where a
 # derivative is exactly 0 but computed through a cancellation inside one op (log_softmax
@@ -71,8 +70,8 @@ ROW_COLUMNS = {
 
 
 def tolerance_ulp(floor_ulp: float) -> float:
-    """Normwise ULPs of float64 a correct backend may be away from the reference."""
-    return TOLERANCE_SLACK_ULP + TOLERANCE_FACTOR * floor_ulp
+    """Normwise ULPs of float64 a correct backend may be away from the reference: the gate's."""
+    return floor_tolerance_ulp(floor_ulp)
 
 
 def direction_for(arrays, seed: int = 0) -> list[np.ndarray]:
@@ -127,7 +126,7 @@ def check_backend(program, backend, arrays, direction, ref, floors) -> list[dict
         row = {"backend": backend, "quantity": quantity, "floor_ulp": floor}
         row["tolerance_ulp"] = tolerance_ulp(floor)
         # the same tolerance in absolute terms, for quantities whose exact value is 0
-        row["allowance"] = ABSOLUTE_ALLOWANCE[order] * scales[order] + TOLERANCE_FACTOR * floor_abs
+        row["allowance"] = ABSOLUTE_ALLOWANCE[order] * scales[order] + FLOOR_FACTOR * floor_abs
         got = np.asarray(got)
         if got.shape != np.shape(want) or got.dtype != np.float64:
             note = f"got {got.dtype}{list(got.shape)}, expected float64{list(np.shape(want))}"
@@ -273,6 +272,7 @@ def run_fuzz(
     max_nodes: int = 8,
     chunk_size: int = CHUNK,
     progress=None,
+    seconds: float | None = None,
 ):
     """Fuzz `n` programs in chunks of `chunk_size` (chunk i seeded by (seed, i)).
 
@@ -281,11 +281,16 @@ def run_fuzz(
     seen. `executor` is anything with `map(fn, items) -> iterable of results in order`
     (`validation.executors`); None runs in process. The result does not depend on it.
     `progress(chunks_done, chunks, programs_done, findings)` is called after each chunk.
+    With `seconds`, chunks stop starting once that budget is spent (`n` is then a cap): the
+    programs run are the first ones of the same seed, so `--programs` of that count repeats it.
     """
     backends = list(backends)
     sizes = [min(chunk_size, n - start) for start in range(0, n, chunk_size)]
     tasks = [(seed * 10_007 + i, size, backends, i, max_nodes) for i, size in enumerate(sizes)]
-    results = map(_chunk_task, tasks) if executor is None else executor.map(_chunk_task, tasks)
+    if seconds is not None:
+        results = _within_budget(tasks, executor, time.perf_counter() + seconds)
+    else:
+        results = map(_chunk_task, tasks) if executor is None else executor.map(_chunk_task, tasks)
     rows, findings, seen = [], [], set()
     for done, (chunk_rows, chunk_findings) in enumerate(results, 1):
         rows += chunk_rows
@@ -299,6 +304,18 @@ def run_fuzz(
     for column in ("norm_ulp", "abs_err", "allowance"):
         frame[column] = frame[column].astype(float)
     return frame.astype(ROW_COLUMNS), findings
+
+
+def _within_budget(tasks, executor, deadline, batch: int = 2):
+    """Chunk results, `batch` chunks at a time, until `deadline` (a perf_counter time) passes."""
+    for start in range(0, len(tasks), batch):
+        if time.perf_counter() >= deadline:
+            return
+        chunk_tasks = tasks[start : start + batch]
+        if executor is None:
+            yield from map(_chunk_task, chunk_tasks)
+        else:
+            yield from executor.map(_chunk_task, chunk_tasks)
 
 
 def ci_fuzz_messages(seed: int = CI_SEED, n: int = CI_PROGRAMS) -> list[str]:

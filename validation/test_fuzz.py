@@ -199,3 +199,13 @@ def test_a_program_the_reference_cannot_run_is_a_reference_finding(monkeypatch):
     monkeypatch.setitem(fuzz_reference.RULES, "cos", (refuses, vjp))
     _, findings = run_fuzz(CI_SEED, CI_PROGRAMS, ["dezero"])
     assert [(f.backend, f.failure, f.ops) for f in findings] == [("reference", "raises", ["cos"])]
+
+
+def test_a_time_budget_runs_the_first_programs_of_the_seed():
+    """`--seconds`: chunks stop starting once the budget is spent; what ran is the prefix of
+    the same seed's run, so `--programs` of that count repeats it exactly."""
+    budget, _ = run_fuzz(3, 200, ["dezero"], chunk_size=10, seconds=1e-3)
+    ran = len(budget[["chunk", "program"]].drop_duplicates())
+    assert 0 < ran < 200
+    fixed, _ = run_fuzz(3, ran, ["dezero"], chunk_size=10)
+    pd.testing.assert_frame_equal(budget, fixed)
