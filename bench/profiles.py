@@ -304,6 +304,8 @@ def cases(profile: Profile, backends) -> list[Case]:
     """Every case of `profile`, ordered so each group's backends run back to back."""
     out = []
     for name, family in FAMILIES.items():
+        if not family.timed:
+            continue
         widths = profile.widths if family.elementwise else profile.matrix_widths
         depths = (1,) if family.fixed_depth else profile.depths
         for width in widths:
