@@ -51,8 +51,9 @@ class AccuracyGrid:
     max_depth: Mapping[str, int] = field(default_factory=dict)
     fd_max_depth: int = 10_000  # deepest scalar chain the central difference is run on
     # Longest chain, in ops (depth x the family's ops per layer), in the grid at all: the exact
-    # reference costs ~25 us per op in mpmath, so a 12-op layer at depth 10^5 would take the
-    # default sweep past its budget. `max_ops_per_backend` caps single backends the same way
+    # reference costs ~25 us per op in mpmath. The default allows 1.2 million, the 12-op
+    # `twist` layer at depth 10^5 (about half a minute of reference per dtype), so every
+    # scalar family reaches 10^5. `max_ops_per_backend` caps single backends the same way
     # (JAX eager traces every op: ~160 us each).
     max_ops: float = math.inf
     max_ops_per_backend: Mapping[str, int] = field(default_factory=dict)
@@ -99,7 +100,7 @@ PROFILES: dict[str, Profile] = {
                 0.6, 2.5, 3e9, 0.1, 100_000,
                 AccuracyGrid((*_WIDE_DEPTHS, 100_000), _WIDE_DEPTHS, 64, 16,
                              MappingProxyType({"jax_jit": 1000, "jax": 10_000}), 10_000,
-                             max_ops=300_000,
+                             max_ops=1_200_000,
                              max_ops_per_backend=MappingProxyType({"jax": 30_000}))),
         Profile("full", (1, 10, 100, 1000, 10000, 100000), (1, 1000, 10**6), (16, 256),
                 10.0, 30.0, 8e9, 1.0, 100_000,
