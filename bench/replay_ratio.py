@@ -4,7 +4,10 @@
    numpy, dezero eager, dezero_replay, PyTorch eager and jax_jit (interleaved medians, so
    machine noise hits all alike), with dezero_replay's ratio to each.
 2. One-off costs per depth: dezero_replay's trace seconds over one eager forward + backward
-   (the issue's target: <= 2x), beside jax_jit's compile seconds.
+   (the issue's target: <= 2x), beside jax_jit's compile seconds. The trace is the median
+   of fresh traces in the warm process, like the eager call it is divided by (the first
+   trace, shown beside it, also pays the process's cold start, which eager's untimed
+   warm-up call absorbs).
 3. Sin chain, width 10**6, depth 10: dezero_replay vs each peer in time, and vs numpy in
    tracemalloc peak (which sees numpy's allocations only).
 
@@ -13,6 +16,7 @@ numpy at width 10**6 with a peak no higher; trace <= 2x one eager forward + back
 """
 
 import argparse
+import statistics
 
 import pandas as pd
 
@@ -32,8 +36,9 @@ MAX_DEPTH = {"jax_jit": 1000, "torch": 10**4}
 def depth_table(
     depths=DEPTHS, repeats: int = 9, max_depth=MAX_DEPTH, backends=(SUBJECT, *PEERS)
 ) -> pd.DataFrame:
-    """Long form, one row per (depth, backend): median µs per op (forward + backward) and
-    the backend's one-off seconds (trace or compile; NaN for eager backends)."""
+    """Long form, one row per (depth, backend): median µs per op (forward + backward), the
+    backend's one-off seconds (the median trace, or the compile; NaN for eager backends) and
+    its first call's (the first trace)."""
     names = [n for n in backends if BACKENDS[n].available()[0]]
     rows = []
     for depth in depths:
@@ -45,7 +50,8 @@ def depth_table(
         number = max(1, OPS_PER_SAMPLE // chain.op_count)
         times = interleaved_medians(runs, repeats, number)  # the warm-up call traces/compiles
         for n, t in times.items():
-            once = prepared[n].compile_seconds.get("backward", float("nan"))
+            first = prepared[n].compile_seconds.get("backward", float("nan"))
+            once = trace_seconds(chain, repeats) if n == SUBJECT else first
             rows.append(
                 {
                     "depth": depth,
@@ -53,9 +59,21 @@ def depth_table(
                     "us_per_op": t * 1e6 / chain.op_count,
                     "call_s": t,
                     "one_off_s": once,
+                    "first_s": first,
                 }
             )
     return pd.DataFrame(rows)
+
+
+def trace_seconds(chain, repeats: int) -> float:
+    """Median seconds of `repeats` traces of the chain's forward + backward, each by a
+    freshly prepared dezero_replay."""
+    samples = []
+    for _ in range(repeats):
+        prepared = BACKENDS[SUBJECT].prepare(chain)
+        prepared.value_and_grad(*prepared.inputs)
+        samples.append(prepared.compile_seconds["backward"])
+    return statistics.median(samples)
 
 
 def ratio_view(table: pd.DataFrame) -> pd.DataFrame:
@@ -68,6 +86,9 @@ def ratio_view(table: pd.DataFrame) -> pd.DataFrame:
     call = table.pivot(index="depth", columns="backend", values="call_s")
     once = table.pivot(index="depth", columns="backend", values="one_off_s")
     wide["trace_s"] = once[SUBJECT]
+    if "first_s" in table:
+        first = table.pivot(index="depth", columns="backend", values="first_s")
+        wide["first_trace_s"] = first[SUBJECT]
     if "dezero" in call:
         wide["trace/eager_call"] = once[SUBJECT] / call["dezero"]
     if "jax_jit" in once:

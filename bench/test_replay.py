@@ -85,8 +85,10 @@ def test_replay_ratio_depth_table_times_every_available_backend_and_the_trace():
     table = replay_ratio.depth_table(depths=(300,), repeats=1, backends=backends)
     assert set(table["backend"]) == {"dezero_replay", "numpy", "dezero"}
     assert (table["us_per_op"] > 0).all()
-    trace_s = table.set_index("backend").loc["dezero_replay", "one_off_s"]
-    assert trace_s > 0
+    by_backend = table.set_index("backend")
+    assert by_backend.loc["dezero_replay", "one_off_s"] > 0, "the median trace"
+    assert by_backend.loc["dezero_replay", "first_s"] > 0, "the first trace"
+    assert np.isnan(by_backend.loc["numpy", "one_off_s"]), "numpy has nothing to trace"
 
 
 def test_replay_ratio_refuses_a_depth_below_one(capsys):

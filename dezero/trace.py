@@ -51,7 +51,7 @@ import weakref
 
 import numpy as np
 
-from dezero import array_ops
+from dezero import array_ops, global_rng
 from dezero.core import Function, Variable, _call_backward, using_config
 
 _ndarray = np.ndarray
@@ -209,7 +209,7 @@ def trace(f, *example_arrays):
             name = _argument_names(f, len(example_arrays))[k]
             raise TypeError(f"argument {name!r} must be a numpy ndarray, got {type(a).__name__}")
     args = [Variable(a) for a in example_arrays]
-    rng_before = np.random.get_state()
+    rng_before = global_rng.state()
     collecting = gc.isenabled()
     gc.disable()  # recording allocates an object or two per op; the engine does the same
     try:
@@ -219,7 +219,7 @@ def trace(f, *example_arrays):
             raise TypeError(
                 f"the traced function must return a Variable, got {type(output).__name__}"
             )
-        if not _same_rng_state(rng_before, np.random.get_state()):
+        if global_rng.state() != rng_before:
             raise ValueError(
                 "the traced function draws from numpy's global random generator (dropout?); "
                 "replay would freeze those draws: trace under dezero.test_mode() or pass "
@@ -241,10 +241,6 @@ def _argument_names(f, count):
     return [
         names[i] if i < len(names) else f"{star or 'arg'}[{i - len(names)}]" for i in range(count)
     ]
-
-
-def _same_rng_state(a, b):
-    return a[0] == b[0] and a[2:] == b[2:] and np.array_equal(a[1], b[1])
 
 
 def _record(f_traced, args, output):

@@ -9,7 +9,7 @@ import pytest
 
 import dezero
 import dezero.functions as F
-from dezero import Function, Parameter, Variable
+from dezero import Function, Parameter, Variable, global_rng
 
 
 def eager(f, *arrays):
@@ -159,6 +159,61 @@ def test_dropout_in_training_is_refused_and_traces_in_test_mode():
     with dezero.test_mode():
         tape = dezero.trace(f, np.ones(4))
         assert_bitwise(tape.forward(np.zeros(4)), np.asarray(0.0), "dropout off in test mode")
+
+
+@pytest.fixture
+def global_rng_restored():
+    saved = np.random.get_state()
+    yield
+    np.random.set_state(saved)
+
+
+def _seed_with_a_full_normal_cache(seed=0):
+    np.random.seed(seed)
+    np.random.standard_normal()  # the second of the pair is now cached
+
+
+def _cached_normal():
+    np.random.standard_normal()  # returns the cached deviate: no MT19937 word is drawn
+
+
+def _full_turn():
+    np.random.randint(0, 2**32, size=624, dtype=np.uint32)  # 624 words: the position returns
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["raw-read", "get_state"])
+@pytest.mark.parametrize(
+    ("draw", "unchanged"),
+    [(_cached_normal, (True, True)), (_full_turn, (False, True))],
+    ids=["cached-normal", "full-turn"],
+)
+def test_draws_that_leave_the_key_or_position_unchanged_are_refused(
+    draw, unchanged, fast, monkeypatch, global_rng_restored
+):
+    if not fast:
+        monkeypatch.setattr(global_rng, "_OFFSET", None)
+        monkeypatch.setattr(global_rng, "_reader", None)
+    elif global_rng._OFFSET is None:
+        pytest.fail("global_rng found no RandomState layout: every trace pays get_state()")
+
+    def f(x):
+        draw()
+        return F.sum(F.sin(x))
+
+    _seed_with_a_full_normal_cache()
+    before = np.random.get_state()
+    f(Variable(np.ones(2)))
+    after = np.random.get_state()
+    # What makes the draw hard to see: a check of the key and position alone misses these.
+    assert (np.array_equal(before[1], after[1]), before[2] == after[2]) == unchanged
+    _seed_with_a_full_normal_cache()
+    with pytest.raises(ValueError, match="global random generator"):
+        dezero.trace(f, np.ones(2))
+
+
+def test_a_trace_that_draws_nothing_is_not_refused_with_a_full_normal_cache(global_rng_restored):
+    _seed_with_a_full_normal_cache(1)
+    assert_replay_is_eager(lambda x: F.sum(F.tanh(x) * 2.0), [np.ones(3)], np.zeros(3))
 
 
 def test_constant_made_from_an_arguments_data_is_refused():
