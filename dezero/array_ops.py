@@ -42,6 +42,14 @@ def sigmoid(x):
     return np.where(x >= 0, 1, e) / (1 + e)
 
 
+def sigmoid_pair(x):
+    """(sigmoid(x), sigmoid(-x)), each as `sigmoid` computes it, sharing exp(-|x|)."""
+    e = np.exp(-np.abs(x))
+    d = 1 + e
+    positive = x >= 0
+    return np.where(positive, 1, e) / d, np.where(positive, e, 1) / d
+
+
 def sum_to(x, shape):
     """Sum `x` down to `shape`: the adjoint of broadcasting `shape` up to x.shape."""
     shape = tuple(shape)

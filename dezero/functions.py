@@ -145,14 +145,19 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    __slots__ = ()
+    # `complement` = sigmoid(-x), which the derivative y (1 - y) needs: 1 - y computed by
+    # subtraction loses all digits once y ~ 1. Forward has every piece of it already.
+    __slots__ = ("complement",)
 
     def forward(self, x):
-        return array_ops.sigmoid(x)
+        y, self.complement = array_ops.sigmoid_pair(x)
+        return y
 
     def vjp(self, m, gy, x, y):
-        # 1 - y = sigmoid(-x); computing it by subtraction loses all digits once y ~ 1.
-        return gy * y * m.sigmoid(-x)
+        # The fast sweep reuses forward's sigmoid(-x); a recorded graph needs it as a
+        # function of x (its second derivative), so under create_graph it is rebuilt.
+        complement = self.complement if m is array_ops else m.sigmoid(-x)
+        return gy * y * complement
 
 
 class ReLU(Function):
