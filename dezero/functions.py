@@ -475,8 +475,15 @@ class Linear(Function):
         return y if b is None else y + b
 
     def vjp(self, m, gy, x, W, *b_and_y):
-        gx = m.matmul(gy, m.transpose(W, _swap_last_two(W.ndim)))
-        gW = m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)
+        if x.ndim == 2 and W.ndim == 2:  # a layer's case: .T is the transpose, a view
+            gx, gW = m.matmul(gy, W.T), m.matmul(x.T, gy)
+        else:
+            gx = m.matmul(gy, m.transpose(W, _swap_last_two(W.ndim)))
+            gW = m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)
+        if len(b_and_y) == 2 and b_and_y[0].ndim == 1 and gy.ndim == 2:
+            # A layer's bias, broadcast over the batch: its adjoint here is one sum,
+            # cheaper than the sweep's general sum_to.
+            return gx, gW, gy.sum(axis=0)
         return gx, gW, gy  # without a bias, the sweep's zip drops the third
 
 
