@@ -73,7 +73,7 @@ class SoftmaxCrossEntropy(Function):
         self.rows, self.labels = np.arange(len(x)), t.ravel()
         # Only the labels' log-probabilities x - logsumexp(x) are needed: gather, then subtract.
         log_p = x[self.rows, self.labels] - (x_max + np.log(s)).ravel()
-        return -log_p.sum() / np.float64(len(x)).astype(x.dtype)
+        return -log_p.sum() / len(x)  # a Python int keeps the sum's dtype
 
     def vjp(self, m, gy, x, t, y):
         n = len(x)
@@ -88,14 +88,19 @@ class SoftmaxCrossEntropy(Function):
         return (m.softmax(x, axis=1) - one_hot) * (gy / n), None
 
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
 def _check_labels(x, t):
     if x.ndim != 2 or t.size != x.shape[0] or t.dtype.kind not in "iu":
         raise ValueError(
             "softmax_cross_entropy expects x of shape (N, C) and N integer labels, "
             f"got x {x.shape} and t {t.shape} {t.dtype}"
         )
-    # A negative label would silently index from the end and give a wrong loss.
-    if t.size and (t.min() < 0 or t.max() >= x.shape[1]):
+    # A negative label would silently index from the end and give a wrong loss. Viewed as
+    # unsigned, a negative label is huge: one pass checks both ends.
+    unsigned = t if t.dtype.kind == "u" else t.view(_UNSIGNED[t.dtype.itemsize])
+    if t.size and unsigned.max() >= x.shape[1]:
         raise ValueError(
             f"softmax_cross_entropy labels must lie in [0, {x.shape[1]}), "
             f"got labels from {t.min()} to {t.max()}"
