@@ -145,14 +145,19 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    __slots__ = ()
+    # `complement` = sigmoid(-x), which the derivative y (1 - y) needs: 1 - y computed by
+    # subtraction loses all digits once y ~ 1. Forward has every piece of it already.
+    __slots__ = ("complement",)
 
     def forward(self, x):
-        return array_ops.sigmoid(x)
+        y, self.complement = array_ops.sigmoid_pair(x)
+        return y
 
     def vjp(self, m, gy, x, y):
-        # 1 - y = sigmoid(-x); computing it by subtraction loses all digits once y ~ 1.
-        return gy * y * m.sigmoid(-x)
+        # The fast sweep reuses forward's sigmoid(-x); a recorded graph needs it as a
+        # function of x (its second derivative), so under create_graph it is rebuilt.
+        complement = self.complement if m is array_ops else m.sigmoid(-x)
+        return gy * y * complement
 
 
 class ReLU(Function):
@@ -470,8 +475,15 @@ class Linear(Function):
         return y if b is None else y + b
 
     def vjp(self, m, gy, x, W, *b_and_y):
-        gx = m.matmul(gy, m.transpose(W, _swap_last_two(W.ndim)))
-        gW = m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)
+        if x.ndim == 2 and W.ndim == 2:  # a layer's case: .T is the transpose, a view
+            gx, gW = m.matmul(gy, W.T), m.matmul(x.T, gy)
+        else:
+            gx = m.matmul(gy, m.transpose(W, _swap_last_two(W.ndim)))
+            gW = m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)
+        if len(b_and_y) == 2 and b_and_y[0].ndim == 1 and gy.ndim == 2:
+            # A layer's bias, broadcast over the batch: its adjoint here is one sum,
+            # cheaper than the sweep's general sum_to.
+            return gx, gW, gy.sum(axis=0)
         return gx, gW, gy  # without a bias, the sweep's zip drops the third
 
 

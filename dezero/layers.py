@@ -16,15 +16,27 @@ from dezero.functions_conv import pair
 
 
 class Layer:
+    # Bumped whenever any Layer gains, replaces or loses a Parameter or sublayer: params()
+    # caches its walk against it, since a training step asks twice (cleargrads, update).
+    _structure_version = 0
+
     def __init__(self):
         self._params = {}  # name -> None, an ordered set
 
     def __setattr__(self, name, value):
         if isinstance(value, (Parameter, Layer)):
             self._params[name] = None
+            Layer._structure_version += 1
         elif name in self.__dict__.get("_params", ()):
             del self._params[name]  # replaced by something that is neither
+            Layer._structure_version += 1
         super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        super().__delattr__(name)
+        if name in self.__dict__.get("_params", ()):
+            del self._params[name]
+            Layer._structure_version += 1
 
     def __call__(self, *inputs):
         outputs = self.forward(*inputs)
@@ -35,6 +47,13 @@ class Layer:
 
     def params(self):
         """Every Parameter of this layer and its sublayers, depth first, in assignment order."""
+        cache = self.__dict__.get("_params_cache")
+        if cache is None or cache[0] != Layer._structure_version:
+            cache = (Layer._structure_version, tuple(self._walk_params()))
+            self.__dict__["_params_cache"] = cache  # a plain attribute: no registration
+        return iter(cache[1])
+
+    def _walk_params(self):
         stack = [self]
         while stack:
             layer = stack.pop()

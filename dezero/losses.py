@@ -7,6 +7,7 @@ dezero.functions with the functions they compose.
 
 import numpy as np
 
+from dezero import array_ops
 from dezero.core import Config, Function, Variable, array_of, as_array, as_variable
 
 
@@ -59,18 +60,35 @@ class MeanSquaredError(Function):
 class SoftmaxCrossEntropy(Function):
     """Mean over the batch of -log softmax(x)[t]; t holds integer class labels."""
 
-    __slots__ = ()
+    # Forward keeps softmax(x) and where the labels sit, which the fast sweep's gradient
+    # softmax(x) - one_hot(t) needs: no second softmax, no one-hot matrix.
+    __slots__ = ("p", "rows", "labels")
 
     def forward(self, x, t):
         _check_labels(x, t)
-        log_p = x - _logsumexp(x, axis=1)
-        return -log_p[np.arange(len(x)), t.ravel()].sum() / np.float64(len(x)).astype(x.dtype)
+        x_max = x.max(axis=1, keepdims=True)
+        e = np.exp(x - x_max)
+        s = e.sum(axis=1, keepdims=True)
+        self.p = e / s  # as array_ops.softmax computes it
+        self.rows, self.labels = np.arange(len(x)), t.ravel()
+        # Only the labels' log-probabilities x - logsumexp(x) are needed: gather, then subtract.
+        log_p = x[self.rows, self.labels] - (x_max + np.log(s)).ravel()
+        return -log_p.sum() / len(x)  # a Python int keeps the sum's dtype
 
     def vjp(self, m, gy, x, t, y):
+        n = len(x)
+        if m is array_ops:
+            gx = self.p.copy()
+            gx[self.rows, self.labels] -= 1
+            gx *= gy / n
+            return gx, None
+        # create_graph: softmax must be a function of x, recorded for the second derivative.
         xd, td = array_of(x), array_of(t)
-        n, classes = xd.shape
-        one_hot = np.eye(classes, dtype=xd.dtype)[td.ravel()]
+        one_hot = np.eye(xd.shape[1], dtype=xd.dtype)[td.ravel()]
         return (m.softmax(x, axis=1) - one_hot) * (gy / n), None
+
+
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def _check_labels(x, t):
@@ -79,8 +97,10 @@ def _check_labels(x, t):
             "softmax_cross_entropy expects x of shape (N, C) and N integer labels, "
             f"got x {x.shape} and t {t.shape} {t.dtype}"
         )
-    # A negative label would silently index from the end and give a wrong loss.
-    if t.size and (t.min() < 0 or t.max() >= x.shape[1]):
+    # A negative label would silently index from the end and give a wrong loss. Viewed as
+    # unsigned, a negative label is huge: one pass checks both ends.
+    unsigned = t if t.dtype.kind == "u" else t.view(_UNSIGNED[t.dtype.itemsize])
+    if t.size and unsigned.max() >= x.shape[1]:
         raise ValueError(
             f"softmax_cross_entropy labels must lie in [0, {x.shape[1]}), "
             f"got labels from {t.min()} to {t.max()}"

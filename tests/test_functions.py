@@ -149,3 +149,41 @@ def test_relu_gradient_is_zero_for_negative_inputs():
     x = Variable(np.array([-1.0, 2.0]))
     F.relu(x).backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 1.0])
+
+
+def test_sigmoid_gradient_keeps_full_precision_where_1_minus_y_would_round_to_0():
+    # The fast vjp reuses forward's sigmoid(-x): e^-|x| / (1 + e^-|x|)^2 to the last digits.
+    x = np.array([-700.0, -40.0, -1.0, -0.0, 0.0, 1.0, 40.0, 700.0])
+    v = Variable(x)
+    F.sum(F.sigmoid(v)).backward()
+    e = np.exp(-np.abs(x))
+    # NOTE: rtol 1e-15, not 0: both sides round a few times (1 - y would give 0 at |x| >= 40).
+    np.testing.assert_allclose(v.grad.data, e / (1 + e) ** 2, rtol=1e-15, atol=0)
+
+
+SAVED_STATE_CASES = {
+    "sigmoid": (lambda x: F.sigmoid(x), np.array([[-50.0, -3.0, 0.0], [0.5, 3.0, 50.0]])),
+    "softmax_cross_entropy": (
+        lambda x: F.softmax_cross_entropy(x, np.array([2, 0])),
+        np.array([[-1.0, 0.5, 3.0], [40.0, -2.0, 0.25]]),
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", SAVED_STATE_CASES)
+def test_vjp_from_saved_forward_state_equals_create_graph_gradient_bitwise(name, dtype):
+    """Sigmoid and softmax_cross_entropy keep forward arrays for the fast sweep and rebuild
+    them from x under create_graph: both give the same bits, however often backward runs."""
+    op, x = SAVED_STATE_CASES[name]
+    x = x.astype(dtype)
+    fast, graph = Variable(x), Variable(x)
+    y = F.sum(op(fast) * np.linspace(0.5, 2.0, 3).astype(dtype))
+    y.backward()
+    first = fast.grad.data.copy()
+    fast.cleargrad()
+    y.backward()  # a second sweep over the same graph must not see state the first changed
+    F.sum(op(graph) * np.linspace(0.5, 2.0, 3).astype(dtype)).backward(create_graph=True)
+    np.testing.assert_array_equal(first, fast.grad.data)
+    np.testing.assert_array_equal(first, graph.grad.data)
+    assert first.dtype == dtype

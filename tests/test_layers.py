@@ -6,7 +6,7 @@ import pytest
 
 import dezero.functions as F
 import dezero.layers as L
-from dezero import Variable, test_mode
+from dezero import Parameter, Variable, test_mode
 from dezero.models import MLP, Sequential
 
 torch = pytest.importorskip("torch")
@@ -222,6 +222,28 @@ def test_params_are_yielded_in_assignment_order_and_cleared():
     assert all(p.grad is not None for p in model.params())
     model.cleargrads()
     assert all(p.grad is None for p in model.params())
+
+
+def test_params_follow_every_change_to_any_layer_after_being_listed():
+    """params() caches its walk: adding, replacing and deleting a Parameter or a sublayer,
+    at any depth, must show in the next call."""
+    model = Sequential(L.Linear(4, in_size=2), L.Linear(3, in_size=4))
+    assert len(list(model.params())) == 4
+    inner = model.l1
+    inner.scale = Parameter(np.ones(3))  # a new Parameter on a sublayer
+    assert any(p is inner.scale for p in model.params())
+    old_W = inner.W
+    inner.W = Parameter(np.zeros((4, 3)))  # replaced by another Parameter
+    params = list(model.params())
+    assert any(p is inner.W for p in params) and all(p is not old_W for p in params)
+    del inner.scale
+    assert len(list(model.params())) == 4
+    inner.b = None  # replaced by something that is not a Parameter
+    assert len(list(model.params())) == 3
+    model.l2 = L.Linear(2, in_size=3)  # a new sublayer
+    assert len(list(model.params())) == 5
+    model.l0 = np.ones(1)  # a sublayer replaced by a plain value
+    assert len(list(model.params())) == 3
 
 
 def test_save_and_load_weights_round_trip(tmp_path):
