@@ -96,6 +96,7 @@ class Square(Function):
 
 class Exp(Function):
     __slots__ = ()
+    ufunc = np.exp
 
     def forward(self, x):
         return np.exp(x)
@@ -106,6 +107,7 @@ class Exp(Function):
 
 class Log(Function):
     __slots__ = ()
+    ufunc = np.log
 
     def forward(self, x):
         return np.log(x)
@@ -116,6 +118,7 @@ class Log(Function):
 
 class Sin(Function):
     __slots__ = ()
+    ufunc = np.sin
 
     def forward(self, x):
         return np.sin(x)
@@ -126,6 +129,7 @@ class Sin(Function):
 
 class Cos(Function):
     __slots__ = ()
+    ufunc = np.cos
 
     def forward(self, x):
         return np.cos(x)
@@ -136,6 +140,7 @@ class Cos(Function):
 
 class Tanh(Function):
     __slots__ = ()
+    ufunc = np.tanh
 
     def forward(self, x):
         return np.tanh(x)
