@@ -8,7 +8,7 @@ import numpy as np
 
 from dezero import array_ops
 from dezero.arithmetic import add, div, mul, neg, pow, sub
-from dezero.core import Function, Variable, array_of, as_variable
+from dezero.core import Function, Variable, array_of, as_variable, record_unary
 
 # Convolutions and the layers' helpers live in their own modules; F re-exports them.
 from dezero.functions_conv import (  # noqa: F401
@@ -207,23 +207,23 @@ def square(x):
 
 
 def exp(x):
-    return Exp()(x)
+    return record_unary(Exp, x)
 
 
 def log(x):
-    return Log()(x)
+    return record_unary(Log, x)
 
 
 def sin(x):
-    return Sin()(x)
+    return record_unary(Sin, x)
 
 
 def cos(x):
-    return Cos()(x)
+    return record_unary(Cos, x)
 
 
 def tanh(x):
-    return Tanh()(x)
+    return record_unary(Tanh, x)
 
 
 def sigmoid(x):
