@@ -223,7 +223,9 @@ def _backward(output, m, retain_grad):
 
     The work list holds Variables, each standing for its creator: a single-output
     creator is scheduled when its output gets its first gradient (so no `seen` set
-    grows with depth), and the sweep knows that output without a weak reference.
+    grows with depth), and the sweep knows that output without a weak reference. An op
+    recorded without a Function (`record_unary`) is run from its output's `_creator`
+    (the class) and `_input`, and gets its Function only under `create_graph`.
     """
     raw = m is array_ops
     grads = {output: output.grad.data if raw else output.grad}
@@ -335,7 +337,8 @@ def _backward(output, m, retain_grad):
 
 def _schedule(x, creator, pending, seen):
     """Queue x (standing for its creator) at the creator's generation, a multi-output
-    creator once from whichever output comes first; the generation, or None if queued."""
+    creator once, from whichever output comes first. The generation queued at, or None
+    when the creator was already queued."""
     if x._input is not None:
         generation = x.generation - 1
     else:
