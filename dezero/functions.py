@@ -8,7 +8,7 @@ import numpy as np
 
 from dezero import array_ops
 from dezero.arithmetic import add, div, mul, neg, pow, sub
-from dezero.core import Function, Variable, array_of, as_variable
+from dezero.core import Function, Variable, array_of, as_variable, record_unary
 
 # Convolutions and the layers' helpers live in their own modules; F re-exports them.
 from dezero.functions_conv import (  # noqa: F401
@@ -96,6 +96,7 @@ class Square(Function):
 
 class Exp(Function):
     __slots__ = ()
+    ufunc = np.exp
 
     def forward(self, x):
         return np.exp(x)
@@ -106,6 +107,7 @@ class Exp(Function):
 
 class Log(Function):
     __slots__ = ()
+    ufunc = np.log
 
     def forward(self, x):
         return np.log(x)
@@ -116,6 +118,7 @@ class Log(Function):
 
 class Sin(Function):
     __slots__ = ()
+    ufunc = np.sin
 
     def forward(self, x):
         return np.sin(x)
@@ -126,6 +129,7 @@ class Sin(Function):
 
 class Cos(Function):
     __slots__ = ()
+    ufunc = np.cos
 
     def forward(self, x):
         return np.cos(x)
@@ -136,6 +140,7 @@ class Cos(Function):
 
 class Tanh(Function):
     __slots__ = ()
+    ufunc = np.tanh
 
     def forward(self, x):
         return np.tanh(x)
@@ -207,23 +212,23 @@ def square(x):
 
 
 def exp(x):
-    return Exp()(x)
+    return record_unary(Exp, x)
 
 
 def log(x):
-    return Log()(x)
+    return record_unary(Log, x)
 
 
 def sin(x):
-    return Sin()(x)
+    return record_unary(Sin, x)
 
 
 def cos(x):
-    return Cos()(x)
+    return record_unary(Cos, x)
 
 
 def tanh(x):
-    return Tanh()(x)
+    return record_unary(Tanh, x)
 
 
 def sigmoid(x):

@@ -305,8 +305,9 @@ def _topological(output):
     """(Function, one of its outputs) for every Function `output` depends on, inputs before
     users: found breadth-first from `output`, then sorted by generation (a Function's
     generation exceeds those of its inputs' creators), which is nearly free as the search
-    meets them in decreasing generation."""
-    c = output._creator
+    meets them in decreasing generation. Reading `creator` makes the Function of an op
+    recorded without one (core.record_unary), so the rest of the trace sees Functions."""
+    c = output.creator
     if c is None:
         return []
     found = [(c, output)]
@@ -316,7 +317,7 @@ def _topological(output):
         inputs = found[k][0]._inputs
         k += 1
         for x in inputs if type(inputs) is tuple else (inputs,):
-            c = x._creator
+            c = x.creator
             if c is not None and c not in visited:
                 visited.add(c)
                 found.append((c, x))

@@ -95,6 +95,39 @@ def test_inline_functions_get_their_output_weakref_on_first_creator_read():
     assert f.outputs[0]() is y and f.output is y and f.inputs[0] is x
 
 
+def test_a_built_in_unary_op_keeps_one_tracked_object_and_builds_its_function_once():
+    x = Variable(np.array(0.5))
+    gc.collect()
+    before = len(gc.get_objects())
+    y = x
+    for _ in range(1000):
+        y = F.sin(y)
+    grown = len(gc.get_objects()) - before
+    assert grown <= 1010, f"{grown} GC-tracked objects for 1000 sin ops: expected one per op"
+    f = y.creator
+    assert type(f) is F.Sin and y.creator is f, "creator must be made once and kept"
+    assert f.outputs[0]() is y and f.generation == f.inputs[0].generation == 999
+    assert f.inputs[0].creator.outputs[0]() is f.inputs[0]
+
+
+def test_without_a_ufunc_a_built_in_unary_op_records_a_function_as_before(monkeypatch):
+    # numpy < 2.3 has no `out=...`: Function.ufunc is None and F.sin falls back to Sin()(x).
+    monkeypatch.setattr(F.Sin, "ufunc", None)
+    x = Variable(np.array(0.5))
+    y = F.sin(F.sin(x))
+    assert type(y._creator) is F.Sin and type(y.data) is np.ndarray
+    y.backward()
+    assert x.grad.data == np.cos(np.sin(0.5)) * np.cos(0.5)
+
+
+def test_no_grad_records_no_creator_for_a_built_in_unary_op():
+    from dezero import no_grad
+
+    with no_grad():
+        y = F.exp(Variable(np.array(0.5)))
+    assert y.creator is None and y.generation == 0
+
+
 def test_a_held_function_knows_its_outputs_without_a_creator_read():
     f = F.Sin()
     y = f(Variable(np.array(0.5)))

@@ -173,6 +173,33 @@ def test_retain_grad_keeps_every_grad_once():
     assert x.grad.data == np.cos(b.data) * 2 * a.data * a.data
 
 
+def test_chain_through_a_two_input_op_and_back_to_a_reused_leaf():
+    # The sweep runs a chain of one-input ops without its work list while nothing else is
+    # in flight; it must hand over at the two-input op, resume below it, and still add the
+    # leaf's second path (x feeds both the chain and the product).
+    x = Variable(np.array(0.7))
+    a = F.sin(F.exp(x))
+    b = F.cos(a)
+    y = F.sin(F.tanh(b * x))
+    y.backward(retain_grad=True)
+    t = np.tanh(b.data * x.data)
+    gt = np.cos(t) * (1 - t * t)
+    ga = gt * x.data * -np.sin(a.data)
+    expected = ga * np.cos(np.exp(x.data)) * np.exp(x.data) + gt * b.data
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-14)
+    np.testing.assert_allclose(a.grad.data, ga, rtol=1e-14)
+
+
+def test_a_subclass_with_its_own_forward_is_called_not_its_parents_ufunc():
+    class SinTimesTwo(F.Sin):
+        def forward(self, x):
+            return 2 * np.sin(x)
+
+    y = SinTimesTwo()(Variable(np.array(0.5)))
+    assert type(y.data) is np.ndarray
+    assert y.data == 2 * np.sin(0.5)
+
+
 def test_get_dot_graph_names_nodes_and_edges():
     x = Variable(np.array([1.0, 2.0]), name="x")
     y = F.exp(F.sin(x))
