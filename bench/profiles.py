@@ -52,9 +52,10 @@ class AccuracyGrid:
     fd_max_depth: int = 10_000  # deepest scalar chain the central difference is run on
     # Longest chain, in ops (depth x the family's ops per layer), in the grid at all: the exact
     # reference costs ~25 us per op in mpmath. The default allows 1.2 million, the 12-op
-    # `twist` layer at depth 10^5 (about half a minute of reference per dtype), so every
+    # `twist` layer at depth 10^5 (minutes of reference per dtype on 2 cores), so every
     # scalar family reaches 10^5. `max_ops_per_backend` caps single backends the same way
-    # (JAX eager traces every op: ~160 us each).
+    # (JAX eager traces every op: ~160 us each; jax_jit's compile grows with the ops it
+    # unrolls, and XLA took over 2 minutes per compile for logcosh/twist at depth 1000).
     max_ops: float = math.inf
     max_ops_per_backend: Mapping[str, int] = field(default_factory=dict)
     dtypes: tuple[str, ...] = ("float64", "float32")
@@ -101,12 +102,14 @@ PROFILES: dict[str, Profile] = {
                 AccuracyGrid((*_WIDE_DEPTHS, 100_000), _WIDE_DEPTHS, 64, 16,
                              MappingProxyType({"jax_jit": 1000, "jax": 10_000}), 10_000,
                              max_ops=1_200_000,
-                             max_ops_per_backend=MappingProxyType({"jax": 30_000}))),
+                             max_ops_per_backend=MappingProxyType({"jax": 30_000,
+                                                                "jax_jit": 3_000}))),
         Profile("full", (1, 10, 100, 1000, 10000, 100000), (1, 1000, 10**6), (16, 256),
                 10.0, 30.0, 8e9, 1.0, 100_000,
                 AccuracyGrid((*_WIDE_DEPTHS, 100_000, 1_000_000), _WIDE_DEPTHS, 64, 16,
                              MappingProxyType({"jax_jit": 1000, "jax": 10_000,
-                                               "autograd": 100_000}), 10_000)),
+                                               "autograd": 100_000}), 10_000,
+                             max_ops_per_backend=MappingProxyType({"jax_jit": 3_000}))),
     )
 }  # fmt: skip
 
