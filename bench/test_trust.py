@@ -276,14 +276,27 @@ def test_ctrl_c_before_anything_is_saved(monkeypatch, capsys):
     _one_line_error(capsys, "interrupted: nothing was saved")
 
 
+def _sigint_default():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_real_ctrl_c_during_benchmarks_stops_cleanly(tmp_path):
     """SIGINT to the whole process group, as a terminal sends it, mid benchmark run."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTHONPATH"] = str(REPO)
     flags = ["--skip-accuracy", "--quiet", "--backends", "dezero", "numpy", "--no-readme"]
     command = [sys.executable, "-m", "bench", "run", "--quick", *flags, "--results", str(tmp_path)]
+    # A job started in the background by a non-interactive shell inherits SIGINT ignored (so
+    # Python installs no handler); a terminal's Ctrl-C reaches a process that does not ignore
+    # it, so the child gets the default disposition whatever launched the test run.
     process = subprocess.Popen(
-        command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        cwd=REPO,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_sigint_default,
     )
     partial = tmp_path / "runs" / "quick-dezero-numpy"
     deadline = time.monotonic() + 60
