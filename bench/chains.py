@@ -13,18 +13,29 @@ at any depth (checked up to 10**6):
 - `sin`, `tanh`: one op per layer on [-3, 3]; both contract to 0 like sqrt(3/n), so
   values stay bounded and gradients decay polynomially.
 - `sin_exp`: x -> sin(exp(x)) on [-3, 3]; after one layer x is in [-1, 1], so exp never
-  exceeds e; the map settles on an attracting 2-cycle (Lyapunov exponent about -0.78).
-- `gauss`: x -> exp(-x**2) on [-3, 3]; attracting fixed point 0.6529 with slope -0.85,
-  so gradients shrink geometrically (they underflow to 0 past depth ~4500 in float64).
+  exceeds e; the map settles on an attracting 2-cycle (Lyapunov exponent about -0.78), so
+  its gradient underflows to 0 past depth ~900 in float64: the one family kept for that,
+  the case where no float64 engine can be judged (the tables say `underflow`).
+- `gauss`: x -> x * exp(-x**2) on [-3, 3] (the Gaussian's derivative shape; until issue #9
+  it was exp(-x**2), whose attracting fixed point 0.6529 has slope -0.85, so gradients
+  underflowed past depth ~4500). Now |x| <= 0.43 after one layer and the fixed point 0 has
+  slope exactly 1: x_n ~ 1/sqrt(2n) and the gradient decays like n**-1.5, not
+  geometrically (about 1e-9 at depth 10**6).
 - `diamond`: x -> sin(x) * cos(x) on [-3, 3]; both branches read the same input, so the
   graph fans out at every layer (breaks path-enumerating backward passes).
-- `mlp`: 32 rows of `width` features through `depth` layers tanh(x @ W + b); W ~
-  N(0, 1/width), b ~ N(0, 0.1**2): tanh keeps activations in [-1, 1] and this scale
-  is in tanh's ordered phase, so gradients neither overflow nor grow.
+- `mlp`: 32 rows of `width` features through `depth` layers tanh(x @ W + b), at the edge of
+  chaos: W a seeded random orthogonal matrix, b = 0. tanh keeps activations in [-1, 1];
+  an orthogonal W preserves norms and tanh only shrinks them, slowly near 0, so the
+  activations decay like n**-0.5 and the gradient polynomially (Gaussian W ~ N(0, 1/width)
+  with b ~ N(0, 0.1**2), the ordered phase used until issue #9, made it underflow by depth
+  10**4).
 - `random`: a seeded sequence of unary registry ops on [-2, 2], each op drawn only
   among those whose `domain` contains the current value interval (tracked with
-  `image`); tanh and neg accept every real, so a choice always exists. Gradients may
-  underflow to 0 at great depth (sigmoid's slope is at most 1/4).
+  `image`); tanh and neg accept every real, so a choice always exists. A drawn op that
+  could take a value past 10 in magnitude, or any input element's gradient out of
+  [1e-30, 1e30], is redrawn among the ops that fit (neg, slope 1, always does), so the
+  gradient stays representable at any depth, where the plain draw (sigmoid's slope is at
+  most 1/4) underflowed by depth 10**4 and its values reached 1e8.
 
 To add a family: write its builder (returning a `Chain`) and add one `Family` record to
 `FAMILIES`. The benchmark grid, the cost model and the accuracy grid (`bench.profiles`)
@@ -156,15 +167,17 @@ def _mlp_layer(ops, h, W, b):
 
 
 def mlp_chain(depth, width, seed=0):
-    """A (32, width) batch through `depth` layers tanh(h @ W + b), seeded weights."""
+    """A (32, width) batch through `depth` layers tanh(h @ W + b): W seeded random orthogonal
+    (QR of a Gaussian matrix, signs fixed so it is Haar-distributed), b = 0."""
     _check_size("mlp", depth, width)
     rng = np.random.default_rng(seed)
     domain = (-1.0, 1.0)
     x = rng.uniform(*domain, size=(MLP_BATCH, width))
     params = []
     for _ in range(depth):
-        params.append(rng.normal(0.0, width**-0.5, size=(width, width)))
-        params.append(rng.normal(0.0, 0.1, size=(width,)))
+        q, r = np.linalg.qr(rng.normal(size=(width, width)))
+        params.append(q * np.sign(np.diag(r)))
+        params.append(np.zeros(width))
     return Chain(
         family="mlp", depth=depth, width=width, seed=seed, x=x, params=tuple(params),
         op_count=3 * depth, elementwise=False, domain=domain,
@@ -172,17 +185,54 @@ def mlp_chain(depth, width, seed=0):
     )  # fmt: skip
 
 
-def random_program(depth, seed, domain=(-2.0, 2.0)) -> tuple[str, ...]:
-    """A seeded sequence of `depth` unary op names, each legal on the values it receives."""
+RANDOM_GRAD_RANGE = (1e-30, 1e30)  # |d h / d x| of every input element, after every op
+RANDOM_BOUND = 10.0  # |value| after every op, for every input in the domain
+
+
+def random_program(depth, seed, x=0.0, domain=(-2.0, 2.0)) -> tuple[str, ...]:
+    """A seeded sequence of `depth` unary op names, each legal on the values it receives,
+    keeping every value within RANDOM_BOUND and the gradient of every element of `x`
+    (inputs in `domain`) within RANDOM_GRAD_RANGE.
+
+    Each step draws an op uniformly among the legal ones (domain holds the interval of all
+    values, tracked with `image`); if its image leaves the bound, or if along the float64
+    orbit of the inputs it would take some element's log-gradient out of range, the op is
+    redrawn among those that fit. neg (slope 1, image the mirror interval) always fits, so
+    a choice always exists.
+    """
     rng = np.random.default_rng(seed)
     lo, hi = domain
+    v = np.array(x, dtype=np.float64).ravel()
+    log_grad = np.zeros_like(v)
+    bounds = tuple(math.log(bound) for bound in RANDOM_GRAD_RANGE)
     names = []
-    for pick in rng.random(depth):
-        legal = [op for op in UNARY_ELEMENTWISE if op.domain[0] <= lo and hi <= op.domain[1]]
-        op = legal[int(pick * len(legal))]
-        lo, hi = op.image(lo, hi)
-        names.append(op.name)
+    with np.errstate(all="ignore"):
+        for pick in rng.random(depth):
+            legal = [op for op in UNARY_ELEMENTWISE if op.domain[0] <= lo and hi <= op.domain[1]]
+            op = legal[int(pick * len(legal))]
+            step = _random_step(op, lo, hi, v, log_grad, bounds)
+            if step is None:  # redraw among the ops that fit
+                steps = [(op, _random_step(op, lo, hi, v, log_grad, bounds)) for op in legal]
+                fits = [(op, step) for op, step in steps if step is not None]
+                op, step = fits[int(pick * len(fits))]
+            v, log_grad = step
+            lo, hi = op.image(lo, hi)
+            names.append(op.name)
     return tuple(names)
+
+
+def _random_step(op, lo, hi, v, log_grad, bounds):
+    """(values, log-gradients) after `op`, or None if it breaks RANDOM_BOUND or the range."""
+    if max(map(abs, op.image(lo, hi))) > RANDOM_BOUND:
+        return None
+    y = op.np_forward(v)
+    after = log_grad + np.log(np.abs(op.np_vjp(1.0, v, y)[0]))
+    return (y, after) if bounds[0] <= after.min() and after.max() <= bounds[1] else None
+
+
+@functools.lru_cache(maxsize=32)
+def _random_chain_program(depth, width, seed):
+    return random_program(depth, seed, _sample((-2.0, 2.0), width, seed))
 
 
 def _program_body(program):
@@ -196,10 +246,10 @@ def _program_body(program):
 
 
 def random_chain(depth, width, seed=0):
-    """A seeded random sequence of unary registry ops, fixed per (depth, seed)."""
+    """A seeded random sequence of unary registry ops, fixed per (depth, width, seed)."""
     _check_size("random", depth, width)
     domain = (-2.0, 2.0)
-    program = random_program(depth, seed, domain)
+    program = _random_chain_program(depth, width, seed)
     return Chain(
         family="random", depth=depth, width=width, seed=seed,
         x=_sample(domain, width, seed), params=(), op_count=depth, elementwise=True,
@@ -384,7 +434,7 @@ FAMILIES: dict[str, Family] = {
         _block("sin", lambda ops, h: ops.sin(h), 1),
         _block("tanh", lambda ops, h: ops.tanh(h), 1),
         _block("sin_exp", lambda ops, h: ops.sin(ops.exp(h)), 2),
-        _block("gauss", lambda ops, h: ops.exp(ops.neg(ops.square(h))), 3),
+        _block("gauss", lambda ops, h: ops.mul(h, ops.exp(ops.neg(ops.square(h)))), 4),
         _block("diamond", lambda ops, h: ops.mul(ops.sin(h), ops.cos(h)), 3),
         Family(
             "mlp", mlp_chain, 3, elementwise=False, batch=MLP_BATCH, params_per_layer=2,
