@@ -61,8 +61,9 @@ class SoftmaxCrossEntropy(Function):
     """Mean over the batch of -log softmax(x)[t]; t holds integer class labels."""
 
     # Forward keeps softmax(x) and where the labels sit, which the fast sweep's gradient
-    # softmax(x) - one_hot(t) needs: no second softmax, no one-hot matrix.
-    __slots__ = ("p", "rows", "labels")
+    # softmax(x) - one_hot(t) needs: no second softmax, no one-hot matrix. `at` indexes
+    # the flattened (N, C) array: one index array costs half of a (rows, labels) pair.
+    __slots__ = ("p", "at")
 
     def forward(self, x, t):
         _check_labels(x, t)
@@ -70,16 +71,16 @@ class SoftmaxCrossEntropy(Function):
         e = np.exp(x - x_max)
         s = e.sum(axis=1, keepdims=True)
         self.p = e / s  # as array_ops.softmax computes it
-        self.rows, self.labels = np.arange(len(x)), t.ravel()
+        self.at = np.arange(len(x)) * x.shape[1] + t.ravel()
         # Only the labels' log-probabilities x - logsumexp(x) are needed: gather, then subtract.
-        log_p = x[self.rows, self.labels] - (x_max + np.log(s)).ravel()
+        log_p = x.take(self.at) - (x_max + np.log(s)).ravel()
         return -log_p.sum() / len(x)  # a Python int keeps the sum's dtype
 
     def vjp(self, m, gy, x, t, y):
         n = len(x)
         if m is array_ops:
             gx = self.p.copy()
-            gx[self.rows, self.labels] -= 1
+            gx.reshape(-1)[self.at] -= 1  # p is C-contiguous: reshape is a view
             gx *= gy / n
             return gx, None
         # create_graph: softmax must be a function of x, recorded for the second derivative.
