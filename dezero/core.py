@@ -191,7 +191,7 @@ class Variable:
         if self.data is None:
             raise ValueError("cannot backpropagate from a Variable whose data is None")
         if self.grad is None:
-            self.grad = Variable(np.ones_like(self.data))
+            self.grad = Variable(_ones_like(self.data))
         if self._creator is None:
             return
         # The sweep's own allocations (gradient Variables with retain_grad or
@@ -335,6 +335,13 @@ def _backward(output, m, retain_grad):
         _store_grad(x, gx, raw)
 
 
+def _ones_like(data):
+    """The sweep's seed: np.ones_like, made directly for the usual 0-d loss (~2 µs less)."""
+    if type(data) is np.ndarray and data.ndim == 0:
+        return np.array(1, dtype=data.dtype)
+    return np.ones_like(data)
+
+
 def _schedule(x, creator, pending, seen):
     """Queue x (standing for its creator) at the creator's generation, a multi-output
     creator once, from whichever output comes first. The generation queued at, or None
@@ -353,14 +360,28 @@ def _schedule(x, creator, pending, seen):
 
 def _store_grad(x, gx, raw):
     if raw:
-        gx = np.asarray(gx, dtype=x.data.dtype)
+        dtype = x.data.dtype
+        if type(gx) is not np.ndarray or gx.dtype is not dtype:  # skip a no-op asarray
+            gx = np.asarray(gx, dtype=dtype)
         if not gx.flags.writeable:  # a broadcast view from sum/broadcast_to
             gx = gx.copy()
-        gx = Variable(gx)
+        gx = _gradient_variable(gx)
     if x.grad is None:
         x.grad = gx
     else:
         x.grad = x.grad + gx
+
+
+def _gradient_variable(gx):
+    """Variable(gx) for an ndarray the sweep made: Variable.__init__'s check skipped."""
+    v = _new_object(Variable)
+    v.data = gx
+    v.name = None
+    v.grad = None
+    v._creator = None
+    v._input = None
+    v.generation = 0
+    return v
 
 
 def _backward_multi_output(f, grads, retain_grad, raw):
@@ -513,7 +534,32 @@ class Function:
             return output
         inputs = tuple([x if isinstance(x, Variable) else as_variable(x) for x in inputs])
         ys = self.forward(*[x.data for x in inputs])
+        if type(ys) is not tuple and len(inputs) > 1:
+            return self._record_one(inputs, ys if type(ys) is np.ndarray else as_array(ys), held)
         return self._record(inputs, ys if type(ys) is tuple else (ys,), held)
+
+    def _record_one(self, inputs, y, held):
+        """`_record` for several inputs and one ndarray output (linear, add, matmul, a
+        loss), without its lists: ~1 µs of a two-input op's ~4 µs of engine time."""
+        output = _new_object(Variable)
+        output.data = y
+        output.name = None
+        output.grad = None
+        output._input = None
+        if Config.enable_backprop:
+            generation = 0
+            for x in inputs:
+                if x.generation > generation:
+                    generation = x.generation
+            self.generation = generation
+            output._creator = self
+            output.generation = generation + 1
+            self._inputs = inputs
+            self._outputs = weakref.ref(output) if held else None
+        else:
+            output._creator = None
+            output.generation = 0
+        return output
 
     def _record(self, inputs, ys, held=True):
         outputs = [Variable(y if type(y) is np.ndarray else as_array(y)) for y in ys]
