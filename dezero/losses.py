@@ -5,6 +5,8 @@ core alone; losses composed of other functions (binary_cross_entropy, ...) live 
 dezero.functions with the functions they compose.
 """
 
+import functools
+
 import numpy as np
 
 from dezero import array_ops
@@ -67,14 +69,15 @@ class SoftmaxCrossEntropy(Function):
 
     def forward(self, x, t):
         _check_labels(x, t)
-        x_max = x.max(axis=1, keepdims=True)
+        # The ufuncs' reduce is what ndarray.max/sum call, minus a Python wrapper each.
+        x_max = np.maximum.reduce(x, axis=1, keepdims=True)
         e = np.exp(x - x_max)
-        s = e.sum(axis=1, keepdims=True)
+        s = np.add.reduce(e, axis=1, keepdims=True)
         self.p = e / s  # as array_ops.softmax computes it
-        self.at = np.arange(len(x)) * x.shape[1] + t.ravel()
+        self.at = _row_starts(*x.shape) + t.ravel().astype(np.intp, copy=False)  # uint64 too
         # Only the labels' log-probabilities x - logsumexp(x) are needed: gather, then subtract.
         log_p = x.take(self.at) - (x_max + np.log(s)).ravel()
-        return -log_p.sum() / len(x)  # a Python int keeps the sum's dtype
+        return -np.add.reduce(log_p) / len(x)  # a Python int keeps the sum's dtype
 
     def vjp(self, m, gy, x, t, y):
         n = len(x)
@@ -89,6 +92,14 @@ class SoftmaxCrossEntropy(Function):
         return (m.softmax(x, axis=1) - one_hot) * (gy / n), None
 
 
+@functools.lru_cache(maxsize=8)
+def _row_starts(rows, columns):
+    """Flat index of each row's first element; read-only, shared by every call of one shape."""
+    starts = np.arange(rows) * columns
+    starts.flags.writeable = False
+    return starts
+
+
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
@@ -101,7 +112,7 @@ def _check_labels(x, t):
     # A negative label would silently index from the end and give a wrong loss. Viewed as
     # unsigned, a negative label is huge: one pass checks both ends.
     unsigned = t if t.dtype.kind == "u" else t.view(_UNSIGNED[t.dtype.itemsize])
-    if t.size and unsigned.max() >= x.shape[1]:
+    if t.size and np.maximum.reduce(unsigned, axis=None) >= x.shape[1]:
         raise ValueError(
             f"softmax_cross_entropy labels must lie in [0, {x.shape[1]}), "
             f"got labels from {t.min()} to {t.max()}"
