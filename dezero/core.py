@@ -365,23 +365,18 @@ def _store_grad(x, gx, raw):
             gx = np.asarray(gx, dtype=dtype)
         if not gx.flags.writeable:  # a broadcast view from sum/broadcast_to
             gx = gx.copy()
-        gx = _gradient_variable(gx)
+        v = _new_object(Variable)  # Variable(gx) without __init__'s check: gx is an ndarray
+        v.data = gx
+        v.name = None
+        v.grad = None
+        v._creator = None
+        v._input = None
+        v.generation = 0
+        gx = v
     if x.grad is None:
         x.grad = gx
     else:
         x.grad = x.grad + gx
-
-
-def _gradient_variable(gx):
-    """Variable(gx) for an ndarray the sweep made: Variable.__init__'s check skipped."""
-    v = _new_object(Variable)
-    v.data = gx
-    v.name = None
-    v.grad = None
-    v._creator = None
-    v._input = None
-    v.generation = 0
-    return v
 
 
 def _backward_multi_output(f, grads, retain_grad, raw):
