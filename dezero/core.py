@@ -321,8 +321,8 @@ def _backward(output, m, retain_grad):
             for x, gx in zip(inputs, gxs):
                 if gx is None:
                     continue
-                if gx.shape != x.shape:  # broadcasting's adjoint, once for every op
-                    gx = m.sum_to(gx, x.shape)
+                if gx.shape != x.data.shape:  # broadcasting's adjoint, once for every op
+                    gx = m.sum_to(gx, x.data.shape)
                 previous = grads.get(x)
                 if previous is not None:
                     grads[x] = previous + gx
@@ -422,7 +422,7 @@ def array_of(x):
 def as_variable(obj):
     if isinstance(obj, Variable):
         return obj
-    return Variable(as_array(obj))
+    return Variable(obj if type(obj) is np.ndarray else as_array(obj))
 
 
 def _weak_dtype(like):
