@@ -336,7 +336,7 @@ def _backward(output, m, retain_grad):
 
 
 def _ones_like(data):
-    """The sweep's seed: np.ones_like, made directly for the usual 0-d loss (~2 µs less)."""
+    """The sweep's seed: np.ones_like (a Python function), made directly for a 0-d loss."""
     if type(data) is np.ndarray and data.ndim == 0:
         return np.array(1, dtype=data.dtype)
     return np.ones_like(data)
@@ -535,7 +535,7 @@ class Function:
 
     def _record_one(self, inputs, y, held):
         """`_record` for several inputs and one ndarray output (linear, add, matmul, a
-        loss), without its lists: ~1 µs of a two-input op's ~4 µs of engine time."""
+        loss), without its lists and max(): most ops a training step records."""
         output = _new_object(Variable)
         output.data = y
         output.name = None
