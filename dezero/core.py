@@ -191,7 +191,7 @@ class Variable:
         if self.data is None:
             raise ValueError("cannot backpropagate from a Variable whose data is None")
         if self.grad is None:
-            self.grad = Variable(np.ones_like(self.data))
+            self.grad = Variable(_ones_like(self.data))
         if self._creator is None:
             return
         # The sweep's own allocations (gradient Variables with retain_grad or
@@ -321,8 +321,8 @@ def _backward(output, m, retain_grad):
             for x, gx in zip(inputs, gxs):
                 if gx is None:
                     continue
-                if gx.shape != x.shape:  # broadcasting's adjoint, once for every op
-                    gx = m.sum_to(gx, x.shape)
+                if gx.shape != x.data.shape:  # broadcasting's adjoint, once for every op
+                    gx = m.sum_to(gx, x.data.shape)
                 previous = grads.get(x)
                 if previous is not None:
                     grads[x] = previous + gx
@@ -333,6 +333,13 @@ def _backward(output, m, retain_grad):
                     _schedule(x, creator, pending, seen)
     for x, gx in grads.items():
         _store_grad(x, gx, raw)
+
+
+def _ones_like(data):
+    """The sweep's seed: np.ones_like (a Python function), made directly for a 0-d loss."""
+    if type(data) is np.ndarray and data.ndim == 0:
+        return np.array(1, dtype=data.dtype)
+    return np.ones_like(data)
 
 
 def _schedule(x, creator, pending, seen):
@@ -353,10 +360,19 @@ def _schedule(x, creator, pending, seen):
 
 def _store_grad(x, gx, raw):
     if raw:
-        gx = np.asarray(gx, dtype=x.data.dtype)
+        dtype = x.data.dtype
+        if type(gx) is not np.ndarray or gx.dtype is not dtype:  # skip a no-op asarray
+            gx = np.asarray(gx, dtype=dtype)
         if not gx.flags.writeable:  # a broadcast view from sum/broadcast_to
             gx = gx.copy()
-        gx = Variable(gx)
+        v = _new_object(Variable)  # Variable(gx) without __init__'s check: gx is an ndarray
+        v.data = gx
+        v.name = None
+        v.grad = None
+        v._creator = None
+        v._input = None
+        v.generation = 0
+        gx = v
     if x.grad is None:
         x.grad = gx
     else:
@@ -406,7 +422,7 @@ def array_of(x):
 def as_variable(obj):
     if isinstance(obj, Variable):
         return obj
-    return Variable(as_array(obj))
+    return Variable(obj if type(obj) is np.ndarray else as_array(obj))
 
 
 def _weak_dtype(like):
@@ -513,7 +529,32 @@ class Function:
             return output
         inputs = tuple([x if isinstance(x, Variable) else as_variable(x) for x in inputs])
         ys = self.forward(*[x.data for x in inputs])
+        if type(ys) is not tuple and len(inputs) > 1:
+            return self._record_one(inputs, ys if type(ys) is np.ndarray else as_array(ys), held)
         return self._record(inputs, ys if type(ys) is tuple else (ys,), held)
+
+    def _record_one(self, inputs, y, held):
+        """`_record` for several inputs and one ndarray output (linear, add, matmul, a
+        loss), without its lists and max(): most ops a training step records."""
+        output = _new_object(Variable)
+        output.data = y
+        output.name = None
+        output.grad = None
+        output._input = None
+        if Config.enable_backprop:
+            generation = 0
+            for x in inputs:
+                if x.generation > generation:
+                    generation = x.generation
+            self.generation = generation
+            output._creator = self
+            output.generation = generation + 1
+            self._inputs = inputs
+            self._outputs = weakref.ref(output) if held else None
+        else:
+            output._creator = None
+            output.generation = 0
+        return output
 
     def _record(self, inputs, ys, held=True):
         outputs = [Variable(y if type(y) is np.ndarray else as_array(y)) for y in ys]

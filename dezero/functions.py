@@ -488,7 +488,7 @@ class Linear(Function):
         if len(b_and_y) == 2 and b_and_y[0].ndim == 1 and gy.ndim == 2:
             # A layer's bias, broadcast over the batch: its adjoint here is one sum,
             # cheaper than the sweep's general sum_to.
-            return gx, gW, gy.sum(axis=0)
+            return gx, gW, m.sum(gy, axis=0)
         return gx, gW, gy  # without a bias, the sweep's zip drops the third
 
 

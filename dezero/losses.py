@@ -5,6 +5,8 @@ core alone; losses composed of other functions (binary_cross_entropy, ...) live 
 dezero.functions with the functions they compose.
 """
 
+import functools
+
 import numpy as np
 
 from dezero import array_ops
@@ -61,31 +63,41 @@ class SoftmaxCrossEntropy(Function):
     """Mean over the batch of -log softmax(x)[t]; t holds integer class labels."""
 
     # Forward keeps softmax(x) and where the labels sit, which the fast sweep's gradient
-    # softmax(x) - one_hot(t) needs: no second softmax, no one-hot matrix.
-    __slots__ = ("p", "rows", "labels")
+    # softmax(x) - one_hot(t) needs: no second softmax, no one-hot matrix. `at` indexes
+    # the flattened (N, C) array: one index array costs half of a (rows, labels) pair.
+    __slots__ = ("p", "at")
 
     def forward(self, x, t):
         _check_labels(x, t)
-        x_max = x.max(axis=1, keepdims=True)
+        # The ufuncs' reduce is what ndarray.max/sum call, minus a Python wrapper each.
+        x_max = np.maximum.reduce(x, axis=1, keepdims=True)
         e = np.exp(x - x_max)
-        s = e.sum(axis=1, keepdims=True)
+        s = np.add.reduce(e, axis=1, keepdims=True)
         self.p = e / s  # as array_ops.softmax computes it
-        self.rows, self.labels = np.arange(len(x)), t.ravel()
+        self.at = _row_starts(*x.shape) + t.ravel().astype(np.intp, copy=False)  # uint64 too
         # Only the labels' log-probabilities x - logsumexp(x) are needed: gather, then subtract.
-        log_p = x[self.rows, self.labels] - (x_max + np.log(s)).ravel()
-        return -log_p.sum() / len(x)  # a Python int keeps the sum's dtype
+        log_p = x.take(self.at) - (x_max + np.log(s)).ravel()
+        return -np.add.reduce(log_p) / len(x)  # a Python int keeps the sum's dtype
 
     def vjp(self, m, gy, x, t, y):
         n = len(x)
         if m is array_ops:
             gx = self.p.copy()
-            gx[self.rows, self.labels] -= 1
+            gx.reshape(-1)[self.at] -= 1  # p is C-contiguous: reshape is a view
             gx *= gy / n
             return gx, None
         # create_graph: softmax must be a function of x, recorded for the second derivative.
         xd, td = array_of(x), array_of(t)
         one_hot = np.eye(xd.shape[1], dtype=xd.dtype)[td.ravel()]
         return (m.softmax(x, axis=1) - one_hot) * (gy / n), None
+
+
+@functools.lru_cache(maxsize=8)
+def _row_starts(rows, columns):
+    """Flat index of each row's first element; read-only, shared by every call of one shape."""
+    starts = np.arange(rows) * columns
+    starts.flags.writeable = False
+    return starts
 
 
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
@@ -100,7 +112,7 @@ def _check_labels(x, t):
     # A negative label would silently index from the end and give a wrong loss. Viewed as
     # unsigned, a negative label is huge: one pass checks both ends.
     unsigned = t if t.dtype.kind == "u" else t.view(_UNSIGNED[t.dtype.itemsize])
-    if t.size and unsigned.max() >= x.shape[1]:
+    if t.size and np.maximum.reduce(unsigned, axis=None) >= x.shape[1]:
         raise ValueError(
             f"softmax_cross_entropy labels must lie in [0, {x.shape[1]}), "
             f"got labels from {t.min()} to {t.max()}"

@@ -20,11 +20,13 @@ class Optimizer:
 
     def update(self):
         params = [p for p in self.target.params() if p.grad is not None]
-        for hook in self.hooks:
-            hook(params)
+        if self.hooks:
+            for hook in self.hooks:
+                hook(params)
+            params = [p for p in params if p.grad is not None]  # FreezeParam clears some
+        update_one = self.update_one
         for param in params:
-            if param.grad is not None:  # a hook (FreezeParam) may have cleared it
-                self.update_one(param)
+            update_one(param)
 
     def update_one(self, param):
         raise NotImplementedError(f"{type(self).__name__} does not define update_one")
