@@ -88,6 +88,8 @@ class Variable:
         f = self._creator
         x = self._input
         if x is not None:  # recorded without a Function (record_unary): make it now, once
+            if type(x) is _Stretch:
+                x = _input_of(self)
             f = _new_object(f)
             f._inputs = x
             f._outputs = weakref.ref(self)
@@ -154,8 +156,11 @@ class Variable:
         self._input = None
 
     def _creator_inputs(self):
-        if self._input is not None:
-            return (self._input,)
+        x = self._input
+        if type(x) is _Stretch:
+            return self.creator.inputs  # the input becomes a Variable again, linked to self
+        if x is not None:
+            return (x,)
         return () if self._creator is None else self._creator.inputs
 
     def unchain_backward(self):
@@ -166,7 +171,11 @@ class Variable:
         while stack:
             for x in stack.pop():
                 if x._creator is not None:
-                    stack.append(x._creator_inputs())
+                    s = x._input
+                    if type(s) is _Stretch:  # its nodes are reachable through x alone: they die
+                        stack.append((s.anchor,))
+                    else:
+                        stack.append(x._creator_inputs())
                     x.unchain()
 
     def reshape(self, *shape):
@@ -285,8 +294,29 @@ def _backward(output, m, retain_grad):
                 if retain_grad:
                     _store_grad(y, gy, raw)
                 chase = not pending and len(ys) == 1
+                yd = y.data
                 while True:
-                    gx = vjp(f, m, gy, x.data, y.data)
+                    if type(x) is _Stretch:
+                        if retain_grad:
+                            x = y.creator._inputs  # its gradient is kept: it gets its Variable back
+                        elif not chase:
+                            x = _input_of(y)  # a stand-in for the grads dict and the work list
+                        else:
+                            # Nothing else in flight and no gradient to keep: run the
+                            # stretch's ops on its arrays, in the sweep's order, to its anchor.
+                            datas = x.datas
+                            ops = x.ops
+                            k = y.generation - 1 - x.generation0
+                            while k >= 0:
+                                xd = datas[k]
+                                gx = vjp(f, m, gy, xd, yd)
+                                gy = gx  # rebinding both, so no older gradient stays alive
+                                f = ops[k]
+                                vjp = f.vjp
+                                yd = xd
+                                k -= 1
+                            x = x.anchor
+                    gx = vjp(f, m, gy, x.data, yd)
                     creator = x._creator
                     if chase and creator is not None:
                         inputs = x._input
@@ -299,6 +329,7 @@ def _backward(output, m, retain_grad):
                                 vjp = None
                         if vjp is not None:
                             y = x
+                            yd = x.data
                             gy = gx
                             f = creator
                             x = inputs
@@ -564,6 +595,60 @@ class Function:
         return tuple(None if gx is None else F.sum_to(gx, x.shape) for x, gx in zip(inputs, gxs))
 
 
+class _Stretch:
+    """The compacted part of a chain of `record_unary` ops: their outputs' arrays and op
+    classes, bottom up, and the Variable they start from (`anchor`).
+
+    A node of the chain that only the next node holds (no name, grad or weak reference)
+    has no observable identity, so its Variable is dropped and its array and class are
+    appended here: two list slots instead of one more GC-tracked object per op. The
+    cyclic collector then sees a constant number of objects however long the chain
+    grows, where each of its full collections would walk every Variable. Node `k` has
+    generation `generation0 + k`; `creator` makes its Variable again when read.
+    """
+
+    __slots__ = ("anchor", "generation0", "datas", "ops")
+
+    def __init__(self, anchor, generation0):
+        self.anchor = anchor
+        self.generation0 = generation0
+        self.datas = []
+        self.ops = []
+
+
+def _input_of(y):
+    """A new Variable for the input of y, whose `_input` is a _Stretch (y is not changed)."""
+    s = y._input
+    k = y.generation - 1 - s.generation0
+    x = _new_object(Variable)
+    x.data = s.datas[k]
+    x.name = None
+    x.grad = None
+    x._creator = s.ops[k]
+    x._input = s if k else s.anchor
+    x.generation = y.generation - 1
+    return x
+
+
+class _SoleInputProbe:
+    __slots__ = ("_input",)
+
+    def refs(self):
+        w = self._input
+        return _getrefcount(w)
+
+
+def _sole_input_refs():
+    probe = _SoleInputProbe()
+    probe._input = object()
+    return probe.refs()
+
+
+# References to `w = x._input` inside record_unary when x holds the only one (x's slot,
+# the local, getrefcount's argument): measured, as an interpreter detail.
+_SOLE_INPUT_REFS = _sole_input_refs()
+
+
 def record_unary(cls, x):
     """`cls()(x)` for a stateless one-input built-in with a `ufunc` (sin, exp, ...), recorded
     in the output alone: the Function is made only if someone reads `output.creator`, and
@@ -580,6 +665,24 @@ def record_unary(cls, x):
         output._creator = cls
         output._input = x
         output.generation = x.generation + 1
+        w = x._input
+        if (
+            type(w) is Variable
+            and w._input is not None
+            and _getrefcount(w) == _SOLE_INPUT_REFS
+            and w.grad is None
+            and w.name is None
+            and w.__weakref__ is None
+        ):
+            # w is x's input, also recorded here, and held by x alone: compact it.
+            s = w._input
+            if type(s) is not _Stretch:
+                s = _Stretch(s, w.generation)
+            elif w.generation - s.generation0 != len(s.datas):
+                return output  # another holder extended it (a copy.copy of w): leave w be
+            s.datas.append(w.data)
+            s.ops.append(w._creator)
+            x._input = s
     else:
         output._creator = None
         output._input = None
