@@ -64,7 +64,9 @@ class Variable:
     # Function at all: `_creator` holds its class and `_input` its input, and `creator`
     # builds the Function on first read. One GC-tracked object per op instead of two
     # halves the collector's work while a deep graph is built (and 48 bytes a node);
-    # `_input` is None whenever `_creator` is a Function or None.
+    # `_input` is None whenever `_creator` is a Function or None. When that input is
+    # itself such an op's output that nothing else holds, `_input` is the `_Stretch`
+    # that keeps the chain below as arrays (see record_unary).
     __slots__ = ("data", "name", "grad", "_creator", "_input", "generation", "__weakref__")
     # Make `ndarray op Variable` defer to Variable's reflected operators.
     __array_ufunc__ = None
@@ -234,7 +236,10 @@ def _backward(output, m, retain_grad):
     creator is scheduled when its output gets its first gradient (so no `seen` set
     grows with depth), and the sweep knows that output without a weak reference. An op
     recorded without a Function (`record_unary`) is run from its output's `_creator`
-    (the class) and `_input`, and gets its Function only under `create_graph`.
+    (the class) and `_input`, and gets its Function only under `create_graph`. A
+    compacted stretch of such ops (`_Stretch`) is run from its arrays when nothing else
+    is in flight, in the order the sweep would take them; otherwise each of its nodes
+    gets a Variable for the sweep's dict and work list (linked in, with `retain_grad`).
     """
     raw = m is array_ops
     grads = {output: output.grad.data if raw else output.grad}
@@ -653,38 +658,54 @@ def record_unary(cls, x):
     """`cls()(x)` for a stateless one-input built-in with a `ufunc` (sin, exp, ...), recorded
     in the output alone: the Function is made only if someone reads `output.creator`, and
     the sweep runs `cls.vjp` with the class standing in for `self`, so `cls` must keep no
-    state (no `__init__`, a vjp that never reads self)."""
+    state (no `__init__`, a vjp that never reads self).
+
+    It also compacts x's input, w, when w was recorded here too and x holds the only
+    reference to it: w's array and class go into x's `_Stretch`, and w's object, whose
+    identity nobody can observe, becomes the output. In `y = F.sin(y)` repeated, every
+    node but the last two is compacted: the graph stays a constant number of GC-tracked
+    objects, and the forward allocates none, so it starts no collection at all."""
     ufunc = cls.ufunc
     if ufunc is None or not isinstance(x, Variable) or type(x.data) is not np.ndarray:
         return cls()(x)
-    output = _new_object(Variable)
-    output.data = ufunc(x.data, out=...)
-    output.name = None
-    output.grad = None
-    if Config.enable_backprop:
-        output._creator = cls
-        output._input = x
-        output.generation = x.generation + 1
-        w = x._input
-        if (
-            type(w) is Variable
-            and w._input is not None
-            and _getrefcount(w) == _SOLE_INPUT_REFS
-            and w.grad is None
-            and w.name is None
-            and w.__weakref__ is None
-        ):
-            # w is x's input, also recorded here, and held by x alone: compact it.
-            s = w._input
-            if type(s) is not _Stretch:
-                s = _Stretch(s, w.generation)
-            elif w.generation - s.generation0 != len(s.datas):
-                return output  # another holder extended it (a copy.copy of w): leave w be
-            s.datas.append(w.data)
-            s.ops.append(w._creator)
-            x._input = s
-    else:
+    y = ufunc(x.data, out=...)
+    if not Config.enable_backprop:
+        output = _new_object(Variable)
+        output.data = y
+        output.name = None
+        output.grad = None
         output._creator = None
         output._input = None
         output.generation = 0
+        return output
+    w = x._input
+    if (
+        type(w) is Variable
+        and w._input is not None
+        and _getrefcount(w) == _SOLE_INPUT_REFS
+        and w.grad is None
+        and w.name is None
+        and w.__weakref__ is None
+    ):
+        s = w._input
+        if type(s) is not _Stretch:
+            s = _Stretch(s, w.generation)
+        # (w is the last node of its stretch unless a copy.copy of w extended it first)
+        if w.generation - s.generation0 == len(s.datas):
+            s.datas.append(w.data)
+            s.ops.append(w._creator)
+            x._input = s
+            output = w  # recycled: one allocation and one free fewer per op
+            output.data = y
+            output._creator = cls
+            output._input = x
+            output.generation = x.generation + 1
+            return output
+    output = _new_object(Variable)
+    output.data = y
+    output.name = None
+    output.grad = None
+    output._creator = cls
+    output._input = x
+    output.generation = x.generation + 1
     return output
