@@ -664,7 +664,7 @@ def record_unary(cls, x):
     reference to it: w's array and class go into x's `_Stretch`, and w's object, whose
     identity nobody can observe, becomes the output. In `y = F.sin(y)` repeated, every
     node but the last two is compacted: the graph stays a constant number of GC-tracked
-    objects, and the forward allocates none, so it starts no collection at all."""
+    objects, and the forward allocates no GC-tracked object, so it starts no collection."""
     ufunc = cls.ufunc
     if ufunc is None or not isinstance(x, Variable) or type(x.data) is not np.ndarray:
         return cls()(x)
