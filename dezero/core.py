@@ -64,7 +64,9 @@ class Variable:
     # Function at all: `_creator` holds its class and `_input` its input, and `creator`
     # builds the Function on first read. One GC-tracked object per op instead of two
     # halves the collector's work while a deep graph is built (and 48 bytes a node);
-    # `_input` is None whenever `_creator` is a Function or None.
+    # `_input` is None whenever `_creator` is a Function or None. When that input is
+    # itself such an op's output that nothing else holds, `_input` is the `_Stretch`
+    # that keeps the chain below as arrays (see record_unary).
     __slots__ = ("data", "name", "grad", "_creator", "_input", "generation", "__weakref__")
     # Make `ndarray op Variable` defer to Variable's reflected operators.
     __array_ufunc__ = None
@@ -88,6 +90,8 @@ class Variable:
         f = self._creator
         x = self._input
         if x is not None:  # recorded without a Function (record_unary): make it now, once
+            if type(x) is _Stretch:
+                x = _input_of(self)
             f = _new_object(f)
             f._inputs = x
             f._outputs = weakref.ref(self)
@@ -154,8 +158,11 @@ class Variable:
         self._input = None
 
     def _creator_inputs(self):
-        if self._input is not None:
-            return (self._input,)
+        x = self._input
+        if type(x) is _Stretch:
+            return self.creator.inputs  # the input becomes a Variable again, linked to self
+        if x is not None:
+            return (x,)
         return () if self._creator is None else self._creator.inputs
 
     def unchain_backward(self):
@@ -166,7 +173,11 @@ class Variable:
         while stack:
             for x in stack.pop():
                 if x._creator is not None:
-                    stack.append(x._creator_inputs())
+                    s = x._input
+                    if type(s) is _Stretch:  # its nodes are reachable through x alone: they die
+                        stack.append((s.anchor,))
+                    else:
+                        stack.append(x._creator_inputs())
                     x.unchain()
 
     def reshape(self, *shape):
@@ -225,7 +236,10 @@ def _backward(output, m, retain_grad):
     creator is scheduled when its output gets its first gradient (so no `seen` set
     grows with depth), and the sweep knows that output without a weak reference. An op
     recorded without a Function (`record_unary`) is run from its output's `_creator`
-    (the class) and `_input`, and gets its Function only under `create_graph`.
+    (the class) and `_input`, and gets its Function only under `create_graph`. A
+    compacted stretch of such ops (`_Stretch`) is run from its arrays when nothing else
+    is in flight, in the order the sweep would take them; otherwise each of its nodes
+    gets a Variable for the sweep's dict and work list (linked in, with `retain_grad`).
     """
     raw = m is array_ops
     grads = {output: output.grad.data if raw else output.grad}
@@ -285,8 +299,29 @@ def _backward(output, m, retain_grad):
                 if retain_grad:
                     _store_grad(y, gy, raw)
                 chase = not pending and len(ys) == 1
+                yd = y.data
                 while True:
-                    gx = vjp(f, m, gy, x.data, y.data)
+                    if type(x) is _Stretch:
+                        if retain_grad:
+                            x = y.creator._inputs  # its gradient is kept: it gets its Variable back
+                        elif not chase:
+                            x = _input_of(y)  # a stand-in for the grads dict and the work list
+                        else:
+                            # Nothing else in flight and no gradient to keep: run the
+                            # stretch's ops on its arrays, in the sweep's order, to its anchor.
+                            datas = x.datas
+                            ops = x.ops
+                            k = y.generation - 1 - x.generation0
+                            while k >= 0:
+                                xd = datas[k]
+                                gx = vjp(f, m, gy, xd, yd)
+                                gy = gx  # rebinding both, so no older gradient stays alive
+                                f = ops[k]
+                                vjp = f.vjp
+                                yd = xd
+                                k -= 1
+                            x = x.anchor
+                    gx = vjp(f, m, gy, x.data, yd)
                     creator = x._creator
                     if chase and creator is not None:
                         inputs = x._input
@@ -299,6 +334,7 @@ def _backward(output, m, retain_grad):
                                 vjp = None
                         if vjp is not None:
                             y = x
+                            yd = x.data
                             gy = gx
                             f = creator
                             x = inputs
@@ -605,24 +641,112 @@ class Function:
         return tuple(None if gx is None else F.sum_to(gx, x.shape) for x, gx in zip(inputs, gxs))
 
 
+class _Stretch:
+    """The compacted part of a chain of `record_unary` ops: their outputs' arrays and op
+    classes, bottom up, and the Variable they start from (`anchor`).
+
+    A node of the chain that only the next node holds (no name, grad or weak reference)
+    has no observable identity, so its Variable is dropped and its array and class are
+    appended here: two list slots instead of one more GC-tracked object per op. The
+    cyclic collector then sees a constant number of objects however long the chain
+    grows, where each of its full collections would walk every Variable. Node `k` has
+    generation `generation0 + k`; `creator` makes its Variable again when read.
+    """
+
+    __slots__ = ("anchor", "generation0", "datas", "ops")
+
+    def __init__(self, anchor, generation0):
+        self.anchor = anchor
+        self.generation0 = generation0
+        self.datas = []
+        self.ops = []
+
+
+def _input_of(y):
+    """A new Variable for the input of y, whose `_input` is a _Stretch (y is not changed)."""
+    s = y._input
+    k = y.generation - 1 - s.generation0
+    x = _new_object(Variable)
+    x.data = s.datas[k]
+    x.name = None
+    x.grad = None
+    x._creator = s.ops[k]
+    x._input = s if k else s.anchor
+    x.generation = y.generation - 1
+    return x
+
+
+class _SoleInputProbe:
+    __slots__ = ("_input",)
+
+    def refs(self):
+        w = self._input
+        return _getrefcount(w)
+
+
+def _sole_input_refs():
+    probe = _SoleInputProbe()
+    probe._input = object()
+    return probe.refs()
+
+
+# References to `w = x._input` inside record_unary when x holds the only one (x's slot,
+# the local, getrefcount's argument): measured, as an interpreter detail.
+_SOLE_INPUT_REFS = _sole_input_refs()
+
+
 def record_unary(cls, x):
     """`cls()(x)` for a stateless one-input built-in with a `ufunc` (sin, exp, ...), recorded
     in the output alone: the Function is made only if someone reads `output.creator`, and
     the sweep runs `cls.vjp` with the class standing in for `self`, so `cls` must keep no
-    state (no `__init__`, a vjp that never reads self)."""
+    state (no `__init__`, a vjp that never reads self).
+
+    It also compacts x's input, w, when w was recorded here too and x holds the only
+    reference to it: w's array and class go into x's `_Stretch`, and w's object, whose
+    identity nobody can observe, becomes the output. In `y = F.sin(y)` repeated, every
+    node but the last two is compacted: the graph stays a constant number of GC-tracked
+    objects, and the forward allocates no GC-tracked object, so it starts no collection."""
     ufunc = cls.ufunc
     if ufunc is None or not isinstance(x, Variable) or type(x.data) is not np.ndarray:
         return cls()(x)
-    output = _new_object(Variable)
-    output.data = ufunc(x.data, out=...)
-    output.name = None
-    output.grad = None
-    if Config.enable_backprop:
-        output._creator = cls
-        output._input = x
-        output.generation = x.generation + 1
-    else:
+    y = ufunc(x.data, out=...)
+    if not Config.enable_backprop:
+        output = _new_object(Variable)
+        output.data = y
+        output.name = None
+        output.grad = None
         output._creator = None
         output._input = None
         output.generation = 0
+        return output
+    w = x._input
+    if (
+        type(w) is Variable
+        and w._input is not None
+        and _getrefcount(w) == _SOLE_INPUT_REFS
+        and w.grad is None
+        and w.name is None
+        and w.__weakref__ is None
+    ):
+        s = w._input
+        if type(s) is not _Stretch:
+            s = _Stretch(s, w.generation)
+        # (w is the last node of its stretch unless a copy.copy of w extended it first)
+        if w.generation - s.generation0 == len(s.datas):
+            s.datas.append(w.data)
+            s.ops.append(w._creator)
+            x._input = s
+            output = w  # recycled: one allocation and one free fewer per op
+            output.data = y
+            output._creator = cls
+            output._input = x
+            output.generation = x.generation + 1
+            return output
+    output = _new_object(Variable)
+    output.data = y
+    output.name = None
+    output.grad = None
+    output._creator = cls
+    output._input = x
+    output.generation = x.generation + 1
     return output
