@@ -52,7 +52,7 @@ import weakref
 import numpy as np
 
 from dezero import array_ops, global_rng
-from dezero.core import Function, Variable, _call_backward, using_config
+from dezero.core import Function, Variable, _call_backward, no_compaction, using_config
 
 _ndarray = np.ndarray
 _object_new = object.__new__
@@ -213,7 +213,7 @@ def trace(f, *example_arrays):
     collecting = gc.isenabled()
     gc.disable()  # recording allocates an object or two per op; the engine does the same
     try:
-        with using_config("enable_backprop", True):
+        with using_config("enable_backprop", True), no_compaction():
             output = f(*args)
         if not isinstance(output, Variable):
             raise TypeError(

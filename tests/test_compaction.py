@@ -211,3 +211,22 @@ def test_a_cycle_through_a_compacted_chain_is_collected():
     del x, y
     gc.collect()
     assert ref() is None, "a reference cycle through a compacted chain survived collection"
+
+
+def test_no_compaction_keeps_every_node_a_variable_and_is_restored_after():
+    from dezero import core
+
+    def stretches(y):
+        found = 0
+        while y._creator is not None:
+            found += type(y._input) is _Stretch
+            y = y._input if type(y._input) is Variable else None
+            if y is None:
+                break
+        return found
+
+    with pytest.raises(RuntimeError), core.no_compaction():
+        y = chain(Variable(np.array(0.5)), 20)
+        assert stretches(y) == 0  # dezero.trace records this way: every node stays a Variable
+        raise RuntimeError("the block's error")
+    assert stretches(chain(Variable(np.array(0.5)), 20)) == 1  # compaction is back
