@@ -58,7 +58,9 @@ def excess_headline(accuracy: pd.DataFrame, depth: int, dtype: str) -> pd.DataFr
     )
     table = table[backend_order(table.columns)]
     floors = df.groupby(["family", "width"])["floor_ulp"].first()
-    table.insert(0, "floor (ULP)", [format_ulp(v, "ok") for v in floors.reindex(table.index)])
+    # no floor in ULPs where the gradient underflows (NaN): a dash, not a figure or a flag
+    floor_cells = [format_ulp(v, "ok") if pd.notna(v) else "–" for v in floors.reindex(table.index)]
+    table.insert(0, "floor (ULP)", floor_cells)
     table.columns.name = None
     return table.reset_index()
 

@@ -62,3 +62,11 @@ def test_an_error_within_the_rounding_floor_is_not_a_finding():
     # 30x worse than a lucky best backend, but correct rounding can give 500 ULP here
     df = pd.DataFrame(_rows("a", {1000: 1.0}, floor=500.0) + _rows("b", {1000: 30.0}, floor=500.0))
     assert findings(df).empty
+
+
+def test_excess_headline_shows_no_floor_figure_where_the_gradient_underflows(frame):
+    frame["floor_ulp"] = math.nan  # the floor of an underflowing case is not in ULPs
+    frame["flag"], frame["excess"] = "underflow", math.nan
+    table = excess_headline(frame, 10, "float64").set_index("family")
+    assert table.loc["tanh", "floor (ULP)"] == "–"
+    assert table.loc["tanh", "dezero"] == "underflow"
