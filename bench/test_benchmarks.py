@@ -152,5 +152,9 @@ def test_graph_memory(memory_backend, memory_depth, benchmark, profile):
         memory_method=METHODS[memory_backend],
         **{"pass": "record"},
     )
-    # A node holds at least its 8-byte output; 10 kB per scalar op would be a leak.
-    assert 8 <= per_node < 10_000, f"{memory_backend}: {per_node:.0f} bytes per graph node"
+    # A node holds at least its 8-byte output; 10 kB per scalar op would be a leak. RSS growth
+    # (torch) cannot see the lower bound at a small depth: a 1,000-op graph (~0.8 MB) can fit
+    # in heap pages an earlier test left resident (measured 4 B/node once, in CI), so there
+    # it only has to be no shrinkage.
+    low = 8 if METHODS[memory_backend] == "tracemalloc" else 0
+    assert low <= per_node < 10_000, f"{memory_backend}: {per_node:.0f} bytes per graph node"

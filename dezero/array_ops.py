@@ -83,6 +83,12 @@ def transpose(x, axes=None):
 
 
 def broadcast_to(x, shape):
+    if type(x) is np.ndarray and x.shape == shape:
+        # what np.broadcast_to gives here (a read-only view of x), without its Python-level
+        # checks: ~8x cheaper, and sum's backward of a scalar loss lands here on every call
+        view = x.view()
+        view.setflags(write=False)
+        return view
     return np.broadcast_to(x, shape)
 
 

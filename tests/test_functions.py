@@ -187,3 +187,14 @@ def test_vjp_from_saved_forward_state_equals_create_graph_gradient_bitwise(name,
     np.testing.assert_array_equal(first, fast.grad.data)
     np.testing.assert_array_equal(first, graph.grad.data)
     assert first.dtype == dtype
+
+
+def test_array_ops_broadcast_to_same_shape_is_numpys_read_only_view():
+    from dezero import array_ops
+
+    x = np.arange(6.0).reshape(2, 3)
+    for shape in ((2, 3), (4, 2, 3)):
+        ours, numpys = array_ops.broadcast_to(x, shape), np.broadcast_to(x, shape)
+        assert ours.shape == numpys.shape and ours.dtype == numpys.dtype
+        assert np.array_equal(ours, numpys) and np.shares_memory(ours, x)
+        assert not ours.flags.writeable  # writing through a gradient view must fail loudly
