@@ -47,12 +47,20 @@ Only first derivatives are replayed (no `create_graph`).
 
 import gc
 import inspect
+import operator
 import weakref
 
 import numpy as np
 
 from dezero import array_ops, global_rng
-from dezero.core import Function, Variable, _call_backward, no_compaction, using_config
+from dezero.core import (
+    Function,
+    Variable,
+    _call_backward,
+    _Stretch,
+    no_compaction,
+    using_config,
+)
 
 _ndarray = np.ndarray
 _object_new = object.__new__
@@ -249,10 +257,34 @@ def _record(f_traced, args, output):
     forward_steps = []
     replay_of = {}  # traced Function -> (forward, vjp) that replay calls
     book_vars = {}  # book-style Function -> (input Variables, output Variables)
-    to_check = []  # (array or attribute values, allowed ids, what, Function): see _refuse_alias
-    functions = _topological(output)
+    to_check = []  # (array or attribute values, allowed ids, what, reader): see _refuse_alias
+    nodes, joins = _topological(output)
+    # _schedule needs a gradient's value only where a step's vjp reads it or its sum
+    # decides a step (see _schedule). `real` holds the Variables whose gradients it must
+    # compute; `lazy` maps the output of every other one-input, one-output op to its
+    # backward step (which never depends on values) and its input.
+    real = joins
+    lazy = {}
     shared = _SHARED
-    for f, y in functions:
+    for y in nodes:
+        x = y._input
+        if x is not None:  # recorded without a Function (core.record_unary)
+            cls = y._creator
+            methods = shared.get(cls) or _class_info(cls)[2]
+            if methods is not None:
+                i = slot.get(x)
+                if i is None:
+                    i = _constant(x, slot, constants, to_check, cls.__name__)
+                o = slot[y] = len(slot)
+                forward_steps.append((methods[0], i, o))
+                if x in real:
+                    real.add(y)
+                else:
+                    lazy[y] = ((methods[1], i, o, i), x)
+                continue
+            f = y.creator  # a class with state: it gets its Function, as other ops have
+        else:
+            f = y._creator
         methods = shared.get(type(f))
         if methods is None:
             methods = _replay_methods(f, y, to_check)
@@ -261,73 +293,97 @@ def _record(f_traced, args, output):
         if type(inputs) is not tuple and type(f._outputs) is not tuple:
             i = slot.get(inputs)  # one input, one output: the whole of a chain
             if i is None:
-                i = _constant(inputs, slot, constants, to_check, f)
+                i = _constant(inputs, slot, constants, to_check, type(f).__name__)
             o = slot[y] = len(slot)
             forward_steps.append((methods[0], i, o))
             if methods[1] is None:
                 book_vars[f] = ((inputs,), (y,))
+                real.add(y)
+            elif inputs in real:
+                real.add(y)
+            else:
+                lazy[y] = ((methods[1], i, o, i), inputs)
             continue
         inputs = f.inputs
         in_slots = [
-            slot[x] if x in slot else _constant(x, slot, constants, to_check, f) for x in inputs
+            slot[x] if x in slot else _constant(x, slot, constants, to_check, type(f).__name__)
+            for x in inputs
         ]
         outs = [ref() for ref in f._outputs] if type(f._outputs) is tuple else [y]
         out_slots = []
         for y in outs:
             if y is not None:
                 slot[y] = len(slot)
+                real.add(y)
             out_slots.append(None if y is None else slot[y])
         forward_steps.append((methods[0], in_slots, out_slots))
         if methods[1] is None:
             book_vars[f] = (inputs, outs)
     if output not in slot:  # f's result depends on no argument
-        _constant(output, slot, constants, to_check, None)
+        _constant(output, slot, constants, to_check, "the result")
     if to_check:
         leaves = {id(c[1]) for c in constants}
         traced_ids = {id(x.data) for x in slot if id(x) not in leaves}
-        for values, allowed, what, f in to_check:
+        for values, allowed, what, reader in to_check:
             for a in values:
-                _refuse_alias(a, traced_ids, what, f, allowed)
-    backward_steps = _schedule(output, slot, replay_of, book_vars) if functions else []
+                _refuse_alias(a, traced_ids, what, reader, allowed)
+    backward_steps = _schedule(output, slot, replay_of, book_vars, real, lazy) if nodes else []
     specs = [(x.data.shape, x.data.dtype) for x in args]
     return Tape(f_traced, specs, len(slot), constants, forward_steps, backward_steps, slot[output])
 
 
-def _constant(x, slot, constants, to_check, f):
+def _constant(x, slot, constants, to_check, reader):
     """Slot a leaf that is not an argument; replay reads it from its Variable."""
-    to_check.append(((x.data,), (), "a constant", f))
+    to_check.append(((x.data,), (), "a constant", reader))
     slot[x] = i = len(slot)
     constants.append([i, x, x.data, x.data.shape, x.data.dtype])
     return i
 
 
 def _topological(output):
-    """(Function, one of its outputs) for every Function `output` depends on, inputs before
-    users: found breadth-first from `output`, then sorted by generation (a Function's
-    generation exceeds those of its inputs' creators), which is nearly free as the search
-    meets them in decreasing generation. Reading `creator` makes the Function of an op
-    recorded without one (core.record_unary), so the rest of the trace sees Functions."""
-    c = output.creator
-    if c is None:
-        return []
-    found = [(c, output)]
-    visited = {c}
-    k = 0
-    while k < len(found):
-        inputs = found[k][0]._inputs
-        k += 1
+    """The output Variable of every op `output` depends on, one per op, inputs before
+    users; and the Variables read more than once (by several ops, or twice by one).
+
+    Found breadth-first from `output`, then sorted by generation (an op's outputs' exceeds
+    its inputs'), which is nearly free as the search meets them in decreasing generation.
+    An op recorded without a Function (core.record_unary) is walked through its output's
+    `_creator` (the class) and `_input`, without making the Function `creator` would."""
+    if output._creator is None:
+        return [], set()
+    found = [output]
+    visited = {output, output._creator}  # Variables, and Functions (several outputs, copies)
+    joins = set()
+    consistent = True  # every Function's outputs one generation above it, as the engine sets
+    for y in found:  # a list's iterator sees what the loop appends
+        inputs = y._input
+        if inputs is None:
+            inputs = y._creator._inputs
+        elif type(inputs) is _Stretch:  # made before the trace, compacted: rebuild its nodes
+            inputs = y.creator._inputs
         for x in inputs if type(inputs) is tuple else (inputs,):
-            c = x.creator
-            if c is not None and c not in visited:
+            if x in visited:
+                joins.add(x)
+                continue
+            visited.add(x)
+            c = x._creator
+            if c is None:
+                continue
+            if x._input is None:
+                if c in visited:
+                    continue
                 visited.add(c)
-                found.append((c, x))
+                consistent = consistent and c.generation + 1 == x.generation
+            found.append(x)
     found.reverse()
-    found.sort(key=_generation_of_function)
-    return found
+    found.sort(key=_generation if consistent else _generation_of_op)
+    return found, joins
 
 
-def _generation_of_function(pair):
-    return pair[0].generation
+_generation = operator.attrgetter("generation")
+
+
+def _generation_of_op(y):
+    return y.generation - 1 if y._input is not None else y._creator.generation
 
 
 def _aliases(a, traced_ids, allowed=()):
@@ -341,9 +397,8 @@ def _aliases(a, traced_ids, allowed=()):
     return False
 
 
-def _refuse_alias(a, traced_ids, what, f, allowed=()):
+def _refuse_alias(a, traced_ids, what, reader, allowed=()):
     if _aliases(a, traced_ids, allowed):
-        reader = "the result" if f is None else type(f).__name__
         raise ValueError(
             f"{what} read by {reader} is the array of an argument or of an "
             "intermediate result (e.g. Variable(x.data) or x[..., t.data]); replay would "
@@ -395,7 +450,7 @@ def _replay_methods(f, y, to_check):
         # `self.x = x` or `self.y = y` in forward is refreshed when replay calls forward
         outputs = [r() for r in f._outputs] if type(f._outputs) is tuple else [y]
         own = {id(v.data) for v in (*f.inputs, *outputs) if v is not None}
-        to_check.append((arrays, own, f"an attribute of {type(f).__name__}", f))
+        to_check.append((arrays, own, f"an attribute of {type(f).__name__}", type(f).__name__))
     if f.vjp is None:
         return f.forward, None
     g = _object_new(type(f))
@@ -408,57 +463,97 @@ def _replay_methods(f, y, to_check):
     return g.forward, g.vjp
 
 
-def _schedule(output, slot, replay_of, book_vars):
+def _schedule(output, slot, replay_of, book_vars, real, lazy):
     """The eager sweep (core._backward, fast path, no retain_grad) run once on the traced
     graph, recording each step instead of keeping Variables: same order, same sums.
 
-    Runs the vjps for real, so which gradients are None (an integer label's) is known.
+    Runs the vjps for real where a gradient's value decides a step: which gradients are
+    None (an integer label's), where broadcasting is summed, whether a gradient starts or
+    adds to its input's slot (where a one-input vjp could give None). Elsewhere (`lazy`:
+    one input, one output, an input read by that op alone and whose gradient feeds no
+    such decision) the step is known without it: a chain of those costs no vjp here.
     """
     steps = []
     grads = {output: np.ones_like(output.data)}
-    seed = output._creator
-    pending = {seed.generation: [output]}
-    seen = {seed}
+    if output._input is not None:
+        generation = output.generation - 1
+        seen = set()
+    else:
+        generation = output._creator.generation
+        seen = {output._creator}
+    pending = {generation: [output]}
+    shared = _SHARED
     m = array_ops
     with using_config("enable_backprop", False):
-        for generation in range(seed.generation, -1, -1):
-            for y in pending.pop(generation, ()):
-                f = y._creator
-                vjp = replay_of[f][1]
-                x = f._inputs
-                if type(x) is not tuple and type(f._outputs) is not tuple and vjp is not None:
-                    # The sweep's hot path: one input, one output, no None, no sum_to.
-                    gx = vjp(m, grads.pop(y), x.data, y.data)
-                    i = slot[x]
-                    previous = grads.get(x)
-                    if previous is not None:
-                        grads[x] = previous + gx
-                        steps.append((vjp, i, slot[y], ~i))
+        while pending and generation >= 0:  # a hand-set generation cannot loop forever
+            ys = pending.pop(generation, None)
+            generation -= 1
+            if ys is None:
+                continue
+            for y in ys:
+                step = lazy.get(y)
+                if step is not None:
+                    if grads:
+                        grads.pop(y, None)
+                    # With nothing else in flight the sweep's next op is x's creator: go
+                    # straight on down the chain, as the eager sweep does.
+                    chase = not pending and y is ys[-1]
+                    while True:
+                        steps.append(step[0])
+                        x = step[1]
+                        step = lazy.get(x) if chase else None
+                        if step is None:
+                            break
+                    g = _schedule_creator(x, pending, seen)
+                    if chase and g is not None:
+                        generation = g
+                    continue
+                x = y._input
+                if x is not None:  # a record_unary op: its class's shared vjp
+                    vjp = shared[y._creator][1]
+                else:
+                    f = y._creator
+                    vjp = replay_of[f][1]
+                    x = f._inputs
+                    if type(x) is tuple or type(f._outputs) is tuple or vjp is None:
+                        step = _general_schedule(f, y, vjp, grads, slot, book_vars)
+                        if step is None:
+                            continue
+                        steps.append(step)
+                        for x, target in zip(f.inputs, step[3]):
+                            if target is not None and not target[2]:
+                                _schedule_creator(x, pending, seen)
                         continue
-                    grads[x] = gx
-                    steps.append((vjp, i, slot[y], i))
-                    _schedule_creator(x, pending, seen)
+                # The sweep's hot path: one input, one output, no None, no sum_to.
+                gx = vjp(m, grads.pop(y), x.data, y.data)
+                i = slot[x]
+                previous = grads.get(x)
+                if previous is not None:
+                    grads[x] = previous + gx
+                    steps.append((vjp, i, slot[y], ~i))
                     continue
-                step = _general_schedule(f, y, vjp, grads, slot, book_vars)
-                if step is None:
-                    continue
-                steps.append(step)
-                for x, target in zip(f.inputs, step[3]):
-                    if target is not None and not target[2]:
-                        _schedule_creator(x, pending, seen)
+                grads[x] = gx
+                steps.append((vjp, i, slot[y], i))
+                _schedule_creator(x, pending, seen)
     return steps
 
 
 def _schedule_creator(x, pending, seen):
-    """Queue x's creator as the sweep does: a multi-output one once, from any output."""
+    """Queue x at its creator's generation as the sweep does (a multi-output creator once,
+    from any output); the generation, or None when nothing was queued."""
     creator = x._creator
     if creator is None:
-        return
-    if type(creator._outputs) is tuple:
-        if creator in seen:
-            return
-        seen.add(creator)
-    pending.setdefault(creator.generation, []).append(x)
+        return None
+    if x._input is not None:  # a record_unary op
+        generation = x.generation - 1
+    else:
+        if type(creator._outputs) is tuple:
+            if creator in seen:
+                return None
+            seen.add(creator)
+        generation = creator.generation
+    pending.setdefault(generation, []).append(x)
+    return generation
 
 
 def _general_schedule(f, y, vjp, grads, slot, book_vars):

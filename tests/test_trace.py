@@ -113,6 +113,39 @@ def test_trace_keeps_no_trace_time_graph_alive():
     assert_bitwise(tape.forward(np.zeros(3)), np.asarray(6.0), "forward after release")
 
 
+class CountedSin(Function):
+    """Sin that counts its vjp's calls."""
+
+    __slots__ = ()
+    calls = 0
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def vjp(self, m, gy, x, y):
+        CountedSin.calls += 1
+        return gy * m.cos(x)
+
+
+def test_trace_runs_a_vjp_only_where_a_gradient_value_decides_a_step():
+    def chain(x):
+        for _ in range(50):
+            x = CountedSin()(x)
+        return F.sum(x)
+
+    def fan_out(x):
+        h = CountedSin()(x)
+        return F.sum(CountedSin()(h) * CountedSin()(h))
+
+    CountedSin.calls = 0
+    assert_replay_is_eager(chain, [rng.normal(size=3)])
+    assert CountedSin.calls == 50 * 2, "the trace ran a chain's vjps (replay and eager: 50 each)"
+    CountedSin.calls = 0
+    dezero.trace(fan_out, rng.normal(size=3))
+    # h's two gradients: the second adds to the first only if that one is not None
+    assert CountedSin.calls == 2
+
+
 # --- bad arguments: one clear error naming the argument -----------------------------------
 def test_wrong_shape_dtype_count_and_type_name_the_argument():
     tape = dezero.trace(lambda x, w: F.sum(x * w), np.ones(3), np.ones(3))
