@@ -231,8 +231,8 @@ def _random_step(op, lo, hi, v, log_grad, bounds):
 
 
 @functools.lru_cache(maxsize=32)
-def _random_chain_program(depth, width, seed):
-    return random_program(depth, seed, _sample((-2.0, 2.0), width, seed))
+def _random_chain_program(depth, width, seed, domain):
+    return random_program(depth, seed, _sample(domain, width, seed), domain)
 
 
 def _program_body(program):
@@ -249,7 +249,7 @@ def random_chain(depth, width, seed=0):
     """A seeded random sequence of unary registry ops, fixed per (depth, width, seed)."""
     _check_size("random", depth, width)
     domain = (-2.0, 2.0)
-    program = _random_chain_program(depth, width, seed)
+    program = _random_chain_program(depth, width, seed, domain)
     return Chain(
         family="random", depth=depth, width=width, seed=seed,
         x=_sample(domain, width, seed), params=(), op_count=depth, elementwise=True,

@@ -61,6 +61,7 @@ from dezero.core import (
     no_compaction,
     using_config,
 )
+from dezero.core import _schedule as _queue_creator  # the eager sweep's own queueing
 
 _ndarray = np.ndarray
 _object_new = object.__new__
@@ -539,21 +540,10 @@ def _schedule(output, slot, replay_of, book_vars, real, lazy):
 
 
 def _schedule_creator(x, pending, seen):
-    """Queue x at its creator's generation as the sweep does (a multi-output creator once,
-    from any output); the generation, or None when nothing was queued."""
+    """Queue x at its creator's generation exactly as the eager sweep does (core._schedule);
+    the generation, or None when nothing was queued."""
     creator = x._creator
-    if creator is None:
-        return None
-    if x._input is not None:  # a record_unary op
-        generation = x.generation - 1
-    else:
-        if type(creator._outputs) is tuple:
-            if creator in seen:
-                return None
-            seen.add(creator)
-        generation = creator.generation
-    pending.setdefault(generation, []).append(x)
-    return generation
+    return None if creator is None else _queue_creator(x, creator, pending, seen)
 
 
 def _general_schedule(f, y, vjp, grads, slot, book_vars):
