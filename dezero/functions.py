@@ -160,8 +160,15 @@ class Sigmoid(Function):
 
     def vjp(self, m, gy, x, y):
         # The fast sweep reuses forward's sigmoid(-x); a recorded graph needs it as a
-        # function of x (its second derivative), so under create_graph it is rebuilt.
-        complement = self.complement if m is array_ops else m.sigmoid(-x)
+        # function of x (its second derivative), so under create_graph it is rebuilt, by
+        # forward's own formula where forward took e^-x / (1 + e^-x): the same bits.
+        if m is array_ops:
+            complement = self.complement
+        elif array_ops.exp_neg_is_finite(x.data):
+            e = m.exp(-x)
+            complement = e / (1 + e)
+        else:
+            complement = m.sigmoid(-x)
         return gy * y * complement
 
 

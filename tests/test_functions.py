@@ -161,6 +161,41 @@ def test_sigmoid_gradient_keeps_full_precision_where_1_minus_y_would_round_to_0(
     np.testing.assert_allclose(v.grad.data, e / (1 + e) ** 2, rtol=1e-15, atol=0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_sigmoid_takes_the_stable_form_only_where_exp_of_minus_x_would_overflow(dtype):
+    """1 / (1 + e^-x) is the fast form; a batch with an x below -log(max) takes the stable
+    one. Both agree to a few roundings, neither overflows, and sigmoid is the pair's first."""
+    from dezero import array_ops
+
+    limit = np.log(np.finfo(dtype).max)
+    body = np.linspace(-limit + 1.5, limit, 41).astype(dtype)
+    past = np.append(body, dtype(-limit - 1))  # e^-x overflows here
+    assert array_ops.exp_neg_is_finite(body) and not array_ops.exp_neg_is_finite(past)
+    for x in (body, past, np.append(body, dtype(np.nan))):
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            y, complement = array_ops.sigmoid_pair(x)
+        np.testing.assert_array_equal(y, array_ops.sigmoid(x))
+        assert y.dtype == complement.dtype == dtype
+    fast, stable = array_ops.sigmoid_pair(body), array_ops.sigmoid_pair(past)
+    ulps = 4 * np.finfo(dtype).eps
+    for f, s in zip(fast, stable):
+        np.testing.assert_allclose(f, s[:-1], rtol=ulps, atol=float(np.finfo(dtype).smallest_subnormal))
+    assert stable[0][-1] > 0 or dtype != np.float64  # e^-709.8 is a float64 subnormal, not 0
+    assert stable[1][-1] == 1
+    assert not array_ops.exp_neg_is_finite(np.zeros(0)) and not array_ops.exp_neg_is_finite(np.arange(3))
+
+
+def test_sigmoid_second_derivative_past_the_overflow_point_matches_the_fast_sweep():
+    # create_graph rebuilds sigmoid(-x) from x: bitwise where forward took e^-x / (1 + e^-x)
+    # (the saved-state test below), to a rounding on a batch that took the stable form.
+    x = np.array([-800.0, -3.0, 0.5, 40.0])
+    fast, graph = Variable(x), Variable(x)
+    F.sum(F.sigmoid(fast)).backward()
+    F.sum(F.sigmoid(graph)).backward(create_graph=True)
+    np.testing.assert_allclose(graph.grad.data, fast.grad.data, rtol=4e-16, atol=0)
+    assert np.all(np.isfinite(graph.grad.data))
+
+
 SAVED_STATE_CASES = {
     "sigmoid": (lambda x: F.sigmoid(x), np.array([[-50.0, -3.0, 0.0], [0.5, 3.0, 50.0]])),
     "softmax_cross_entropy": (
