@@ -225,6 +225,26 @@ class Parameter(Variable):
     __slots__ = ()
 
 
+class _Constant(Variable):
+    """An array passed straight to a Function (`model(x)` with x an ndarray): data, not a
+    variable of the graph. Only the Function holds it, so no one reads its gradient: the
+    sweep stores none, and a vjp may skip computing it (`Function.needs_input_grad`), as
+    torch does for a tensor without requires_grad. Wrap the array in a Variable to get one."""
+
+    __slots__ = ()
+
+
+def _constant(obj):
+    c = _new_object(_Constant)
+    c.data = obj if type(obj) is np.ndarray else as_array(obj)
+    c.name = None
+    c.grad = None
+    c._creator = None
+    c._input = None
+    c.generation = 0
+    return c
+
+
 def _backward(output, m, retain_grad):
     """Reverse sweep from `output`, one Function at a time in decreasing generation.
 
@@ -355,7 +375,7 @@ def _backward(output, m, retain_grad):
             if type(gxs) is not tuple:
                 gxs = (gxs,)
             for x, gx in zip(inputs, gxs):
-                if gx is None:
+                if gx is None or type(x) is _Constant:
                     continue
                 if gx.shape != x.data.shape:  # broadcasting's adjoint, once for every op
                     gx = m.sum_to(gx, x.data.shape)
@@ -570,7 +590,7 @@ class Function:
                 output._creator = None
                 output.generation = 0
             return output
-        inputs = tuple([x if isinstance(x, Variable) else as_variable(x) for x in inputs])
+        inputs = tuple([x if isinstance(x, Variable) else _constant(x) for x in inputs])
         ys = self.forward(*[x.data for x in inputs])
         if type(ys) is not tuple and len(inputs) > 1:
             return self._record_one(inputs, ys if type(ys) is np.ndarray else as_array(ys), held)
@@ -604,6 +624,14 @@ class Function:
             else:
                 self._outputs = weakref.ref(outputs[0]) if held else None
         return outputs if len(outputs) > 1 else outputs[0]
+
+    def needs_input_grad(self, i):
+        """False when input i is an array the engine wrapped (`_Constant`): a vjp may then
+        return None for it instead of computing a gradient no one can read."""
+        inputs = self._inputs
+        if type(inputs) is tuple:
+            return type(inputs[i]) is not _Constant
+        return type(inputs) is not _Constant  # one input, or None in a trace's replay copy
 
     # The book's step-7 code reads `self.input` / `self.output`.
     @property

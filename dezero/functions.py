@@ -474,8 +474,12 @@ class MatMul(Function):
         return np.matmul(x, W)
 
     def vjp(self, m, gy, x, W, y):
-        gx = m.matmul(gy, m.transpose(W, _swap_last_two(W.ndim)))
-        return gx, m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)
+        gx = gW = None  # an operand given as an array gets no gradient: skip its matmul
+        if self.needs_input_grad(0):
+            gx = m.matmul(gy, m.transpose(W, _swap_last_two(W.ndim)))
+        if self.needs_input_grad(1):
+            gW = m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)
+        return gx, gW
 
 
 class Linear(Function):
@@ -488,7 +492,9 @@ class Linear(Function):
 
     def vjp(self, m, gy, x, W, *b_and_y):
         if x.ndim == 2 and W.ndim == 2:  # a layer's case: .T is the transpose, a view
-            gx, gW = m.matmul(gy, W.T), m.matmul(x.T, gy)
+            gW = m.matmul(x.T, gy)
+            # A raw input batch's gradient is never read: skip its matmul.
+            gx = m.matmul(gy, W.T) if self.needs_input_grad(0) else None
         else:
             gx = m.matmul(gy, m.transpose(W, _swap_last_two(W.ndim)))
             gW = m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)

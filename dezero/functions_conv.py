@@ -169,7 +169,9 @@ class Conv2d(Function):
 
     def vjp(self, m, gy, x, W, *b_and_y):
         k = _kernels(m)
-        gx = k.deconv2d(gy, W, None, self.stride, self.pad, x.shape[2:])
+        gx = None  # an input batch given as an array: its gradient (a col2im) is never read
+        if self.needs_input_grad(0):
+            gx = k.deconv2d(gy, W, None, self.stride, self.pad, x.shape[2:])
         gW = k.conv2d_grad_w(x, gy, W.shape[2:], self.stride, self.pad)
         return gx, gW, m.sum(gy, axis=(0, 2, 3))
 
@@ -186,7 +188,7 @@ class Deconv2d(Function):
 
     def vjp(self, m, gy, x, W, *b_and_y):
         k = _kernels(m)
-        gx = k.conv2d(gy, W, None, self.stride, self.pad)
+        gx = k.conv2d(gy, W, None, self.stride, self.pad) if self.needs_input_grad(0) else None
         gW = k.conv2d_grad_w(gy, x, W.shape[2:], self.stride, self.pad)
         return gx, gW, m.sum(gy, axis=(0, 2, 3))
 

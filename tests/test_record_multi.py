@@ -15,9 +15,11 @@ def _generic_record(self, inputs, y, held):
 
 
 def _spiral_steps(dtype, steps=3):
-    """Losses, parameters and gradients (every one, and the input batch's) of a few SGD steps."""
+    """Losses, parameters and gradients (every one, and the input batch's when it is a
+    Variable) of a few SGD steps, the batch fed as an array and as a Variable."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((30, 2)).astype(dtype)
+    x_variable = Variable(x)
     t = rng.integers(0, 3, 30)
     np.random.seed(0)
     model = MLP((10, 3))
@@ -26,13 +28,20 @@ def _spiral_steps(dtype, steps=3):
         p.data = p.data.astype(dtype)
     optimizer = optimizers.SGD(lr=0.1).setup(model)
     arrays = []
-    for _ in range(steps):
-        y = model(x)
+    for step in range(2 * steps):
+        as_variable = step % 2 == 1
+        x_variable.cleargrad()
+        y = model(x_variable if as_variable else x)
         loss = F.softmax_cross_entropy(y, t)
         model.cleargrads()
         loss.backward()
         batch = y.creator.inputs[0].creator.inputs[0].creator.inputs[0]
-        arrays += [loss.data, batch.grad.data]
+        if as_variable:
+            assert batch is x_variable
+            arrays += [loss.data, batch.grad.data]
+        else:  # an array is data: no gradient computed or stored
+            assert batch.data is x and batch.grad is None
+            arrays += [loss.data]
         arrays += [a for p in model.params() for a in (p.data.copy(), p.grad.data)]
         optimizer.update()
     return arrays
@@ -56,7 +65,8 @@ def test_a_multi_input_op_records_the_books_graph():
     f = y.creator
     assert type(f) is F.Linear and y.creator is f
     wrapped, h_in, b_in = f.inputs
-    assert type(wrapped) is Variable and wrapped.data is x and h_in is h and b_in is b
+    assert isinstance(wrapped, Variable) and wrapped.data is x and h_in is h and b_in is b
+    assert not f.needs_input_grad(0) and f.needs_input_grad(1) and f.needs_input_grad(2)
     assert f.generation == 1 and y.generation == 2
     assert f.outputs[0]() is y, "creator must hand the Function a weak reference to y"
 
@@ -122,3 +132,70 @@ def test_stored_gradients_are_writable_variables_of_the_inputs_dtype():
         assert type(v.grad) is Variable and v.grad.creator is None
         assert v.grad.data.dtype == np.float32 and v.grad.data.flags.writeable
         assert v.grad.data.shape == v.data.shape
+
+
+def test_an_array_argument_is_data_and_gets_no_gradient():
+    """An ndarray passed to a Function is wrapped as a constant: the sweep stores no gradient
+    for it (a vjp may skip computing one), every Variable's gradient is unchanged, and a
+    Variable around the same array gets the gradient the array would have had."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 2))
+    W, b = Variable(rng.standard_normal((2, 3))), Variable(rng.standard_normal(3))
+    held = Variable(x.copy())
+    for create_graph in (False, True):
+        W.cleargrad(), b.cleargrad(), held.cleargrad()
+        y = F.linear(x, W, b) * np.array([1.0, 2.0, 3.0])  # a constant in Mul too
+        F.sum(y).backward(create_graph=create_graph)
+        constant = y.creator.inputs[0].creator.inputs[0]
+        assert constant.data is x and constant.grad is None
+        assert y.creator.inputs[1].grad is None
+        gW, gb = W.grad.data.copy(), b.grad.data.copy()
+        W.cleargrad(), b.cleargrad()
+        F.sum(F.linear(held, W, b) * np.array([1.0, 2.0, 3.0])).backward(create_graph=create_graph)
+        np.testing.assert_array_equal(W.grad.data, gW)
+        np.testing.assert_array_equal(b.grad.data, gb)
+        np.testing.assert_allclose(held.grad.data, np.tile([1.0, 2.0, 3.0] @ W.data.T, (4, 1)))
+
+
+def test_a_book_style_function_given_an_array_still_gives_its_variables_gradients():
+    class Scale(Function):  # the book's way: forward/backward, no vjp
+        def forward(self, x, k):
+            return x * k
+
+        def backward(self, gy):
+            x, k = self.inputs
+            return gy * k, gy * x
+
+    v, k = Variable(np.array([1.0, 2.0])), np.array([3.0, 4.0])
+    y = Scale()(v, k)
+    F.sum(y).backward()
+    np.testing.assert_array_equal(v.grad.data, k)
+    assert y.creator.inputs[1].grad is None
+
+
+def test_matmul_and_convolutions_skip_an_array_operands_gradient_only():
+    rng = np.random.default_rng(2)
+    a, B = rng.standard_normal((3, 4)), Variable(rng.standard_normal((4, 2)))
+    A = Variable(a.copy())
+    F.sum(F.matmul(a, B)).backward()
+    gB = B.grad.data.copy()
+    B.cleargrad()
+    F.sum(F.matmul(A, B)).backward()
+    np.testing.assert_array_equal(B.grad.data, gB)
+    b = Variable(rng.standard_normal((4, 2)))
+    y = F.matmul(A, b.data)  # the right operand as an array
+    F.sum(y).backward()
+    assert y.creator.inputs[1].grad is None and A.grad is not None
+    x = rng.standard_normal((2, 3, 5, 5))
+    W, bias = Variable(rng.standard_normal((4, 3, 3, 3))), Variable(np.zeros(4))
+    for conv in (F.conv2d, F.deconv2d):
+        W_ = W if conv is F.conv2d else Variable(rng.standard_normal((3, 4, 3, 3)))
+        bias_ = bias if conv is F.conv2d else Variable(np.zeros(4))
+        xs = x if conv is F.conv2d else rng.standard_normal((2, 3, 5, 5))
+        held = Variable(xs.copy())
+        F.sum(conv(xs, W_, bias_)).backward()
+        gW = W_.grad.data.copy()
+        W_.cleargrad()
+        F.sum(conv(held, W_, bias_)).backward()
+        np.testing.assert_array_equal(W_.grad.data, gW)
+        assert held.grad is not None and held.grad.shape == xs.shape
