@@ -12,6 +12,8 @@ same line that gives the gradient also records it for higher derivatives.
 
 import contextlib
 import gc
+import itertools
+import operator
 import sys
 import weakref
 
@@ -300,7 +302,7 @@ def _backward(output, m, retain_grad):
                     gy = grads.pop(y)
                     if retain_grad:
                         _store_grad(y, gy, raw)
-                    inputs = f.inputs
+                    inputs = x if type(x) is tuple else (x,)  # f.inputs, without the call
                     if vjp is None:
                         if f._outputs is None:  # a book-style backward may read self.outputs
                             f._outputs = weakref.ref(y)
@@ -308,7 +310,7 @@ def _backward(output, m, retain_grad):
                     elif not raw:
                         gxs = f.vjp(m, gy, *inputs, y)
                     else:
-                        gxs = f.vjp(m, gy, *[x.data for x in inputs], y.data)
+                        gxs = f.vjp(m, gy, *map(_data_of, inputs), y.data)
                     x = None
             if x is not None:
                 # Hot path of a chain: one input, one output, ndarrays. With nothing else
@@ -387,8 +389,25 @@ def _backward(output, m, retain_grad):
                 creator = x._creator
                 if creator is not None:
                     _schedule(x, creator, pending, seen)
+    if not raw:
+        for x, gx in grads.items():
+            _store_grad(x, gx, raw)
+        return
     for x, gx in grads.items():
-        _store_grad(x, gx, raw)
+        # _store_grad(x, gx, True) and _engine_variable inlined: once per parameter per step
+        dtype = x.data.dtype
+        if type(gx) is not np.ndarray or gx.dtype is not dtype:  # skip a no-op asarray
+            gx = np.asarray(gx, dtype=dtype)
+        if not gx.flags.writeable:  # a broadcast view from sum/broadcast_to
+            gx = gx.copy()
+        v = _new_object(Variable)
+        v.data = gx
+        v.name = None
+        v.grad = None
+        v._creator = None
+        v._input = None
+        v.generation = 0
+        x.grad = v if x.grad is None else x.grad + v
 
 
 def _ones_like(data):
@@ -491,6 +510,9 @@ def _operand(x, like):
 
 
 _new_object = object.__new__
+# The sweep's and __call__'s `[x.data for x in inputs]` without a comprehension frame.
+_data_of = operator.attrgetter("data")
+_VARIABLE_TYPES = itertools.repeat(Variable)  # map(isinstance, inputs, this): no Python frame
 
 
 def _engine_variable(data, creator=None, input=None, generation=0):
@@ -590,8 +612,9 @@ class Function:
                 output._creator = None
                 output.generation = 0
             return output
-        inputs = tuple([x if isinstance(x, Variable) else _constant(x) for x in inputs])
-        ys = self.forward(*[x.data for x in inputs])
+        if not all(map(isinstance, inputs, _VARIABLE_TYPES)):
+            inputs = tuple([x if isinstance(x, Variable) else _constant(x) for x in inputs])
+        ys = self.forward(*map(_data_of, inputs))
         if type(ys) is not tuple and len(inputs) > 1:
             return self._record_one(inputs, ys if type(ys) is np.ndarray else as_array(ys), held)
         return self._record(inputs, ys if type(ys) is tuple else (ys,), held)
@@ -606,7 +629,13 @@ class Function:
             if x.generation > generation:
                 generation = x.generation
         self.generation = generation
-        output = _engine_variable(y, self, None, generation + 1)
+        output = _new_object(Variable)  # _engine_variable inlined: a training step's most ops
+        output.data = y
+        output.name = None
+        output.grad = None
+        output._creator = self
+        output._input = None
+        output.generation = generation + 1
         self._inputs = inputs
         self._outputs = weakref.ref(output) if held else None
         return output

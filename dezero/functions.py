@@ -486,7 +486,8 @@ class Linear(Function):
     __slots__ = ()
 
     def forward(self, x, W, b=None):
-        _check_matmul_operands(x, W)
+        if x.ndim < 2 or W.ndim < 2:  # the check inline: a layer calls this every step
+            _check_matmul_operands(x, W)
         y = np.matmul(x, W)
         return y if b is None else y + b
 
@@ -500,8 +501,9 @@ class Linear(Function):
             gW = m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)
         if len(b_and_y) == 2 and b_and_y[0].ndim == 1 and gy.ndim == 2:
             # A layer's bias, broadcast over the batch: its adjoint here is one sum,
-            # cheaper than the sweep's general sum_to.
-            return gx, gW, m.sum(gy, axis=0)
+            # cheaper than the sweep's general sum_to (on arrays, the ufunc's own reduce).
+            gb = np.add.reduce(gy, axis=0) if m is array_ops else m.sum(gy, axis=0)
+            return gx, gW, gb
         return gx, gW, gy  # without a bias, the sweep's zip drops the third
 
 
