@@ -177,12 +177,13 @@ def test_sigmoid_takes_the_stable_form_only_where_exp_of_minus_x_would_overflow(
         np.testing.assert_array_equal(y, array_ops.sigmoid(x))
         assert y.dtype == complement.dtype == dtype
     fast, stable = array_ops.sigmoid_pair(body), array_ops.sigmoid_pair(past)
-    ulps = 4 * np.finfo(dtype).eps
+    ulps, tiny = 4 * np.finfo(dtype).eps, float(np.finfo(dtype).smallest_subnormal)
     for f, s in zip(fast, stable):
-        np.testing.assert_allclose(f, s[:-1], rtol=ulps, atol=float(np.finfo(dtype).smallest_subnormal))
-    assert stable[0][-1] > 0 or dtype != np.float64  # e^-709.8 is a float64 subnormal, not 0
+        np.testing.assert_allclose(f, s[:-1], rtol=ulps, atol=tiny)
+    assert stable[0][-1] > 0 or dtype != np.float64  # e^-710.8 is a float64 subnormal, not 0
     assert stable[1][-1] == 1
-    assert not array_ops.exp_neg_is_finite(np.zeros(0)) and not array_ops.exp_neg_is_finite(np.arange(3))
+    assert not array_ops.exp_neg_is_finite(np.zeros(0))
+    assert not array_ops.exp_neg_is_finite(np.arange(3))  # integers: the stable form
 
 
 def test_sigmoid_second_derivative_past_the_overflow_point_matches_the_fast_sweep():
