@@ -164,3 +164,28 @@ def test_adam_lr_folds_in_the_bias_correction():
     adam = optimizers.Adam(alpha=0.1, beta1=0.9, beta2=0.999)
     adam.t = 1
     assert adam.lr == pytest.approx(0.1 * np.sqrt(1 - 0.999) / (1 - 0.9), rel=1e-15)
+
+
+def test_sgd_takes_a_subclass_update_one_hooks_and_skips_parameters_without_a_gradient():
+    """SGD.update's one-frame loop is the book's update: it steps every parameter with a
+    gradient by lr * grad, and hands over to Optimizer.update for hooks or an update_one a
+    subclass writes."""
+
+    class Halving(optimizers.SGD):
+        def update_one(self, param):
+            param.data -= 0.5 * param.grad.data
+
+    model = TwoParams()
+    W0, b0 = model.W.data.copy(), model.b.data.copy()
+    model.W.grad = Variable(_grad(W0))  # b has no gradient: left as it is
+    optimizers.SGD(0.1).setup(model).update()
+    np.testing.assert_array_equal(model.W.data, W0 - 0.1 * _grad(W0))
+    np.testing.assert_array_equal(model.b.data, b0)
+    W1 = model.W.data.copy()
+    Halving(0.1).setup(model).update()
+    np.testing.assert_array_equal(model.W.data, W1 - 0.5 * _grad(W0))
+    decayed = optimizers.SGD(0.1).setup(model)
+    decayed.add_hook(optimizers.WeightDecay(0.01))
+    W2 = model.W.data.copy()
+    decayed.update()
+    np.testing.assert_array_equal(model.W.data, W2 - 0.1 * (_grad(W0) + 0.01 * W2))
