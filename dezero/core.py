@@ -237,14 +237,7 @@ class _Constant(Variable):
 
 
 def _constant(obj):
-    c = _new_object(_Constant)
-    c.data = obj if type(obj) is np.ndarray else as_array(obj)
-    c.name = None
-    c.grad = None
-    c._creator = None
-    c._input = None
-    c.generation = 0
-    return c
+    return _engine_variable(obj if type(obj) is np.ndarray else as_array(obj), cls=_Constant)
 
 
 def _backward(output, m, retain_grad):
@@ -389,25 +382,8 @@ def _backward(output, m, retain_grad):
                 creator = x._creator
                 if creator is not None:
                     _schedule(x, creator, pending, seen)
-    if not raw:
-        for x, gx in grads.items():
-            _store_grad(x, gx, raw)
-        return
     for x, gx in grads.items():
-        # _store_grad(x, gx, True) and _engine_variable inlined: once per parameter per step
-        dtype = x.data.dtype
-        if type(gx) is not np.ndarray or gx.dtype is not dtype:  # skip a no-op asarray
-            gx = np.asarray(gx, dtype=dtype)
-        if not gx.flags.writeable:  # a broadcast view from sum/broadcast_to
-            gx = gx.copy()
-        v = _new_object(Variable)
-        v.data = gx
-        v.name = None
-        v.grad = None
-        v._creator = None
-        v._input = None
-        v.generation = 0
-        x.grad = v if x.grad is None else x.grad + v
+        _store_grad(x, gx, raw)
 
 
 def _ones_like(data):
@@ -515,11 +491,11 @@ _data_of = operator.attrgetter("data")
 _VARIABLE_TYPES = itertools.repeat(Variable)  # map(isinstance, inputs, this): no Python frame
 
 
-def _engine_variable(data, creator=None, input=None, generation=0):
-    """Variable(data) without __init__'s type check, for an ndarray the engine made. The two
-    hottest paths (Function.__call__'s one-input case, record_unary) write these slots
-    inline instead: a call costs ~10 % of their op."""
-    v = _new_object(Variable)
+def _engine_variable(data, creator=None, input=None, generation=0, cls=Variable):
+    """Variable(data) (or a subclass's) without __init__'s type check, for an ndarray the
+    engine made. The two hottest paths (Function.__call__'s one-input case, record_unary)
+    write these slots inline instead: a call costs ~10 % of their op."""
+    v = _new_object(cls)
     v.data = data
     v.name = None
     v.grad = None
@@ -629,13 +605,7 @@ class Function:
             if x.generation > generation:
                 generation = x.generation
         self.generation = generation
-        output = _new_object(Variable)  # _engine_variable inlined: a training step's most ops
-        output.data = y
-        output.name = None
-        output.grad = None
-        output._creator = self
-        output._input = None
-        output.generation = generation + 1
+        output = _engine_variable(y, self, None, generation + 1)
         self._inputs = inputs
         self._outputs = weakref.ref(output) if held else None
         return output

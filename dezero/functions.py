@@ -501,9 +501,8 @@ class Linear(Function):
             gW = m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)
         if len(b_and_y) == 2 and b_and_y[0].ndim == 1 and gy.ndim == 2:
             # A layer's bias, broadcast over the batch: its adjoint here is one sum,
-            # cheaper than the sweep's general sum_to (on arrays, the ufunc's own reduce).
-            gb = np.add.reduce(gy, axis=0) if m is array_ops else m.sum(gy, axis=0)
-            return gx, gW, gb
+            # cheaper than the sweep's general sum_to.
+            return gx, gW, m.sum(gy, axis=0)
         return gx, gW, gy  # without a bias, the sweep's zip drops the third
 
 

@@ -57,17 +57,6 @@ class SGD(Optimizer):
         super().__init__()
         self.lr = lr
 
-    def update(self):
-        # The book's loop, one frame per step instead of one per parameter; a subclass with
-        # its own update_one, or any hook, takes Optimizer.update.
-        if self.hooks or type(self).update_one is not SGD.update_one:
-            return super().update()
-        lr = self.lr
-        for param in self.target.params():
-            grad = param.grad
-            if grad is not None:
-                param.data -= lr * grad.data
-
     def update_one(self, param):
         param.data -= self.lr * param.grad.data
 

@@ -167,9 +167,8 @@ def test_adam_lr_folds_in_the_bias_correction():
 
 
 def test_sgd_takes_a_subclass_update_one_hooks_and_skips_parameters_without_a_gradient():
-    """SGD.update's one-frame loop is the book's update: it steps every parameter with a
-    gradient by lr * grad, and hands over to Optimizer.update for hooks or an update_one a
-    subclass writes."""
+    """SGD steps every parameter with a gradient by lr * grad and leaves the others; a
+    subclass's own update_one and a hook take part, as in the book's Optimizer.update."""
 
     class Halving(optimizers.SGD):
         def update_one(self, param):
