@@ -7,6 +7,8 @@
   (`bench.build_tables`).
 - `check`: the accuracy gate (exit 1 on a regression); `baseline`: rewrite its baseline.
 - `compare`: the timing gate (exit 1 when dezero got slower, `bench.timing_gate`).
+- `book PATH`: the book's step scripts from the reader's checkout, unmodified
+  (`bench.book_command`).
 - `fuzz`: random programs against the exact reference (`validation.fuzz`), shrunk findings
   and reproducers under results/fuzz/; `--scheduler` runs it (or `accuracy`) on Dask.
 
@@ -27,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import atomic_write, destinations
+from bench import atomic_write, book_command, destinations
 from bench.build_tables import BENCHMARK_GLOB, README, RESULTS
 from bench.inputs import InputError
 
@@ -174,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--baseline", type=Path, default=None, help="(default: results/accuracy_baseline.csv)"
         )
     check.add_argument("--results", type=Path, default=RESULTS, help="where --strength writes")
+    book_command.add_parser(sub)
     return parser
 
 
@@ -607,6 +610,7 @@ COMMANDS = {
     "check": lambda parser, args: command_check(args),
     "baseline": lambda parser, args: command_baseline(args),
     "fuzz": command_fuzz,
+    "book": lambda parser, args: book_command.main(args),
 }
 
 
