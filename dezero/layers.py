@@ -216,55 +216,57 @@ class Deconv2d(Conv2d):
 
 
 class RNN(Layer):
-    """h = tanh(x Wx + bx + h Wh); the state persists across calls until reset_state()."""
+    """A tanh recurrent cell. The state `h` carries over between calls, so a sequence is fed
+    one step per call; reset_state() starts a new sequence."""
 
     def __init__(self, hidden_size, in_size=None):
         super().__init__()
-        self.x2h = Linear(hidden_size, in_size=in_size)
-        self.h2h = Linear(hidden_size, in_size=hidden_size, nobias=True)
+        self.input_proj = Linear(hidden_size, in_size=in_size)
+        self.state_proj = Linear(hidden_size, in_size=hidden_size, nobias=True)
         self.h = None
 
     def reset_state(self):
         self.h = None
 
     def forward(self, x):
-        if self.h is None:
-            h_new = F.tanh(self.x2h(x))
-        else:
-            h_new = F.tanh(self.x2h(x) + self.h2h(self.h))
-        self.h = h_new
-        return h_new
+        a = self.input_proj(x)
+        if self.h is not None:
+            a = a + self.state_proj(self.h)
+        self.h = F.tanh(a)
+        return self.h
 
 
 class LSTM(Layer):
-    """The LSTM cell (forget, input, output gates and candidate u), state kept between calls."""
+    """An LSTM cell with state (h, c) kept between calls until reset_state().
+
+    Each gate has its own projection of the input and, once a state exists, a bias-free one
+    of the previous h; the first step of a sequence has no state term at all.
+    """
+
+    GATES = ("forget", "input", "output", "candidate")
 
     def __init__(self, hidden_size, in_size=None):
         super().__init__()
-        H, I = hidden_size, in_size
-        self.x2f, self.x2i = Linear(H, in_size=I), Linear(H, in_size=I)
-        self.x2o, self.x2u = Linear(H, in_size=I), Linear(H, in_size=I)
-        self.h2f = Linear(H, in_size=H, nobias=True)
-        self.h2i = Linear(H, in_size=H, nobias=True)
-        self.h2o = Linear(H, in_size=H, nobias=True)
-        self.h2u = Linear(H, in_size=H, nobias=True)
+        for gate in self.GATES:
+            setattr(self, f"{gate}_x", Linear(hidden_size, in_size=in_size))
+            setattr(self, f"{gate}_h", Linear(hidden_size, in_size=hidden_size, nobias=True))
         self.reset_state()
 
     def reset_state(self):
         self.h = None
         self.c = None
 
+    def _preactivation(self, gate, x):
+        a = getattr(self, f"{gate}_x")(x)
+        return a if self.h is None else a + getattr(self, f"{gate}_h")(self.h)
+
     def forward(self, x):
-        f, i, o, u = self.x2f(x), self.x2i(x), self.x2o(x), self.x2u(x)
-        if self.h is not None:
-            h = self.h
-            f, i = f + self.h2f(h), i + self.h2i(h)
-            o, u = o + self.h2o(h), u + self.h2u(h)
-        f, i, o, u = F.sigmoid(f), F.sigmoid(i), F.sigmoid(o), F.tanh(u)
-        c_new = i * u if self.c is None else f * self.c + i * u
-        h_new = o * F.tanh(c_new)
-        self.h, self.c = h_new, c_new
-        return h_new
+        forget, keep, show = (F.sigmoid(self._preactivation(g, x)) for g in self.GATES[:3])
+        candidate = F.tanh(self._preactivation("candidate", x))
+        written = keep * candidate
+        self.c = written if self.c is None else forget * self.c + written
+        self.h = show * F.tanh(self.c)
+        return self.h
 
 
 class EmbedID(Layer):

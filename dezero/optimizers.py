@@ -152,32 +152,32 @@ class WeightDecay:
 
 
 class ClipGrad:
-    """Scale all gradients down together when their global L2 norm exceeds max_norm."""
+    """Rescale every gradient by one factor so that their joint L2 norm is at most max_norm."""
 
     def __init__(self, max_norm):
         self.max_norm = max_norm
 
     def __call__(self, params):
-        total_norm = math.sqrt(sum(float((p.grad.data**2).sum()) for p in params))
-        rate = self.max_norm / (total_norm + 1e-6)
-        if rate < 1:
-            for param in params:
-                param.grad.data *= rate
+        grads = [p.grad.data for p in params]
+        norm = math.sqrt(sum(float((g * g).sum()) for g in grads))
+        factor = self.max_norm / (norm + 1e-6)  # 1e-6: no division by zero for zero gradients
+        if factor >= 1:
+            return
+        for g in grads:
+            g *= factor
 
 
 class FreezeParam:
-    """Drop the gradients of the given layers' (or single Parameters') parameters."""
+    """Keep some parameters fixed: their gradients are dropped before the update.
 
-    def __init__(self, *layers):
-        self.freeze_params = []
-        for layer in layers:
-            if hasattr(layer, "params"):
-                self.freeze_params.extend(layer.params())
-            else:
-                self.freeze_params.append(layer)
+    Takes Layers (all their parameters) or single Parameters.
+    """
+
+    def __init__(self, *targets):
+        self.frozen = [p for t in targets for p in (t.params() if hasattr(t, "params") else (t,))]
 
     def __call__(self, params):
-        for param in self.freeze_params:
+        for param in self.frozen:
             param.grad = None
 
 

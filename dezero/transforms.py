@@ -81,6 +81,15 @@ class ToPIL:
 # =============================================================================
 # ndarrays
 # =============================================================================
+def _per_channel(value, array):
+    """A scalar as is; a list as an array shaped to broadcast along the first (channel) axis.
+    A one-element list applies to every channel."""
+    if np.isscalar(value):
+        return value
+    channels = len(array) if len(value) == 1 else len(value)
+    return np.array(value, dtype=array.dtype).reshape((channels,) + (1,) * (array.ndim - 1))
+
+
 class Normalize:
     """(x - mean) / std; per-channel lists apply along the first axis of a (C, H, W) array."""
 
@@ -88,24 +97,19 @@ class Normalize:
         self.mean, self.std = mean, std
 
     def __call__(self, array):
-        mean, std = self.mean, self.std
-        if not np.isscalar(mean):
-            shape = [1] * array.ndim
-            shape[0] = len(array) if len(mean) == 1 else len(mean)
-            mean = np.array(mean, dtype=array.dtype).reshape(shape)
-        if not np.isscalar(std):
-            shape = [1] * array.ndim
-            shape[0] = len(array) if len(std) == 1 else len(std)
-            std = np.array(std, dtype=array.dtype).reshape(shape)
-        return (array - mean) / std
+        return (array - _per_channel(self.mean, array)) / _per_channel(self.std, array)
 
 
 class Flatten:
+    """Any array to one dimension (a copy)."""
+
     def __call__(self, array):
         return array.flatten()
 
 
 class AsType:
+    """Cast to `dtype`; ToFloat and ToInt are this with float32 and int defaults."""
+
     def __init__(self, dtype=np.float32):
         self.dtype = dtype
 
@@ -117,5 +121,7 @@ ToFloat = AsType
 
 
 class ToInt(AsType):
+    """AsType defaulting to Python's int."""
+
     def __init__(self, dtype=int):
         super().__init__(dtype)

@@ -83,20 +83,21 @@ def test_rnn_matches_torch_rnn_cell_over_three_steps(dtype):
 
     cell = torch.nn.RNNCell(3, 4, dtype=torch.float64)
     with torch.no_grad():
-        cell.weight_ih.copy_(torch.tensor(layer.x2h.W.data.T.astype(np.float64)))
-        cell.bias_ih.copy_(torch.tensor(layer.x2h.b.data.astype(np.float64)))
-        cell.weight_hh.copy_(torch.tensor(layer.h2h.W.data.T.astype(np.float64)))
+        cell.weight_ih.copy_(torch.tensor(layer.input_proj.W.data.T.astype(np.float64)))
+        cell.bias_ih.copy_(torch.tensor(layer.input_proj.b.data.astype(np.float64)))
+        cell.weight_hh.copy_(torch.tensor(layer.state_proj.W.data.T.astype(np.float64)))
         cell.bias_hh.zero_()
     h = torch.zeros(2, 4, dtype=torch.float64)
     for x in xs:
         h = cell(torch.tensor(x.astype(np.float64)), h)
     (h * torch.tensor(_upstream(h.shape, np.float64))).sum().backward()
     _close(hs[-1], h, dtype, "h")
-    _close(layer.x2h.W.grad, cell.weight_ih.grad.T, dtype, "x2h.W")
-    _close(layer.h2h.W.grad, cell.weight_hh.grad.T, dtype, "h2h.W")
+    _close(layer.input_proj.W.grad, cell.weight_ih.grad.T, dtype, "input_proj.W")
+    _close(layer.state_proj.W.grad, cell.weight_hh.grad.T, dtype, "state_proj.W")
 
 
-GATES = ("i", "f", "u", "o")  # torch's LSTMCell stacks its gates in this order (u = "g")
+# torch's LSTMCell stacks its gates in this order: input, forget, cell candidate (g), output
+GATES = ("input", "forget", "candidate", "output")
 
 
 @DTYPES
@@ -110,16 +111,16 @@ def test_lstm_matches_torch_lstm_cell_over_three_steps(dtype):
     hs = [layer(x0)] + [layer(x) for x in xs[1:]]
     F.sum(hs[-1] * _upstream(hs[-1].shape, dtype)).backward()
 
-    def stack(prefix, attr):
-        arrays = [getattr(getattr(layer, prefix + g), attr).data for g in GATES]
+    def stack(source, attr):
+        arrays = [getattr(getattr(layer, f"{g}_{source}"), attr).data for g in GATES]
         arrays = [a.T if attr == "W" else a for a in arrays]
         return torch.tensor(np.concatenate(arrays).astype(np.float64))
 
     cell = torch.nn.LSTMCell(3, 4, dtype=torch.float64)
     with torch.no_grad():
-        cell.weight_ih.copy_(stack("x2", "W"))
-        cell.bias_ih.copy_(stack("x2", "b"))
-        cell.weight_hh.copy_(stack("h2", "W"))
+        cell.weight_ih.copy_(stack("x", "W"))
+        cell.bias_ih.copy_(stack("x", "b"))
+        cell.weight_hh.copy_(stack("h", "W"))
         cell.bias_hh.zero_()
     x0t = torch.tensor(xs[0].astype(np.float64), requires_grad=True)
     h = c = torch.zeros(2, 4, dtype=torch.float64)
@@ -132,9 +133,10 @@ def test_lstm_matches_torch_lstm_cell_over_three_steps(dtype):
     H = 4
     for k, g in enumerate(GATES):
         rows = slice(k * H, (k + 1) * H)
-        _close(getattr(layer, "x2" + g).W.grad, cell.weight_ih.grad[rows].T, dtype, f"x2{g}.W")
-        _close(getattr(layer, "x2" + g).b.grad, cell.bias_ih.grad[rows], dtype, f"x2{g}.b")
-        _close(getattr(layer, "h2" + g).W.grad, cell.weight_hh.grad[rows].T, dtype, f"h2{g}.W")
+        x_part, h_part = getattr(layer, f"{g}_x"), getattr(layer, f"{g}_h")
+        _close(x_part.W.grad, cell.weight_ih.grad[rows].T, dtype, f"{g}_x.W")
+        _close(x_part.b.grad, cell.bias_ih.grad[rows], dtype, f"{g}_x.b")
+        _close(h_part.W.grad, cell.weight_hh.grad[rows].T, dtype, f"{g}_h.W")
 
 
 def test_embed_id_matches_torch_embedding_with_repeated_ids():
