@@ -455,8 +455,8 @@ def test_truncated_bptt_gradient_stops_at_the_cut():
     rnn.cleargrads()
     F.sum(rnn(xs[2])).backward()
 
-    Wx, bx, Wh = rnn.x2h.W.data, rnn.x2h.b.data, rnn.h2h.W.data
+    Wx, bx, Wh = rnn.input_proj.W.data, rnn.input_proj.b.data, rnn.state_proj.W.data
     g = 1 - np.tanh(xs[2] @ Wx + bx + h_prev @ Wh) ** 2  # d sum(tanh(a)) / da
-    np.testing.assert_allclose(rnn.x2h.W.grad.data, xs[2].T @ g, rtol=1e-12)
-    np.testing.assert_allclose(rnn.x2h.b.grad.data, g.sum(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(rnn.h2h.W.grad.data, h_prev.T @ g, rtol=1e-12)
+    np.testing.assert_allclose(rnn.input_proj.W.grad.data, xs[2].T @ g, rtol=1e-12)
+    np.testing.assert_allclose(rnn.input_proj.b.grad.data, g.sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(rnn.state_proj.W.grad.data, h_prev.T @ g, rtol=1e-12)
