@@ -8,6 +8,7 @@ core knows nothing of the modules built on it; setup_variable() below wires them
 # The rest of the book's API (layers, models, optimizers, data, convolutions, GPU arrays).
 from dezero import (  # noqa: F401  (utils: dezero.utils)  # noqa: F401,I001
     arithmetic,
+    autodiff,
     core,
     cuda,
     dataloaders,
@@ -20,6 +21,7 @@ from dezero import (  # noqa: F401  (utils: dezero.utils)  # noqa: F401,I001
     transforms,
     utils,
 )
+from dezero.autodiff import grad, hvp, jvp
 from dezero.core import (
     Config,
     Function,
@@ -61,6 +63,9 @@ __all__ = [
     "cuda",
     "dataloaders",
     "datasets",
+    "grad",
+    "hvp",
+    "jvp",
     "is_simple_core",
     "layers",
     "models",
