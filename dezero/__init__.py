@@ -8,6 +8,8 @@ core knows nothing of the modules built on it; setup_variable() below wires them
 # The rest of the book's API (layers, models, optimizers, data, convolutions, GPU arrays).
 from dezero import (  # noqa: F401  (utils: dezero.utils)  # noqa: F401,I001
     arithmetic,
+    autodiff,
+    collector,
     core,
     cuda,
     dataloaders,
@@ -20,6 +22,7 @@ from dezero import (  # noqa: F401  (utils: dezero.utils)  # noqa: F401,I001
     transforms,
     utils,
 )
+from dezero.autodiff import grad, hvp, jvp
 from dezero.core import (
     Config,
     Function,
@@ -48,7 +51,14 @@ def setup_variable():
     core.graph_ops = functions
 
 
+def setup_collector():
+    """Keep full collections from re-walking long-lived objects (dezero.collector): the
+    recording cost of a large graph stays flat. `dezero.collector.uninstall()` undoes it."""
+    collector.install()
+
+
 setup_variable()
+setup_collector()
 
 __all__ = [
     "Config",
@@ -61,6 +71,9 @@ __all__ = [
     "cuda",
     "dataloaders",
     "datasets",
+    "grad",
+    "hvp",
+    "jvp",
     "is_simple_core",
     "layers",
     "models",
@@ -72,6 +85,7 @@ __all__ = [
     "as_array",
     "as_variable",
     "no_grad",
+    "setup_collector",
     "setup_variable",
     "test_mode",
     "trace",

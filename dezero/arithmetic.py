@@ -4,7 +4,9 @@ This module only names the operators (VARIABLE_OPERATORS); dezero's __init__ ins
 them on Variable, so importing arithmetic has no side effect on core.
 
 A vjp returns each gradient at the broadcast shape; the sweep sums it back to its
-input's shape (see core._backward), so no op repeats that step.
+input's shape (see core._backward), so no op repeats that step. It returns None for an
+input whose gradient no one reads (`Function.needs_input_grad`: a constant, or a
+Variable a `dezero.grad` call did not ask about).
 
 Scalars on either side are weakly typed: they take the other operand's float dtype, so
 `float32_variable * 2.0` stays float32 (numpy 2 would promote a 0-d float64 array).
@@ -32,7 +34,7 @@ class Sub(Function):
         return x0 - x1
 
     def vjp(self, m, gy, x0, x1, y):
-        return gy, -gy
+        return gy, -gy if self.needs_input_grad(1) else None
 
 
 class Mul(Function):
@@ -42,7 +44,8 @@ class Mul(Function):
         return x0 * x1
 
     def vjp(self, m, gy, x0, x1, y):
-        return gy * x1, gy * x0
+        gx0 = gy * x1 if self.needs_input_grad(0) else None
+        return gx0, gy * x0 if self.needs_input_grad(1) else None
 
 
 class Div(Function):
@@ -53,7 +56,9 @@ class Div(Function):
 
     def vjp(self, m, gy, x0, x1, y):
         gx0 = gy / x1
-        return gx0, -gx0 * x0 / x1
+        if not self.needs_input_grad(1):
+            return gx0, None
+        return gx0 if self.needs_input_grad(0) else None, -gx0 * x0 / x1
 
 
 class Neg(Function):
@@ -92,7 +97,8 @@ class Power(Function):
 
     def vjp(self, m, gy, x0, x1, y):
         # d/dx1 is y·log(x0): real only for x0 > 0, as in numpy/torch.
-        return gy * x1 * x0 ** (x1 - 1), gy * y * m.log(x0)
+        gx0 = gy * x1 * x0 ** (x1 - 1) if self.needs_input_grad(0) else None
+        return gx0, gy * y * m.log(x0) if self.needs_input_grad(1) else None
 
 
 def add(x0, x1):

@@ -207,20 +207,38 @@ class Variable:
             self.grad = Variable(_ones_like(self.data))
         if self._creator is None:
             return
-        # The sweep's own allocations (gradient Variables with retain_grad or
-        # create_graph) would start collections that walk the whole live graph; the
-        # collector is paused for this one call and left as the caller had it.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            if create_graph:
-                with using_config("enable_backprop", True):
-                    _backward(self, graph_ops, retain_grad)
-            else:
-                _backward(self, array_ops, retain_grad)
-        finally:
-            if collecting:
-                gc.enable()
+        seed = self.grad if create_graph else self.grad.data
+        if retain_grad:
+            self.grad = None  # the sweep stores the seed back when it pops it; don't count it twice
+        sweep([(self, seed)], create_graph, retain_grad)
+
+
+def sweep(seeds, create_graph, retain_grad=False, region=None):
+    """Run `_backward` from `seeds` ((Variable, gradient) pairs: ndarrays, or Variables
+    under `create_graph`) with the collector paused: the sweep's own allocations (gradient
+    Variables with retain_grad or create_graph) would start collections that walk the
+    whole live graph. It is paused for this one call and left as the caller had it."""
+    global _unwanted
+    collecting = gc.isenabled()
+    gc.disable()
+    if region is not None:
+        _unwanted = region.excluded
+    try:
+        if create_graph:
+            with using_config("enable_backprop", True):
+                _backward(seeds, graph_ops, retain_grad, region)
+        else:
+            _backward(seeds, array_ops, retain_grad, region)
+    finally:
+        _unwanted = _NOTHING
+        if collecting:
+            gc.enable()
+
+
+# Variables whose gradient the running sweep was not asked for (see dezero.autodiff):
+# `Function.needs_input_grad` reads it, so a vjp skips them as it skips constants.
+_NOTHING = frozenset()
+_unwanted = _NOTHING
 
 
 class Parameter(Variable):
@@ -240,8 +258,9 @@ def _constant(obj):
     return _engine_variable(obj if type(obj) is np.ndarray else as_array(obj), cls=_Constant)
 
 
-def _backward(output, m, retain_grad):
-    """Reverse sweep from `output`, one Function at a time in decreasing generation.
+def _backward(seeds, m, retain_grad, region=None):
+    """Reverse sweep from `seeds` ((Variable, gradient) pairs), one Function at a time in
+    decreasing generation.
 
     In the fast sweep (`m is array_ops`) vjps get ndarrays; otherwise Variables, and
     the gradient computation is recorded. Gradients live in a dict keyed by Variable
@@ -255,18 +274,32 @@ def _backward(output, m, retain_grad):
     compacted stretch of such ops (`_Stretch`) is run from its arrays when nothing else
     is in flight, in the order the sweep would take them; otherwise each of its nodes
     gets a Variable for the sweep's dict and work list (linked in, with `retain_grad`).
+
+    Without a `region` every leaf reached keeps its gradient in `.grad` (the book's
+    backward). With one (`dezero.grad`), the sweep does not go past `region.stops`, drops
+    gradients into `region.excluded`, and leaves `.grad` alone: the gradients of
+    `region.sink`'s Variables are put in the sink.
     """
     raw = m is array_ops
-    grads = {output: output.grad.data if raw else output.grad}
-    if retain_grad:
-        output.grad = None  # the sweep stores the seed back when it pops it; don't count it twice
-    if output._input is not None:
-        generation = output.generation - 1
-        seen = set()  # multi-output creators already scheduled (reached from any output)
-    else:
-        generation = output._creator.generation
-        seen = {output._creator}
-    pending = {generation: [output]}
+    keep = _store_grad if retain_grad else None  # called with each gradient as it completes
+    stops = excluded = _NOTHING
+    if region is not None:
+        stops = region.stops
+        excluded = region.excluded
+        keep = region.keep
+    grads = {}
+    pending = {}
+    seen = set()  # multi-output creators already scheduled (reached from any output)
+    for y, gy in seeds:
+        previous = grads.get(y)
+        if previous is not None:
+            grads[y] = previous + gy
+            continue
+        grads[y] = gy
+        creator = y._creator
+        if creator is not None and y not in stops:
+            _schedule(y, creator, pending, seen)
+    generation = max(pending) if pending else 0
 
     while pending:
         ys = pending.pop(generation, None)
@@ -287,14 +320,14 @@ def _backward(output, m, retain_grad):
                 vjp = type(f).vjp
                 if type(f._outputs) is tuple:
                     inputs = f.inputs
-                    gxs = _backward_multi_output(f, grads, retain_grad, raw)
+                    gxs = _backward_multi_output(f, grads, keep, raw)
                     if gxs is None:
                         continue
                     x = None
                 elif type(x) is tuple or not raw or vjp is None:
                     gy = grads.pop(y)
-                    if retain_grad:
-                        _store_grad(y, gy, raw)
+                    if keep is not None:
+                        keep(y, gy, raw)
                     inputs = x if type(x) is tuple else (x,)  # f.inputs, without the call
                     if vjp is None:
                         if f._outputs is None:  # a book-style backward may read self.outputs
@@ -311,8 +344,8 @@ def _backward(output, m, retain_grad):
                 # f's vjp gives it, so the sweep goes straight on to x's creator, skipping
                 # the grads dict and the work list.
                 gy = grads.pop(y)
-                if retain_grad:
-                    _store_grad(y, gy, raw)
+                if keep is not None:
+                    keep(y, gy, raw)
                 chase = not pending and len(ys) == 1
                 yd = y.data
                 while True:
@@ -338,7 +371,7 @@ def _backward(output, m, retain_grad):
                             x = x.anchor
                     gx = vjp(f, m, gy, x.data, yd)
                     creator = x._creator
-                    if chase and creator is not None:
+                    if chase and creator is not None and x not in stops:
                         inputs = x._input
                         if inputs is not None:
                             vjp = creator.vjp
@@ -353,15 +386,15 @@ def _backward(output, m, retain_grad):
                             gy = gx
                             f = creator
                             x = inputs
-                            if retain_grad:
-                                _store_grad(y, gy, raw)
+                            if keep is not None:
+                                keep(y, gy, raw)
                             continue
                     previous = grads.get(x)
                     if previous is not None:
                         grads[x] = previous + gx
                         break
                     grads[x] = gx
-                    if creator is not None:
+                    if creator is not None and x not in stops:
                         g = _schedule(x, creator, pending, seen)
                         if chase and g is not None:  # the chase stopped at an op it cannot take
                             generation = g
@@ -370,7 +403,7 @@ def _backward(output, m, retain_grad):
             if type(gxs) is not tuple:
                 gxs = (gxs,)
             for x, gx in zip(inputs, gxs):
-                if gx is None or type(x) is _Constant:
+                if gx is None or type(x) is _Constant or x in excluded:
                     continue
                 if gx.shape != x.data.shape:  # broadcasting's adjoint, once for every op
                     gx = m.sum_to(gx, x.data.shape)
@@ -380,8 +413,11 @@ def _backward(output, m, retain_grad):
                     continue
                 grads[x] = gx
                 creator = x._creator
-                if creator is not None:
+                if creator is not None and x not in stops:
                     _schedule(x, creator, pending, seen)
+    if region is not None:
+        region.collect(grads, raw)
+        return
     for x, gx in grads.items():
         _store_grad(x, gx, raw)
 
@@ -411,19 +447,25 @@ def _schedule(x, creator, pending, seen):
 
 def _store_grad(x, gx, raw):
     if raw:
-        dtype = x.data.dtype
-        if type(gx) is not np.ndarray or gx.dtype is not dtype:  # skip a no-op asarray
-            gx = np.asarray(gx, dtype=dtype)
-        if not gx.flags.writeable:  # a broadcast view from sum/broadcast_to
-            gx = gx.copy()
-        gx = _engine_variable(gx)
+        gx = _grad_variable(x, gx)
     if x.grad is None:
         x.grad = gx
     else:
         x.grad = x.grad + gx
 
 
-def _backward_multi_output(f, grads, retain_grad, raw):
+def _grad_variable(x, gx):
+    """The Variable a fast sweep's gradient array for x is handed out in: x's dtype, and
+    writable (a broadcast view from sum/broadcast_to is copied)."""
+    dtype = x.data.dtype
+    if type(gx) is not np.ndarray or gx.dtype is not dtype:  # skip a no-op asarray
+        gx = np.asarray(gx, dtype=dtype)
+    if not gx.flags.writeable:
+        gx = gx.copy()
+    return _engine_variable(gx)
+
+
+def _backward_multi_output(f, grads, keep, raw):
     """Outputs that got no gradient pass zeros (None once freed); None if none got any."""
     ys = [ref() for ref in f._outputs]
     gys = [grads.pop(y, None) if y is not None else None for y in ys]
@@ -433,8 +475,8 @@ def _backward_multi_output(f, grads, retain_grad, raw):
         if gy is None and y is not None:
             zeros = np.zeros_like(y.data)
             gys[i] = zeros if raw else Variable(zeros)
-        elif gy is not None and retain_grad:
-            _store_grad(y, gy, raw)
+        elif gy is not None and keep is not None:
+            keep(y, gy, raw)
     if f.vjp is not None:
         raise TypeError(f"{type(f).__name__}: vjp supports single-output functions only")
     return _call_backward(f, gys, raw)
@@ -625,12 +667,13 @@ class Function:
         return outputs if len(outputs) > 1 else outputs[0]
 
     def needs_input_grad(self, i):
-        """False when input i is an array the engine wrapped (`_Constant`): a vjp may then
-        return None for it instead of computing a gradient no one can read."""
-        inputs = self._inputs
-        if type(inputs) is tuple:
-            return type(inputs[i]) is not _Constant
-        return type(inputs) is not _Constant  # one input, or None in a trace's replay copy
+        """False when input i is an array the engine wrapped (`_Constant`), or a Variable the
+        running `dezero.grad` does not need: a vjp may then return None for it instead of
+        computing a gradient no one can read."""
+        x = self._inputs
+        if type(x) is tuple:
+            x = x[i]
+        return type(x) is not _Constant and x not in _unwanted  # x None: a replay copy
 
     # The book's step-7 code reads `self.input` / `self.output`.
     @property

@@ -301,7 +301,7 @@ class GetItem(Function):
 
 
 class GetItemGrad(Function):
-    """Scatter-add of gy into zeros: the adjoint of indexing (repeated indices add up)."""
+    """Scatter of gy into zeros: the adjoint of indexing (repeated indices add up)."""
 
     __slots__ = ("slices", "in_shape")
 
@@ -310,9 +310,7 @@ class GetItemGrad(Function):
         self.in_shape = in_shape
 
     def forward(self, gy):
-        gx = np.zeros(self.in_shape, dtype=gy.dtype)
-        np.add.at(gx, self.slices, gy)
-        return gx
+        return array_ops.get_item_grad(gy, self.slices, self.in_shape)
 
     def vjp(self, m, ggx, gy, y):
         return m.get_item(ggx, self.slices)

@@ -57,6 +57,7 @@ from dezero.core import (
     Function,
     Variable,
     _call_backward,
+    _Constant,
     _Stretch,
     no_compaction,
     using_config,
@@ -267,6 +268,7 @@ def _record(f_traced, args, output):
     real = joins
     lazy = {}
     shared = _SHARED
+    fixed = set()  # slots no argument reaches: constants, and ops that read only those
     for y in nodes:
         x = y._input
         if x is not None:  # recorded without a Function (core.record_unary)
@@ -276,7 +278,10 @@ def _record(f_traced, args, output):
                 i = slot.get(x)
                 if i is None:
                     i = _constant(x, slot, constants, to_check, cls.__name__)
+                    fixed.add(i)
                 o = slot[y] = len(slot)
+                if i in fixed:
+                    fixed.add(o)
                 forward_steps.append((methods[0], i, o))
                 if x in real:
                     real.add(y)
@@ -286,16 +291,17 @@ def _record(f_traced, args, output):
             f = y.creator  # a class with state: it gets its Function, as other ops have
         else:
             f = y._creator
-        methods = shared.get(type(f))
-        if methods is None:
-            methods = _replay_methods(f, y, to_check)
-        replay_of[f] = methods
         inputs = f._inputs
         if type(inputs) is not tuple and type(f._outputs) is not tuple:
+            methods = shared.get(type(f)) or _replay_methods(f, y, to_check)
+            replay_of[f] = methods
             i = slot.get(inputs)  # one input, one output: the whole of a chain
             if i is None:
                 i = _constant(inputs, slot, constants, to_check, type(f).__name__)
+                fixed.add(i)
             o = slot[y] = len(slot)
+            if i in fixed:
+                fixed.add(o)
             forward_steps.append((methods[0], i, o))
             if methods[1] is None:
                 book_vars[f] = ((inputs,), (y,))
@@ -306,16 +312,30 @@ def _record(f_traced, args, output):
                 lazy[y] = ((methods[1], i, o, i), inputs)
             continue
         inputs = f.inputs
-        in_slots = [
-            slot[x] if x in slot else _constant(x, slot, constants, to_check, type(f).__name__)
-            for x in inputs
-        ]
+        in_slots = []
+        for x in inputs:
+            i = slot.get(x)
+            if i is None:
+                i = _constant(x, slot, constants, to_check, type(f).__name__)
+                fixed.add(i)
+            in_slots.append(i)
+        # An input no argument reaches gets no gradient: the replayed vjp is told so
+        # (Function.needs_input_grad), as eager dezero tells it of a raw array.
+        marks = tuple([_CONSTANT if i in fixed else None for i in in_slots])
+        if _CONSTANT not in marks:
+            marks = None
+        methods = (shared.get(type(f)) if marks is None else None) or _replay_methods(
+            f, y, to_check, marks
+        )
+        replay_of[f] = methods
         outs = [ref() for ref in f._outputs] if type(f._outputs) is tuple else [y]
         out_slots = []
         for y in outs:
             if y is not None:
                 slot[y] = len(slot)
                 real.add(y)
+                if marks is not None and None not in marks:
+                    fixed.add(slot[y])
             out_slots.append(None if y is None else slot[y])
         forward_steps.append((methods[0], in_slots, out_slots))
         if methods[1] is None:
@@ -407,6 +427,8 @@ def _refuse_alias(a, traced_ids, what, reader, allowed=()):
         )
 
 
+# Stands, in a replay copy's `_inputs`, for an input that no argument reaches.
+_CONSTANT = _object_new(_Constant)
 _CLASSES = {}  # Function subclass -> (its slot names, whether it has a __dict__, shared methods)
 _SHARED = {}  # stateless Function subclass -> (forward, vjp) of its one shared instance
 
@@ -430,13 +452,13 @@ def _class_info(cls):
     return info
 
 
-def _replay_methods(f, y, to_check):
+def _replay_methods(f, y, to_check, marks=None):
     """(forward, vjp) replay calls for `f`: for a built-in vjp, those of a copy of f without
     `inputs` and `outputs`, so the tape keeps no trace-time arrays alive and the caller's
     graph (f may read Variables made before the trace) is left as it was. A book-style
     Function keeps its own (vjp None): its `backward` reads them, refreshed on replay."""
     names, has_dict, shared = _class_info(type(f))
-    if shared is not None:
+    if shared is not None and marks is None:
         return shared
     values = [getattr(f, n) for n in names if hasattr(f, n)]
     if has_dict:
@@ -460,7 +482,8 @@ def _replay_methods(f, y, to_check):
             setattr(g, name, getattr(f, name))
     if has_dict:
         g.__dict__.update(f.__dict__)
-    g._inputs = g._outputs = None
+    g._inputs = marks  # None: every input may need its gradient
+    g._outputs = None
     return g.forward, g.vjp
 
 
