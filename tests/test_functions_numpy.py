@@ -214,3 +214,27 @@ ERRORS = {
 def test_wrong_inputs_raise_an_error_naming_the_value(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_a_trace_of_the_new_functions_replays_bitwise():
+    import dezero
+
+    condition = np.arange(48).reshape(2, 3, 8) % 3 == 0
+
+    def f(x, W, v):
+        h = F.einsum("ij,jk->ik", x, W)
+        h = F.stack([F.concatenate([h, F.abs(h)], axis=-1), F.sqrt(F.abs(h) + 1) @ np.ones((4, 8))])
+        h = F.maximum(h, 0.1) + F.minimum(h, -0.1) + F.where(condition, h, 0.0)
+        w = F.concatenate([v, v, v[:2]])
+        return F.sum(F.logsumexp(F.tril(h[0]), axis=1)) + F.sum(F.matmul(F.triu(h[1]), w))
+
+    rng = np.random.default_rng(0)
+    tape = dezero.trace(f, *[rng.normal(size=s) for s in ((3, 4), (4, 4), (3,))])
+    arrays = [rng.normal(size=s) for s in ((3, 4), (4, 4), (3,))]
+    value, grads = tape.value_and_grad(*arrays)
+    variables = [Variable(a) for a in arrays]
+    y = f(*variables)
+    y.backward()
+    assert value == y.data
+    for g, v in zip(grads, variables):
+        np.testing.assert_array_equal(g, v.grad.data)
