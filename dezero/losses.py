@@ -140,7 +140,7 @@ def log_softmax(x, axis=1):
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    """log(sum(exp(x), axis)) without overflow, numpy's (scipy.special's) signature."""
+    """log(sum(exp(x), axis)) without overflow; scipy.special.logsumexp's axis and keepdims."""
     return LogSumExp(axis, keepdims)(x)
 
 
