@@ -77,7 +77,11 @@ class Einsum(Function):
                 elsewhere.add(c)
             target.append(c)
         spec = ",".join(labels) + "->" + "".join(target)
-        return m.einsum(spec, *operands, optimize=self.optimize)
+        gx = m.einsum(spec, *operands, optimize=self.optimize)
+        # A label of size 1 in every other operand (numpy broadcasts it) has size 1 in gx
+        # too: spread it to this operand's size. (The sweep sums the opposite case back.)
+        full = np.broadcast_shapes(gx.shape, shape)
+        return gx if gx.shape == full else m.broadcast_to(gx, full)
 
 
 class Tril(Function):

@@ -216,6 +216,8 @@ NUMPY_API_OPS = [
     _einsum("i,j->ij", (((3,), (4,)),)),
     _einsum("ijk,k->i", (((2, 3, 4), (4,)),)),
     _einsum("ij,jk,kl->il", (((2, 3), (3, 4), (4, 2)),)),
+    _einsum("ij,ij->", (((2, 3), (1, 3)), ((2, 1), (2, 3)))),  # labels broadcast from size 1
+    _einsum("...ii->...i", (((2, 3, 3),),)),
     # matmul as numpy defines it for 1-D operands (a row on the left, a column on the right)
     R(
         "matmul-vector",
