@@ -45,9 +45,12 @@ is_simple_core = False
 
 
 def setup_variable():
-    """Install Variable's operators and the namespace create_graph records with (book step 22)."""
+    """Install Variable's operators, its methods matmul/dot/max/min (book steps 22 and 37-39)
+    and the namespace create_graph records with."""
     for name, operator in arithmetic.VARIABLE_OPERATORS.items():
         setattr(Variable, name, operator)
+    for name, method in functions.VARIABLE_METHODS.items():
+        setattr(Variable, name, method)
     core.graph_ops = functions
 
 

@@ -13,6 +13,7 @@ import numpy as np
 __all__ = [
     "broadcast_to",
     "cos",
+    "einsum",
     "exp",
     "exp_neg_is_finite",
     "get_item",
@@ -20,6 +21,7 @@ __all__ = [
     "is_basic_index",
     "keepdims_shape",
     "log",
+    "logsumexp",
     "matmul",
     "reshape",
     "sigmoid",
@@ -28,6 +30,9 @@ __all__ = [
     "sum",
     "sum_to",
     "transpose",
+    "tril",
+    "triu",
+    "where",
 ]
 
 sin = np.sin
@@ -35,6 +40,10 @@ cos = np.cos
 exp = np.exp
 log = np.log
 matmul = np.matmul
+einsum = np.einsum
+where = np.where
+tril = np.tril
+triu = np.triu
 
 
 # exp(-x) is finite for x above -limit: margin of 1 below log(max) so rounding never overflows.
@@ -94,6 +103,20 @@ def keepdims_shape(x_shape, axis):
         return (1,) * ndim
     axes = {a % ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
     return tuple(1 if i in axes else s for i, s in enumerate(x_shape))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) over `axis`, shifted by the maximum so no exp overflows. A slice whose
+    maximum is infinite is shifted by 0 instead: its result is that infinity (or NaN), not
+    inf - inf. LogSoftmax's forward and F.logsumexp share this one definition."""
+    x_max = np.maximum.reduce(x, axis=axis, keepdims=True)
+    if np.isfinite(x_max).all():
+        y = x_max + np.log(np.add.reduce(np.exp(x - x_max), axis=axis, keepdims=True))
+    else:
+        x_max = np.where(np.isfinite(x_max), x_max, 0)
+        with np.errstate(divide="ignore"):  # an all -inf slice sums to 0: log gives -inf
+            y = x_max + np.log(np.add.reduce(np.exp(x - x_max), axis=axis, keepdims=True))
+    return y if keepdims else np.squeeze(y, axis)
 
 
 def reshape(x, shape):

@@ -10,7 +10,9 @@ from dezero import array_ops
 from dezero.arithmetic import add, div, mul, neg, pow, sub
 from dezero.core import Function, Variable, array_of, as_variable, record_unary
 
-# Convolutions and the layers' helpers live in their own modules; F re-exports them.
+# numpy-style functions beyond the book's, convolutions and the layers' helpers live in their
+# own modules; F re-exports them.
+from dezero.functions_array import concatenate, stack
 from dezero.functions_conv import (  # noqa: F401
     average_pooling,
     col2im,
@@ -22,6 +24,8 @@ from dezero.functions_conv import (  # noqa: F401
     pooling,
     pooling_simple,
 )
+from dezero.functions_elementwise import abs, maximum, minimum, sqrt, where
+from dezero.functions_linalg import _swap_last_two, einsum, matmul_vector_vjp, tril, triu
 from dezero.functions_nn import (  # noqa: F401
     batch_norm,
     embed_id,
@@ -34,21 +38,25 @@ from dezero.losses import (
     accuracy,
     dropout,
     log_softmax,
+    logsumexp,
     mean_squared_error,
     softmax,
     softmax_cross_entropy,
 )
 
 __all__ = [
+    "abs",
     "accuracy",
     "add",
     "average",
     "binary_cross_entropy",
     "broadcast_to",
     "clip",
+    "concatenate",
     "cos",
     "div",
     "dropout",
+    "einsum",
     "exp",
     "expand_dims",
     "flatten",
@@ -58,10 +66,13 @@ __all__ = [
     "linear",
     "log",
     "log_softmax",
+    "logsumexp",
     "matmul",
     "max",
+    "maximum",
     "mean_squared_error",
     "min",
+    "minimum",
     "mul",
     "neg",
     "pow",
@@ -72,12 +83,17 @@ __all__ = [
     "sin",
     "softmax",
     "softmax_cross_entropy",
+    "sqrt",
     "square",
+    "stack",
     "sub",
     "sum",
     "sum_to",
     "tanh",
     "transpose",
+    "tril",
+    "triu",
+    "where",
 ]
 
 
@@ -450,28 +466,29 @@ def average(x, axis=None, keepdims=False):
 # =============================================================================
 # Linear algebra
 # =============================================================================
-def _swap_last_two(ndim):
-    axes = list(range(ndim))
-    axes[-2], axes[-1] = axes[-1], axes[-2]
-    return tuple(axes)
-
-
 def _check_matmul_operands(x, W):
     if x.ndim < 2 or W.ndim < 2:
         raise ValueError(
-            f"matmul needs operands with ndim >= 2, got shapes {x.shape} and {W.shape}; "
+            f"linear needs operands with ndim >= 2, got shapes {x.shape} and {W.shape}; "
             "reshape vectors to (1, n) or (n, 1)"
         )
 
 
 class MatMul(Function):
+    """numpy's matmul: batched over leading axes, a 1-D operand taken as a row or a column."""
+
     __slots__ = ()
 
     def forward(self, x, W):
-        _check_matmul_operands(x, W)
+        if x.ndim == 0 or W.ndim == 0:
+            raise ValueError(
+                f"matmul needs operands with ndim >= 1, got shapes {x.shape} and {W.shape}"
+            )
         return np.matmul(x, W)
 
     def vjp(self, m, gy, x, W, y):
+        if x.ndim == 1 or W.ndim == 1:
+            return matmul_vector_vjp(self, m, gy, x, W)
         gx = gW = None  # an operand given as an array gets no gradient: skip its matmul
         if self.needs_input_grad(0):
             gx = m.matmul(gy, m.transpose(W, _swap_last_two(W.ndim)))
@@ -510,6 +527,18 @@ def matmul(x, W):
 
 def linear(x, W, b=None):
     return Linear()(x, W) if b is None else Linear()(x, W, b)
+
+
+# The book's Variable methods beside its operators (its setup_variable installs these four);
+# `@` too, as numpy spells matmul. dezero's setup_variable() installs them.
+VARIABLE_METHODS = {
+    "matmul": matmul,
+    "dot": matmul,
+    "max": max,
+    "min": min,
+    "__matmul__": matmul,
+    "__rmatmul__": lambda right, left: matmul(left, right),
+}
 
 
 # =============================================================================

@@ -1,4 +1,5 @@
-"""Activations over an axis (softmax, log_softmax) and losses, re-exported by dezero.functions.
+"""Activations and reductions over an axis (softmax, log_softmax, logsumexp) and losses,
+re-exported by dezero.functions.
 
 Each here is one Function (or needs only Variable's operators), so this module builds on
 core alone; losses composed of other functions (binary_cross_entropy, ...) live in
@@ -35,15 +36,26 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        return x - _logsumexp(x, self.axis)
+        return x - array_ops.logsumexp(x, self.axis, keepdims=True)
 
     def vjp(self, m, gy, x, y):
         return gy - m.exp(y) * m.sum(gy, axis=self.axis, keepdims=True)
 
 
-def _logsumexp(x, axis):
-    x_max = x.max(axis=axis, keepdims=True)
-    return x_max + np.log(np.exp(x - x_max).sum(axis=axis, keepdims=True))
+class LogSumExp(Function):
+    __slots__ = ("axis", "keepdims")
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        return array_ops.logsumexp(x, self.axis, self.keepdims)
+
+    def vjp(self, m, gy, x, y):
+        # softmax(x) along the axis, from the output: exp(x - y) needs no second reduction.
+        shape = array_ops.keepdims_shape(x.shape, self.axis)
+        return m.exp(x - m.reshape(y, shape)) * m.reshape(gy, shape)
 
 
 class MeanSquaredError(Function):
@@ -125,6 +137,11 @@ def softmax(x, axis=1):
 
 def log_softmax(x, axis=1):
     return LogSoftmax(axis)(x)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x), axis)) without overflow; scipy.special.logsumexp's axis and keepdims."""
+    return LogSumExp(axis, keepdims)(x)
 
 
 def mean_squared_error(x0, x1):

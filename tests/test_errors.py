@@ -31,8 +31,8 @@ ERRORS = {
     "variable-float-data": (lambda: Variable(1.0), TypeError, "float"),
     "variable-list-data": (lambda: Variable([1.0]), TypeError, "list"),
     "operand-str": (lambda: Variable(X) + "a", TypeError, "str"),
-    "matmul-1d-left": (lambda: F.matmul(np.ones(3), np.ones((3, 2))), ValueError, r"\(3,\)"),
-    "matmul-1d-both": (lambda: F.matmul(np.ones(3), np.ones(3)), ValueError, r"\(3,\)"),
+    "matmul-0d": (lambda: F.matmul(np.ones(()), np.ones(3)), ValueError, r"\(\) and \(3,\)"),
+    "matmul-1d-mismatch": (lambda: F.matmul(np.ones(3), np.ones((4, 2))), ValueError, "4 .* 3"),
     "linear-1d": (lambda: F.linear(np.ones(3), np.ones((3, 2))), ValueError, r"\(3,\)"),
     "sce-float-labels": (
         lambda: F.softmax_cross_entropy(X, np.array([0.0, 1.0])),

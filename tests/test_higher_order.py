@@ -65,7 +65,8 @@ def torch_grads_and_hvps(torch_op, xs, gy, vs):
     if not terms:  # a linear op: its gradient is a constant
         return [g.detach().numpy() for g in grads], [np.zeros_like(x) for x in xs]
     hvps = torch.autograd.grad(sum(terms), tensors, allow_unused=True)
-    hvps = [np.zeros_like(x) if h is None else h.numpy() for x, h in zip(xs, hvps)]
+    # force: torch answers a zero second derivative (abs, a mask) with a ZeroTensor
+    hvps = [np.zeros_like(x) if h is None else h.numpy(force=True) for x, h in zip(xs, hvps)]
     return [g.detach().numpy() for g in grads], hvps
 
 

@@ -1,15 +1,14 @@
 """The op table: one declarative record per dezero function, shared by the tests and the gate.
 
-Each `OpRecord` names a dezero op, its numpy reference, the shapes of its differentiable
-inputs (several per op, broadcasting included), the interval inputs are drawn from and,
-where torch has the op, the torch spelling (for elementwise ops also the jax.numpy one).
-tests/test_functions.py (values, first derivatives), tests/test_higher_order.py
-(second derivatives, each vjp's output) and the accuracy gate (validation/op_gate.py, exact
-gradients in float64 and float32) are generated from it.
+Each `OpRecord` (validation/op_record.py) names a dezero op, its numpy reference, the shapes of
+its differentiable inputs (several per op, broadcasting included), the interval inputs are drawn
+from and, where torch has the op, the torch spelling (for elementwise ops also the jax.numpy
+one). The numpy-style functions beyond the book's have their records in
+validation/op_table_numpy.py; OPS lists them with the rest. tests/test_functions.py (values,
+first derivatives), tests/test_higher_order.py (second derivatives, each vjp's output) and the
+accuracy gate (validation/op_gate.py, exact gradients in float64 and float32) are generated
+from it.
 """
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,42 +16,8 @@ import dezero
 import dezero.functions as F
 import dezero.functions_conv
 from validation import op_references as numpy_refs
-
-try:
-    import torch
-    import torch.nn.functional as TF
-except ImportError:  # the torch comparisons are skipped, the rest still runs
-    torch = TF = None
-
-try:
-    import jax.numpy as jnp
-except ImportError:  # the jax comparison of second derivatives is skipped
-    jnp = None
-
-
-@dataclass(frozen=True)
-class OpRecord:
-    """One op: dezero callable, numpy reference, sample shapes, input interval, torch/jax op."""
-
-    name: str
-    op: Callable
-    ref: Callable
-    shapes: tuple  # one tuple of input shapes per sample
-    domain: tuple = (-2.0, 2.0)  # one (low, high) for every input, or one per input
-    avoid: tuple = ()  # kinks (relu at 0, clip bounds) kept clear of by finite differences
-    torch_op: Callable | None = None
-    differentiable: bool = True
-    jax_op: Callable | None = None  # elementwise ops only: their Hessian is checked with jax
-
-
-UNARY = (((),), ((3,),), ((2, 3),))
-BINARY = (
-    ((2, 3), (2, 3)),
-    ((2, 3), (3,)),
-    ((2, 1), (1, 3)),
-    ((), (2, 3)),
-    ((2, 3), ()),
-)
+from validation.op_record import BINARY, TF, UNARY, OpRecord, jnp, torch
+from validation.op_table_numpy import NUMPY_API_OPS
 
 
 def _labels(x):
@@ -504,6 +469,7 @@ OPS = [
         (((6, 3),),),
         differentiable=False,
     ),
+    *NUMPY_API_OPS,
 ]
 
 
@@ -522,7 +488,8 @@ TORCH_IDS = [i for (r, _), i in zip(GRAD_CASES, GRAD_IDS) if r.torch_op is not N
 def sample_inputs(record, shapes, dtype=np.float64, seed=0):
     """Seeded inputs of `shapes` inside the record's domain, kept 0.05 away from its kinks."""
     rng = np.random.default_rng(seed)
-    domains = record.domain if isinstance(record.domain[0], tuple) else [record.domain] * 3
+    per_input = isinstance(record.domain[0], tuple)
+    domains = record.domain if per_input else [record.domain] * len(shapes)
     xs = []
     for shape, (low, high) in zip(shapes, domains):
         x = rng.uniform(low, high, shape)

@@ -28,6 +28,9 @@ FUNCTION_MODULES = (
     "dezero.losses",
     "dezero.functions_conv",
     "dezero.functions_nn",
+    "dezero.functions_elementwise",
+    "dezero.functions_array",
+    "dezero.functions_linalg",
 )
 EPSILONS = {
     "float64": (1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15),

@@ -1,0 +1,41 @@
+"""The op table's record type, its common sample shapes, and the frameworks records compare
+against (torch and jax are optional: their comparisons are skipped without them)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+try:
+    import torch
+    import torch.nn.functional as TF
+except ImportError:  # the torch comparisons are skipped, the rest still runs
+    torch = TF = None
+
+try:
+    import jax.numpy as jnp
+except ImportError:  # the jax comparison of second derivatives is skipped
+    jnp = None
+
+
+@dataclass(frozen=True)
+class OpRecord:
+    """One op: dezero callable, numpy reference, sample shapes, input interval, torch/jax op."""
+
+    name: str
+    op: Callable
+    ref: Callable
+    shapes: tuple  # one tuple of input shapes per sample
+    domain: tuple = (-2.0, 2.0)  # one (low, high) for every input, or one per input
+    avoid: tuple = ()  # kinks (relu at 0, clip bounds) kept clear of by finite differences
+    torch_op: Callable | None = None
+    differentiable: bool = True
+    jax_op: Callable | None = None  # elementwise ops only: their Hessian is checked with jax
+
+
+UNARY = (((),), ((3,),), ((2, 3),))
+BINARY = (
+    ((2, 3), (2, 3)),
+    ((2, 3), (3,)),
+    ((2, 1), (1, 3)),
+    ((), (2, 3)),
+    ((2, 3), ()),
+)
