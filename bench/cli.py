@@ -166,7 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="plant errors in each function's derivative; print and save the smallest caught",
     )
-    baseline = sub.add_parser("baseline", help="rewrite the gate's baseline from the ci grid")
+    baseline = sub.add_parser(
+        "baseline",
+        help="rewrite the gate's baseline from the ci grid (filtered: only the cases measured)",
+    )
     for gate_command in (check, baseline):
         gate_command.add_argument("--families", nargs="+", choices=families, metavar="NAME")
         gate_command.add_argument("--depths", nargs="+", type=int, choices=depths, metavar="N")
@@ -434,13 +437,19 @@ def command_check(args) -> int:
 
 
 def command_baseline(args) -> int:
-    """Rewrite the gate's baseline from dezero on the ci grid."""
+    """Rewrite the gate's baseline from dezero on the ci grid; a filtered one (--families,
+    --depths) replaces only the cases it measured."""
+    from bench.inputs import read_csv_checked
     from bench.profiles import CI
     from validation import gate
     from validation.accuracy import run_accuracy
 
+    path = args.baseline or gate.BASELINE_PATH
+    keep = None
+    if (args.families or args.depths) and Path(path).exists():  # checked before measuring
+        keep = read_csv_checked(path, gate.BASELINE_COLUMNS, gate.read_baseline)
     df = run_accuracy(CI, backends=[gate.GATED], **_gate_grid(args))
-    print(f"wrote {gate.write_baseline(df, args.baseline or gate.BASELINE_PATH)}")
+    print(f"wrote {gate.write_baseline(df, path, keep=keep)}")
     return 0
 
 

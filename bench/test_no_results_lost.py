@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 import dezero.layers as L
+from bench import cli
+from bench.build_tables import RESULTS
 from dezero.core import Parameter
 from dezero.models import Sequential
+from validation.accuracy import read_accuracy
 
 
 class _Unpicklable:
@@ -104,3 +107,77 @@ def test_loading_a_missing_or_folder_weights_file_names_it(tmp_path, as_path):
         _model().load_weights(as_path(tmp_path / "nowhere.npz"))
     with pytest.raises(ValueError, match="is not a file"):
         _model().load_weights(as_path(tmp_path))
+
+
+# --- filtered sweeps merge into the saved tables ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved_accuracy():
+    """A slice of the committed accuracy table: sin and cos, depths up to 100, every backend
+    against the exact reference and against each other."""
+    df = read_accuracy(RESULTS / "accuracy.csv")
+    return df[df["family"].isin(["sin", "cos"]) & df["depth"].le(100)].reset_index(drop=True)
+
+
+def _fake_sweep(saved):
+    """`run_accuracy` answering from `saved`: only the filtered cases, cross-checks only
+    between the backends run, every measured ULP set to 12345 to tell new rows from old."""
+
+    def run_accuracy(profile, backends=None, families=None, depths=None, dtypes=None, **_):
+        keep = saved["backend"].isin(backends or saved["backend"].unique())
+        keep &= saved["against"].isin(["exact", *(backends or saved["against"].unique())])
+        for column, wanted in (("family", families), ("depth", depths), ("dtype", dtypes)):
+            keep &= saved[column].isin(wanted) if wanted else True
+        return saved[keep].assign(max_abs_ulp=12345.0).reset_index(drop=True)
+
+    return run_accuracy
+
+
+def _rows(df) -> set[tuple]:
+    return set(df.astype(str).itertuples(index=False, name=None))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        ["--dtypes", "float32"],
+        ["--families", "sin", "--depths", "1", "--backends", "dezero", "--dtypes", "float64"],
+        ["--backends", "dezero"],
+    ],
+    ids=["dtype_only", "one_case_one_backend", "one_backend"],
+)
+def test_a_filtered_published_accuracy_sweep_replaces_only_what_it_measured(
+    tmp_path, monkeypatch, saved_accuracy, filters
+):
+    import bench.accuracy_results
+
+    saved_accuracy.to_csv(tmp_path / "accuracy.csv", index=False)
+    monkeypatch.setattr(bench.accuracy_results, "run_accuracy", _fake_sweep(saved_accuracy))
+    argv = ["accuracy", *filters, "--publish", "--results", str(tmp_path), "--quiet"]
+    assert cli.main(argv) == 0
+    after = read_accuracy(tmp_path / "accuracy.csv")
+    remeasured = after["max_abs_ulp"] == 12345.0
+    assert remeasured.any()
+    # every row is still there once: the re-measured ones new, every other one as it was
+    assert len(after) == len(saved_accuracy)
+    keys = ["backend", "against", "family", "depth", "width", "dtype", "quantity"]
+    assert not after.duplicated(keys).any()
+    assert _rows(after[~remeasured]) <= _rows(saved_accuracy)
+    assert _rows(after[keys]) == _rows(saved_accuracy[keys])
+
+
+def test_a_filtered_baseline_replaces_only_the_cases_it_measured(tmp_path):
+    from validation.gate import read_baseline
+
+    path = tmp_path / "accuracy_baseline.csv"
+    saved = read_baseline(RESULTS / "accuracy_baseline.csv")
+    sin_d1 = saved["family"].eq("sin") & saved["depth"].eq(1)
+    saved.assign(norm_ulp=saved["norm_ulp"].mask(sin_d1, 999.0)).to_csv(path, index=False)
+    argv = ["baseline", "--families", "sin", "--depths", "1", "--baseline", str(path)]
+    assert cli.main(argv) == 0
+    after = read_baseline(path)
+    assert len(after) == len(saved)
+    again = after["family"].eq("sin") & after["depth"].eq(1)
+    assert again.sum() == sin_d1.sum() and not after.loc[again, "norm_ulp"].eq(999.0).any()
+    assert _rows(after[~again]) == _rows(saved[~sin_d1])
