@@ -25,6 +25,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from bench import atomic_write, destinations
@@ -298,8 +299,9 @@ def command_run(parser, args) -> int:
     log_path = Path(log_name)
     start = time.perf_counter()
     # pytest-benchmark writes the JSON next to its final place; it replaces the previous
-    # run's file only once the run has finished (never a partial or interrupted one)
-    partial = json_path.with_name(f".{json_path.name}.partial")
+    # run's file only once the run has finished (never a partial or interrupted one). The
+    # name is this run's own, so an identical run started meanwhile cannot take it.
+    partial = json_path.with_name(f".{json_path.name}.{uuid.uuid4().hex}.partial")
     try:
         code, events = run_benchmarks(args, partial, log_path)
         if code == 5:  # pytest: no tests collected
@@ -382,12 +384,10 @@ def command_tables(args) -> int:
     """Rebuild every results file from saved results; 1 when there is nothing to build from."""
     from bench.build_tables import benchmark_files, build_tables
 
-    folder, publish = args.results, True
-    if args.benchmarks:
-        benchmark_files(args.results, args.benchmarks)  # a missing one: exit 2 before anything
-        folder, publish = destinations.folder_for_benchmarks(args.results, args.benchmarks)
-        publish = publish or args.publish
-        folder = args.results if publish else folder
+    benchmark_files(args.results, args.benchmarks)  # a missing one: exit 2 before anything
+    folder, publish = destinations.folder_for_inputs(args.results, args.benchmarks, args.accuracy)
+    publish = publish or args.publish
+    folder = args.results if publish else folder
     destinations.check_writable(folder)
     readme = _readme(args) if publish else None
     try:

@@ -2,6 +2,7 @@
 did not re-measure as it was. Runs are synthetic (no timing): sweeps and benchmarks are
 replaced by small known tables."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,8 @@ import pytest
 import dezero.layers as L
 from bench import cli
 from bench.build_tables import RESULTS
+from bench.report import README_BEGIN, README_END
+from bench.testing_runs import sin_run, write_json
 from dezero.core import Parameter
 from dezero.models import Sequential
 from validation.accuracy import read_accuracy
@@ -181,3 +184,103 @@ def test_a_filtered_baseline_replaces_only_the_cases_it_measured(tmp_path):
     again = after["family"].eq("sin") & after["depth"].eq(1)
     assert again.sum() == sin_d1.sum() and not after.loc[again, "norm_ulp"].eq(999.0).any()
     assert _rows(after[~again]) == _rows(saved[~sin_d1])
+
+
+# --- only the published inputs rebuild the published files ----------------------------
+
+
+@pytest.fixture
+def published(tmp_path, monkeypatch, saved_accuracy):
+    """A published results folder (a default-profile run and accuracy.csv) and a README with
+    its generated block; plots drawn as tiny files (this is about where files go)."""
+    from bench import atomic_write, plots
+
+    results, readme = tmp_path / "results", tmp_path / "README.md"
+    results.mkdir()
+    document = sin_run(seed=1)
+    document["machine_info"]["bench_profile"] = "default"
+    write_json(results / "benchmark-default-float64.json", document)
+    saved_accuracy.to_csv(results / "accuracy.csv", index=False)
+    readme.write_text(f"# project\n\n{README_BEGIN}\nold\n{README_END}\n")
+
+    def write_plots(results_dir, timing=None, accuracy=None):
+        return [atomic_write.write_text(Path(results_dir) / name, "plot") for name in plots.PLOTS]
+
+    monkeypatch.setattr(plots, "write_plots", write_plots)
+    return results, readme
+
+
+def _published_files(results, readme) -> dict[str, bytes]:
+    files = {p.name: p.read_bytes() for p in results.iterdir() if p.is_file()}
+    return files | {"README.md": readme.read_bytes()}
+
+
+@pytest.mark.parametrize(
+    "name", ["timing_baseline.json", "benchmark-quick-float64.json"], ids=["baseline", "quick"]
+)
+def test_tables_of_a_foreign_json_in_results_leaves_the_published_files(published, name):
+    results, readme = published
+    write_json(results / name, sin_run(1.5, seed=4))  # a quick-profile run
+    before = _published_files(results, readme)
+    argv = ["tables", str(results / name), "--results", str(results), "--readme", str(readme)]
+    assert cli.main(argv) == 0
+    assert _published_files(results, readme) == before
+    folder = results / "runs" / Path(name).stem
+    assert {"timing.csv", "timing.md", "REPORT.md"} <= {p.name for p in folder.iterdir()}
+
+
+def test_tables_of_a_foreign_accuracy_csv_leaves_the_published_files(
+    published, tmp_path, saved_accuracy
+):
+    results, readme = published
+    other = tmp_path / "some.csv"
+    saved_accuracy.head(50).to_csv(other, index=False)
+    before = _published_files(results, readme)
+    argv = ["tables", "--accuracy", str(other), "--results", str(results), "--readme", str(readme)]
+    assert cli.main(argv) == 0
+    assert _published_files(results, readme) == before
+    assert {"accuracy.md", "REPORT.md"} <= {p.name for p in (results / "runs" / "some").iterdir()}
+
+
+def test_tables_of_the_published_inputs_or_publish_rewrites_the_published_files(
+    published, tmp_path, saved_accuracy
+):
+    results, readme = published
+    argv = ["tables", str(results / "benchmark-default-float64.json"), "--results", str(results)]
+    assert cli.main([*argv, "--readme", str(readme)]) == 0
+    assert "old" not in readme.read_text() and (results / "timing.csv").exists()
+    assert not (results / "runs").exists()
+    other = tmp_path / "some.csv"
+    saved_accuracy.head(50).to_csv(other, index=False)
+    argv = ["tables", "--accuracy", str(other), "--results", str(results), "--publish"]
+    assert cli.main([*argv, "--readme", str(readme)]) == 0
+    assert (results / "accuracy.md").read_text().count("\n") < 80  # built from the 50 rows
+    assert not (results / "runs").exists()
+
+
+# --- concurrent runs --------------------------------------------------------------------
+
+
+def test_two_identical_runs_at_once_both_finish_whole(tmp_path, monkeypatch, published):
+    """The second run starts and finishes while the first one's benchmarks are running."""
+    from bench import run_suite
+
+    results = tmp_path / "results"
+    argv = ["run", "--quick", "--families", "sin", "--backends", "dezero", "numpy"]
+    argv += ["--depths", "1", "10", "--skip-accuracy", "--quiet", "--results", str(results)]
+    codes = []
+
+    def run_benchmarks(args, json_path, log_path):
+        write_json(json_path, sin_run(seed=len(codes)))
+        if not codes:
+            codes.append("first in flight")
+            codes.append(cli.main(argv))  # the identical second run, start to finish
+        return 0, []
+
+    monkeypatch.setattr(run_suite, "run_benchmarks", run_benchmarks)
+    codes.append(cli.main(argv))
+    assert codes[1:] == [0, 0]
+    (folder,) = (results / "runs").iterdir()
+    (saved,) = folder.glob("benchmark-*.json")
+    assert json.loads(saved.read_text()) == json.loads(json.dumps(sin_run(seed=0)))
+    assert not list(folder.glob(".*"))  # no temporary left behind
