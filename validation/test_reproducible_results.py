@@ -54,3 +54,33 @@ def test_parallel_fuzz_rows_equal_the_in_process_rows(tmp_path):
     assert cli.main([*argv, "--jobs", "2", "--out", str(tmp_path / "pool")]) == 0
     rows = (tmp_path / "here" / "rows.csv").read_text()
     assert rows.count("\n") > 300 and (tmp_path / "pool" / "rows.csv").read_text() == rows
+
+
+def test_the_depth_exponent_is_fitted_without_blas_and_rounded(monkeypatch):
+    import math
+    from fractions import Fraction
+
+    import numpy as np
+
+    from bench import timing
+
+    def no_blas(*args, **kwargs):
+        raise AssertionError("the fit must not go through LAPACK/BLAS")
+
+    monkeypatch.setattr(np.linalg, "lstsq", no_blas)
+    depths, seconds = [10, 100, 1000, 10_000], [2.1e-4, 1.9e-3, 2.3e-2, 0.21]
+    slope = timing.fit_exponent(depths, seconds)
+    # the exact least-squares slope of the logs, in rationals
+    xs, ys = [Fraction(math.log(d)) for d in depths], [Fraction(math.log(s)) for s in seconds]
+    mx, my = sum(xs) / 4, sum(ys) / 4
+    exact = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    assert slope == round(float(exact), timing.EXPONENT_DECIMALS)
+
+
+def test_the_committed_timing_csv_is_rebuilt_byte_for_byte_from_the_saved_run(tmp_path):
+    from bench import timing
+    from bench.build_tables import RESULTS
+
+    raw, _ = timing.load_benchmarks([RESULTS / "benchmark-default-float64.json"])
+    csv, _ = timing.write_timing(timing.timing_table(raw), tmp_path)
+    assert csv.read_bytes() == (RESULTS / "timing.csv").read_bytes()
