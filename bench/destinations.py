@@ -65,7 +65,9 @@ def _is_published_input(results: Path, path: Path) -> bool:
     if not path.match(BENCHMARK_GLOB):
         return False
     info = read_benchmark_json(path).get("machine_info") or {}
-    return info.get("bench_profile") == PUBLISHED_PROFILE
+    # the suite records its profile; a file without one has it in its name, as `run` writes it
+    profile = info.get("bench_profile") or path.name.split("-")[1]
+    return profile == PUBLISHED_PROFILE
 
 
 def check_writable(folder: Path) -> Path:
