@@ -12,7 +12,8 @@ from bench.profiles import Profile, accuracy_cases
 from validation.accuracy import REQUIRED_COLUMNS, read_accuracy, run_accuracy
 from validation.tables import write_accuracy
 
-MERGE_KEYS = ["backend", "family", "depth", "width", "dtype"]
+# one row's identity: a backend's case against the exact reference or against a peer backend
+MERGE_KEYS = ["backend", "against", "family", "depth", "width", "dtype"]
 
 
 def run_accuracy_sweep(
@@ -28,14 +29,15 @@ def run_accuracy_sweep(
 ) -> tuple[Path, Path]:
     """`profile`'s accuracy grid, narrowed by the filters; writes accuracy.csv and .md.
 
-    A filtered sweep (any of backends, families, depths given) replaces only the rows it
-    measured in an existing accuracy.csv (see `merge_accuracy`).
+    A filtered sweep (any of backends, families, depths, dtypes given) replaces only the rows
+    it measured in an existing accuracy.csv (see `merge_accuracy`).
     """
     from tqdm import tqdm
 
     saved = Path(results_dir) / "accuracy.csv"
     old = None
-    if (backends or families or depths) and saved.exists():  # checked before the long sweep
+    # the saved table is checked before the long sweep
+    if (backends or families or depths or dtypes) and saved.exists():
         old = read_csv_checked(saved, REQUIRED_COLUMNS, read_accuracy)
     grid = accuracy_cases(profile, families, depths, dtypes)
     bar = tqdm(total=len(grid), disable=quiet, desc=f"accuracy ({profile.name})")
@@ -54,9 +56,15 @@ def run_accuracy_sweep(
 
 
 def merge_accuracy(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """`old` with every (backend, family, depth, width, dtype) that `new` measured replaced,
-    so a filtered run updates its own rows and keeps the rest of a full sweep."""
-    measured = new[MERGE_KEYS].drop_duplicates().assign(_remeasured=True)
-    old = old.merge(measured, on=MERGE_KEYS, how="left")
+    """`old` with every (backend, against, family, depth, width, dtype) that `new` measured
+    replaced, so a filtered run updates its own rows and keeps the rest of a full sweep."""
+    return merge_measured(old, new, MERGE_KEYS)
+
+
+def merge_measured(old: pd.DataFrame, new: pd.DataFrame, keys, measured=None) -> pd.DataFrame:
+    """`old` without the rows whose `keys` appear in `measured` (default: `new`), then `new`:
+    what a filtered run re-measured replaces the saved rows, everything else stays."""
+    measured = (new if measured is None else measured)[keys].drop_duplicates()
+    old = old.merge(measured.assign(_remeasured=True), on=keys, how="left")
     old = old[old["_remeasured"].isna()].drop(columns="_remeasured")
     return pd.concat([old, new], ignore_index=True).astype(new.dtypes.to_dict())

@@ -23,7 +23,11 @@ def benchmark_files(results_dir: Path, paths) -> list[Path]:
         for path in paths:
             if not Path(path).is_file():
                 raise InputError(path, "no such benchmark JSON file")
-        return list(paths)
+        # a file named twice (or by two spellings of its path) is one run, read once
+        unique = {}
+        for path in paths:
+            unique.setdefault(Path(path).resolve(), Path(path))
+        return list(unique.values())
     return sorted(Path(results_dir).glob(BENCHMARK_GLOB))
 
 

@@ -27,6 +27,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from bench import atomic_write, book_command, destinations
@@ -135,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare = sub.add_parser(
         "compare",
         help="timing gate: exit 1 when dezero got slower relative to a yardstick backend",
+        description="The timing gate. Exit 0: every chain family judged, none slower; "
+        "1: a family slower beyond --threshold with p < --alpha; 2: a bad file or argument; "
+        "3: none slower, but a family had too few cases to reach p < --alpha at its change "
+        "(not a pass: the summary line names it).",
     )
     compare.add_argument("baseline", type=Path, help="pytest-benchmark JSON of the old code")
     compare.add_argument(
@@ -156,9 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument(
         "--yardstick",
-        choices=[*backends, "none"],
+        choices=[*(b for b in backends if b != "dezero"), "none"],
         default="numpy",
-        help="backend dezero is divided by, case by case (default numpy; none: raw seconds)",
+        help="backend dezero is divided by, case by case (default numpy; none: raw seconds; "
+        "not dezero itself, whose ratio is always 1)",
     )
     compare.add_argument("--results", type=Path, default=RESULTS, help="results folder")
 
@@ -168,7 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="plant errors in each function's derivative; print and save the smallest caught",
     )
-    baseline = sub.add_parser("baseline", help="rewrite the gate's baseline from the ci grid")
+    baseline = sub.add_parser(
+        "baseline",
+        help="rewrite the gate's baseline from the ci grid (filtered: only the cases measured)",
+    )
     for gate_command in (check, baseline):
         gate_command.add_argument("--families", nargs="+", choices=families, metavar="NAME")
         gate_command.add_argument("--depths", nargs="+", type=int, choices=depths, metavar="N")
@@ -298,8 +307,9 @@ def command_run(parser, args) -> int:
     log_path = Path(log_name)
     start = time.perf_counter()
     # pytest-benchmark writes the JSON next to its final place; it replaces the previous
-    # run's file only once the run has finished (never a partial or interrupted one)
-    partial = json_path.with_name(f".{json_path.name}.partial")
+    # run's file only once the run has finished (never a partial or interrupted one). The
+    # name is this run's own, so an identical run started meanwhile cannot take it.
+    partial = json_path.with_name(f".{json_path.name}.{uuid.uuid4().hex}.partial")
     try:
         code, events = run_benchmarks(args, partial, log_path)
         if code == 5:  # pytest: no tests collected
@@ -382,12 +392,10 @@ def command_tables(args) -> int:
     """Rebuild every results file from saved results; 1 when there is nothing to build from."""
     from bench.build_tables import benchmark_files, build_tables
 
-    folder, publish = args.results, True
-    if args.benchmarks:
-        benchmark_files(args.results, args.benchmarks)  # a missing one: exit 2 before anything
-        folder, publish = destinations.folder_for_benchmarks(args.results, args.benchmarks)
-        publish = publish or args.publish
-        folder = args.results if publish else folder
+    benchmark_files(args.results, args.benchmarks)  # a missing one: exit 2 before anything
+    folder, publish = destinations.folder_for_inputs(args.results, args.benchmarks, args.accuracy)
+    publish = publish or args.publish
+    folder = args.results if publish else folder
     destinations.check_writable(folder)
     readme = _readme(args) if publish else None
     try:
@@ -437,18 +445,25 @@ def command_check(args) -> int:
 
 
 def command_baseline(args) -> int:
-    """Rewrite the gate's baseline from dezero on the ci grid."""
+    """Rewrite the gate's baseline from dezero on the ci grid; a filtered one (--families,
+    --depths) replaces only the cases it measured."""
+    from bench.inputs import read_csv_checked
     from bench.profiles import CI
     from validation import gate
     from validation.accuracy import run_accuracy
 
+    path = args.baseline or gate.BASELINE_PATH
+    keep = None
+    if (args.families or args.depths) and Path(path).exists():  # checked before measuring
+        keep = read_csv_checked(path, gate.BASELINE_COLUMNS, gate.read_baseline)
     df = run_accuracy(CI, backends=[gate.GATED], **_gate_grid(args))
-    print(f"wrote {gate.write_baseline(df, args.baseline or gate.BASELINE_PATH)}")
+    print(f"wrote {gate.write_baseline(df, path, keep=keep)}")
     return 0
 
 
 def command_compare(args) -> int:
-    """The timing gate: 1 when a family's cases got slower beyond the threshold (p < alpha)."""
+    """The timing gate: 1 when a family's cases got slower beyond the threshold (p < alpha),
+    3 when none did but a family could not be judged, 0 when every family passed."""
     from bench import timing_gate
     from bench.inputs import read_benchmark_json
 
@@ -463,13 +478,16 @@ def command_compare(args) -> int:
     cases, families = timing_gate.compare_files(
         args.baseline, candidate, args.threshold, args.alpha, yardstick
     )
+    notes = timing_gate.run_differences(args.baseline, candidate)
     markdown = timing_gate.render_markdown(cases, families, yardstick, args.threshold)
     out = args.results / destinations.RUNS / "compare.md"
     destinations.check_writable(out.parent)
     header = f"`python -m bench compare {args.baseline} {candidate}`\n\n"
-    atomic_write.write_text(out, header + markdown)
+    atomic_write.write_text(out, header + "".join(f"{n}\n\n" for n in notes) + markdown)
     print(markdown, end="")
     print(f"wrote {out}")
+    for note in notes:
+        print(note, file=sys.stderr)
     slower = families[families["verdict"] == timing_gate.SLOWER]
     for _, family in slower.iterrows():
         worst = cases[
@@ -486,12 +504,9 @@ def command_compare(args) -> int:
             f"{family['p_value']:.2g}); slowest: {named}",
             file=sys.stderr,
         )
-    if slower.empty:
-        print(
-            f"timing gate: pass ({len(cases)} cases in {len(families)} families, none slower "
-            f"by > {args.threshold:.0%})"
-        )
-    return 1 if len(slower) else 0
+    line, code = timing_gate.verdict_line(cases, families, args.threshold, args.alpha)
+    print(line)
+    return code
 
 
 SCHEDULER_HELP = "run on Dask: 'local' (a LocalCluster of --jobs workers) or tcp://host:8786"
@@ -546,6 +561,7 @@ def _fuzz_parser(sub, backends):
     fuzz.add_argument(
         "--replay", type=Path, metavar="PROGRAM_JSON", help="re-check one saved program instead"
     )
+    fuzz.set_defaults(fuzz_defaults={name: fuzz.get_default(name) for name in REPLAY_IGNORES})
 
 
 def command_fuzz(parser, args) -> int:
@@ -556,6 +572,10 @@ def command_fuzz(parser, args) -> int:
     from validation.fuzz_report import replay, write_results
 
     if args.replay is not None:
+        given = [n for n, default in args.fuzz_defaults.items() if getattr(args, n) != default]
+        if given:
+            flags = ", ".join(f"--{n.replace('_', '-')}" for n in given)
+            parser.error(f"argument --replay: re-checks one saved program; {flags} do not apply")
         try:
             load(args.replay)
         except (OSError, ValueError) as error:
@@ -588,6 +608,10 @@ def command_fuzz(parser, args) -> int:
     print(table.to_string(index=False) if len(table) else "no findings")
     print(f"wrote {args.out}")
     return 1 if (table["backend"] == "dezero").any() else 0
+
+
+# what a replay (one program, in process, printed) has no use for
+REPLAY_IGNORES = ("programs", "seconds", "seed", "max_nodes", "jobs", "scheduler")
 
 
 def _fuzz_progress(chunks_done, chunks, programs_done, findings):

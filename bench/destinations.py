@@ -35,21 +35,39 @@ def output_folder(results: Path, kind: str, publish: bool) -> Path:
     return Path(results) if publish else Path(results) / RUNS / kind
 
 
-def folder_for_benchmarks(results: Path, paths) -> tuple[Path, bool]:
-    """Where `tables JSON ...` writes, and whether that is the published folder.
+def folder_for_inputs(results: Path, benchmarks=(), accuracy=None) -> tuple[Path, bool]:
+    """Where `tables` writes for these input files, and whether that is the published folder.
 
-    The JSON files of `results/` itself rebuild the published files; a JSON inside
-    `results/runs/<kind>/` rebuilds that run's folder; any other file gets
+    Only the published inputs rebuild the published files: results/'s own benchmark JSON
+    files of the default profile and results/accuracy.csv (no input given: those). Any other
+    input (a quick-profile JSON, a timing baseline, a CSV from elsewhere) makes the output a
+    run folder: the input's own `results/runs/<kind>/` when it sits in one, else
     `results/runs/<its stem>/`.
     """
     results = Path(results).resolve()
-    parents = {Path(p).resolve().parent for p in paths}
-    if parents == {results}:
+    paths = [Path(p).resolve() for p in (*benchmarks, *([accuracy] if accuracy else []))]
+    if all(_is_published_input(results, path) for path in paths):
         return results, True
-    first = Path(paths[0]).resolve()
+    first = paths[0]
     if first.parent.parent == results / RUNS:
         return first.parent, False
     return results / RUNS / first.stem, False
+
+
+def _is_published_input(results: Path, path: Path) -> bool:
+    from bench.build_tables import BENCHMARK_GLOB
+    from bench.inputs import read_benchmark_json
+
+    if path.parent != results:
+        return False
+    if path.name == "accuracy.csv":
+        return True
+    if not path.match(BENCHMARK_GLOB):
+        return False
+    info = read_benchmark_json(path).get("machine_info") or {}
+    # the suite records its profile; a file without one has it in its name, as `run` writes it
+    profile = info.get("bench_profile") or path.name.split("-")[1]
+    return profile == PUBLISHED_PROFILE
 
 
 def check_writable(folder: Path) -> Path:

@@ -10,6 +10,7 @@ afterwards, so a bad input leaves results/ as it was.
 from __future__ import annotations
 
 import json
+import math
 import numbers
 from pathlib import Path
 
@@ -79,7 +80,19 @@ def read_benchmark_json(path) -> dict:
             not isinstance(data, list) or not all(isinstance(v, numbers.Real) for v in data)
         ):
             raise InputError(path, f"{where} ({bench.get('name')!r}) stats.data is not numbers")
+        # a time or a count is finite and not negative; NaN would pass every comparison
+        bad = [(key, stats[key]) for key in BENCHMARK_STATS if not _non_negative(stats[key])]
+        bad += [("data", v) for v in data or () if not _non_negative(v)][:1]
+        if bad:
+            shown = ", ".join(f"{key} = {value!r}" for key, value in bad)
+            raise InputError(
+                path, f"{where} ({bench.get('name')!r}) has times that are not seconds: {shown}"
+            )
     return document
+
+
+def _non_negative(value) -> bool:
+    return math.isfinite(value) and value >= 0
 
 
 def read_csv_checked(path, required, reader):

@@ -178,14 +178,30 @@ def load_benchmarks(paths) -> tuple[pd.DataFrame, list[dict]]:
     return df.astype(RAW_COLUMNS), meta
 
 
+# decimals of the fitted exponent kept: timings vary by percents, so these already mean
+# nothing; rounding keeps the last bits of a libm's log out of the CSV (timing.md shows two)
+EXPONENT_DECIMALS = 6
+
+
 def fit_exponent(depths, seconds) -> float:
-    """Least-squares slope of log(seconds) against log(depth): time ~ depth**slope."""
-    depths, seconds = np.asarray(depths, float), np.asarray(seconds, float)
-    keep = (depths > 0) & (seconds > 0) & np.isfinite(seconds)
-    if len(np.unique(depths[keep])) < 2:
+    """Least-squares slope of log(seconds) against log(depth): time ~ depth**slope.
+
+    The closed form with exactly rounded sums (`math.fsum`) and the scalar `math.log`, not a
+    BLAS/LAPACK solve or numpy's vectorised log, whose last bits depend on the CPU: the same
+    saved runs give the same table on every machine.
+    """
+    points = [
+        (math.log(d), math.log(s))
+        for d, s in zip(np.asarray(depths, float), np.asarray(seconds, float))
+        if d > 0 and s > 0 and math.isfinite(s)
+    ]
+    if len({x for x, _ in points}) < 2:
         return math.nan
-    slope, _ = np.polyfit(np.log(depths[keep]), np.log(seconds[keep]), 1)
-    return float(slope)
+    mean_x = math.fsum(x for x, _ in points) / len(points)
+    mean_y = math.fsum(y for _, y in points) / len(points)
+    covariance = math.fsum((x - mean_x) * (y - mean_y) for x, y in points)
+    variance = math.fsum((x - mean_x) ** 2 for x, _ in points)
+    return round(covariance / variance, EXPONENT_DECIMALS)
 
 
 def _depth_exponents(df: pd.DataFrame) -> pd.Series:

@@ -18,6 +18,13 @@ family, takes the per-case changes (candidate ratio / baseline ratio) and fails 
 - a one-sided Wilcoxon signed-rank test across the family's cases gives p < `alpha`
   (default 0.05): most cases moved up, not one or two noisy ones.
 
+A family of few cases cannot reach p < `alpha` at all (n cases give p >= 0.5**n); when its
+median moved beyond the threshold anyway it is "too few cases", and the gate says so in its
+summary line instead of calling it a pass. Exit codes: 0 every family judged and none
+slower, 1 a family slower, 2 a bad file or argument, 3 none slower but a family not judged.
+Runs of different profiles or machines are still compared on their shared cases, with a note
+naming the difference (`run_differences`).
+
 Each case's change and the Mann-Whitney p-value of its per-round ratios are printed too, to
 say where a slowdown sits; they do not decide the exit code. pytest-benchmark's own
 `--benchmark-compare-fail=min:10%` compares raw times of saved runs: the right tool on a
@@ -65,7 +72,14 @@ def round_samples(document: dict, path, backend: str) -> dict[tuple, np.ndarray]
                 f"benchmark {bench.get('name')!r} has no per-round samples (stats.data); "
                 "record runs with `python -m bench run` or pytest --benchmark-json",
             )
-        out[case] = np.asarray(data, dtype=float)
+        times = np.asarray(data, dtype=float)
+        if not np.all(times > 0):  # a ratio of fastest rounds needs a time to divide by
+            raise InputError(
+                path,
+                f"benchmark {bench.get('name')!r} has a round of {times.min():g} s; the gate "
+                "compares positive times only",
+            )
+        out[case] = times
     return out
 
 
@@ -167,6 +181,65 @@ def compare_files(
     if cases.empty:
         raise InputError(candidate_path, f"shares no {GATED} case with {baseline_path}")
     return cases, family_verdicts(cases, threshold, alpha)
+
+
+# what decides a machine's speed ratios: a run from another of these is another machine
+MACHINE_FIELDS = (
+    "node", "machine", "system", "cpu.brand_raw", "cpu.count", "cpu.flags", "bench_threads",
+)  # fmt: skip
+
+
+def run_differences(baseline_path, candidate_path) -> list[str]:
+    """One line per way the two runs are not alike (profile, machine): the gate compares
+    their shared cases anyway, and its reader should know what was compared with what."""
+    infos = [
+        read_benchmark_json(p).get("machine_info") or {} for p in (baseline_path, candidate_path)
+    ]
+    notes = []
+    profiles = [info.get("bench_profile") for info in infos]
+    if profiles[0] != profiles[1]:
+        notes.append(
+            f"note: the baseline is a {profiles[0]}-profile run, the candidate a "
+            f"{profiles[1]}-profile run: only their shared cases are compared"
+        )
+    fields = [f for f in MACHINE_FIELDS if _field(infos[0], f) != _field(infos[1], f)]
+    if fields:
+        notes.append(
+            f"note: the runs come from different machines ({', '.join(fields)} differ): "
+            "dezero's ratio to the yardstick moves with the CPU, so a change may be the machine's"
+        )
+    return notes
+
+
+def _field(info: dict, dotted: str):
+    for key in dotted.split("."):
+        info = info.get(key) if isinstance(info, dict) else None
+    return info
+
+
+def verdict_line(cases: pd.DataFrame, families: pd.DataFrame, threshold: float, alpha: float):
+    """(the summary line, the exit code): 1 when a family is slower; 3 when none is slower
+    but a family could not be judged (too few cases for p < alpha at its change); else 0."""
+    slower = families[families["verdict"] == SLOWER]
+    unjudged = families[families["verdict"] == TOO_FEW]
+    judged = len(families) - len(unjudged)
+    counted = f"{len(cases)} cases in {len(families)} families"
+    not_judged = "; ".join(
+        f"{row.family} ({row.cases} cases, {_percent(row.change)})"
+        for row in unjudged.itertuples(index=False)
+    )
+    if len(slower):
+        line = f"timing gate: fail ({len(slower)} of {judged} judged families slower; {counted})"
+        code = 1
+    elif len(unjudged):
+        line = f"timing gate: not judged ({judged} of {len(families)} families judged"
+        line += f", none slower by > {threshold:.0%}; {counted})"
+        code = 3
+    else:
+        return f"timing gate: pass ({counted}, none slower by > {threshold:.0%})", 0
+    if len(unjudged):
+        line += f"; could not judge, too few cases for p < {alpha:g} at their change: {not_judged}"
+    return line, code
 
 
 def newest_run(results: Path, profile: str, exclude: Path) -> Path | None:

@@ -5,6 +5,7 @@ Assigning a Parameter or a Layer to an attribute registers it, in assignment ord
 """
 
 import os
+import tempfile
 import zipfile
 
 import numpy as np
@@ -13,6 +14,8 @@ import dezero.functions as F
 from dezero import cuda
 from dezero.core import Parameter
 from dezero.functions_conv import pair
+
+NEW_FILE_MODE = 0o644  # mkstemp makes 0600 files; a weights file is meant to be shared
 
 
 class Layer:
@@ -95,24 +98,58 @@ class Layer:
 
     def save_weights(self, path):
         """Write every initialised Parameter to a compressed .npz (host copies; the layer
-        stays where it is). A failed write leaves no partial file."""
+        stays where it is). As with numpy, '.npz' is appended to a name without it.
+
+        The archive is written to a temporary file in the same folder and renamed over the
+        target, so a failed or interrupted save leaves the previous file (and every other
+        file) as it was.
+        """
         arrays = {
             k: cuda.as_numpy(p.data) for k, p in self.named_params().items() if p.data is not None
         }
-        try:
+        if hasattr(path, "write"):  # an open file: the caller owns it
             np.savez_compressed(path, **arrays)
-        except (Exception, KeyboardInterrupt):
-            if isinstance(path, str) and os.path.exists(path):
-                os.remove(path)
+            return
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            path += ".npz"
+        folder, name = os.path.split(path)
+        fd, temporary = tempfile.mkstemp(dir=folder or ".", prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                np.savez_compressed(file, **arrays)
+            mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else NEW_FILE_MODE
+            os.chmod(temporary, mode)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
             raise
 
     def load_weights(self, path):
         """Read weights written by save_weights. Everything is checked before anything is
         assigned, so a corrupt or mismatched file raises and leaves the layer unchanged."""
-        if isinstance(path, str) and not os.path.exists(path):
-            raise FileNotFoundError(f"weights file {path!r} does not exist")
+        if not hasattr(path, "read"):
+            path = os.fspath(path)
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"weights file {path!r} does not exist")
+            if not os.path.isfile(path):
+                raise ValueError(f"weights file {path!r} is not a file")
         try:
-            with np.load(path, allow_pickle=False) as npz:
+            npz = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            # numpy takes a file that is not a zip for a pickle and says so; the truth is
+            # simpler: this is not what save_weights writes
+            raise ValueError(
+                f"cannot read weights file {path!r}: not an .npz archive written by "
+                f"save_weights ({type(e).__name__})"
+            ) from e
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise ValueError(
+                f"cannot read weights file {path!r}: a single .npy array, not an .npz archive "
+                "written by save_weights"
+            )
+        try:
+            with npz:
                 arrays = {key: npz[key] for key in npz.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
             raise ValueError(f"cannot read weights file {path!r}: {e}") from e

@@ -48,6 +48,29 @@ INPUT_INTERVALS = ((-2.0, 2.0), (0.5, 2.0))
 MAX_DIM = 4
 
 
+CLIP_STEPS = 80
+CLIP_FRACTIONS = ((4, 36), (44, 76))  # in steps of 1/80: 0.05-0.45 and 0.55-0.95
+SMALL = 100  # hypothesis mixes in constants of magnitude >= this from local modules
+
+
+def _integer(draw, lo: int, hi: int) -> int:
+    """An integer in [lo, hi] that depends on the seed alone.
+
+    hypothesis mixes into its draws numbers it reads from the source of every local module
+    the process has imported (those of magnitude 100 or more, and floats): the same seed
+    would give other programs in a worker process, after an edit anywhere in the project,
+    or once another module is imported. A range within (-100, 100) never gets one, so wider
+    ranges are drawn as base-100 digits, and no float is drawn at all.
+    """
+    if -SMALL < lo and hi < SMALL:
+        return draw(st.integers(lo, hi))
+    value, scale = 0, 1
+    while scale <= hi - lo:
+        value += draw(st.integers(0, SMALL - 1)) * scale
+        scale *= SMALL
+    return lo + value % (hi - lo + 1)
+
+
 class _Node:
     __slots__ = ("shape", "lo", "hi", "tied")
 
@@ -124,7 +147,7 @@ class _Builder:
         draw = self.draw
         if interval is None:
             interval = draw(st.sampled_from(INPUT_INTERVALS))
-        seed = draw(st.integers(0, 2**16))
+        seed = _integer(draw, 0, 2**16)
         values = np.random.default_rng(seed).uniform(*interval, size=shape)
         self.nodes.append({"op": "input", "shape": list(shape), "values": values.ravel().tolist()})
         self.info.append(_Node(shape, *interval))
@@ -136,7 +159,7 @@ class _Builder:
 
     def step(self):
         draw = self.draw
-        first = draw(st.integers(0, len(self.nodes) - 1))
+        first = _integer(draw, 0, len(self.nodes) - 1)
         legal = [n for n in _legal_ops(self.info[first]) if self._fits(n, self.info[first])]
         name = draw(st.sampled_from(legal))
         build = getattr(self, f"_{name}", None)
@@ -164,7 +187,8 @@ class _Builder:
         a = self.info[first]
         attrs, tied = {}, a.tied
         if name == "clip":
-            u, v = self.draw(st.floats(0.05, 0.45)), self.draw(st.floats(0.55, 0.95))
+            # the bounds sit 5-45 % and 55-95 % of the way through the input's interval
+            u, v = (_integer(self.draw, lo, hi) / CLIP_STEPS for lo, hi in CLIP_FRACTIONS)
             lo, hi = a.lo + (a.hi - a.lo) * u, a.lo + (a.hi - a.lo) * v
             attrs, tied = {"lo": lo, "hi": hi}, True
         elif name == "relu":
@@ -185,7 +209,7 @@ class _Builder:
         if how == 1:
             fits = [i for i, b in enumerate(self.info) if i != first and _compatible(name, a, b)]
             if fits:
-                return self.draw(st.sampled_from(fits))
+                return fits[_integer(self.draw, 0, len(fits) - 1)]
         # a new input broadcastable against `a`: leading axes dropped, some axes set to 1
         drop = self.draw(st.integers(0, len(a.shape)))
         shape = tuple(1 if self.draw(st.booleans()) else n for n in a.shape[drop:])
@@ -214,7 +238,7 @@ class _Builder:
         k = a.shape[1]
         fits = [i for i, b in enumerate(self.info) if len(b.shape) == 2 and b.shape[0] == k]
         if fits and self.draw(st.booleans()):
-            second = self.draw(st.sampled_from(fits))
+            second = fits[_integer(self.draw, 0, len(fits) - 1)]
         else:
             second = self.new_input((k, self.draw(st.integers(1, MAX_DIM))))
         b = self.info[second]
@@ -287,9 +311,9 @@ class _Reject(Exception):
 def programs(draw, max_nodes: int = 8, max_inputs: int = 3):
     """A hypothesis strategy of random programs (see the module docstring)."""
     builder = _Builder(draw)
-    for _ in range(draw(st.integers(1, max_inputs))):
+    for _ in range(_integer(draw, 1, max_inputs)):
         builder.new_input(builder.shape())
-    for _ in range(draw(st.integers(1, max_nodes))):
+    for _ in range(_integer(draw, 1, max_nodes)):
         for _attempt in range(4):
             saved = (len(builder.nodes), len(builder.info))
             try:

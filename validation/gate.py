@@ -28,7 +28,8 @@ from validation.reference import rounding_floor
 
 GATED = "dezero"
 PEERS = ("torch", "jax")
-KEYS = ["family", "depth", "width", "dtype", "quantity"]
+CASE_KEYS = ["family", "depth", "width", "dtype"]
+KEYS = [*CASE_KEYS, "quantity"]
 BASELINE_COLUMNS = [
     *KEYS,
     "reference",
@@ -87,15 +88,23 @@ def case_floors(rows: pd.DataFrame) -> list[tuple[float, float]]:
     return [floors[tuple(r[:4])][r[4]] for r in rows[KEYS].itertuples(index=False)]
 
 
-def write_baseline(df: pd.DataFrame, path=BASELINE_PATH) -> Path:
+def write_baseline(df: pd.DataFrame, path=BASELINE_PATH, keep: pd.DataFrame | None = None) -> Path:
     """Write the gated cases, their rounding floors and dezero's errors as the baseline the gate
-    compares against (explicit command only); atomically, so a crash leaves the old one."""
+    compares against (explicit command only); atomically, so a crash leaves the old one.
+
+    `keep`: the saved baseline of a filtered run; its cases that `df` did not measure stay.
+    """
+    from bench.accuracy_results import merge_measured
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = gated_rows(df)
-    rows = rows[~rows["flag"].isin([ERROR, NONFINITE])].copy()
+    measured = gated_rows(df)
+    rows = measured[~measured["flag"].isin([ERROR, NONFINITE])].copy()
     rows["floor_ulp"], rows["floor_abs"] = zip(*case_floors(rows), strict=True)
-    write_csv(rows[BASELINE_COLUMNS].sort_values(KEYS), path)
+    rows = rows[BASELINE_COLUMNS]
+    if keep is not None:
+        rows = merge_measured(keep[BASELINE_COLUMNS], rows, CASE_KEYS, measured)
+    write_csv(rows.sort_values(KEYS), path)
     return path
 
 
