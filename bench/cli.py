@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import atomic_write, destinations, threads
+from bench import atomic_write, destinations, simd, threads
 from bench.build_tables import BENCHMARK_GLOB, README, RESULTS
 from bench.inputs import InputError, UsageError
 
@@ -483,8 +483,13 @@ def command_compare(args) -> int:
     )
     markdown = timing_gate.render_markdown(cases, families, yardstick, args.threshold)
     header = f"`python -m bench compare {args.baseline} {candidate}`\n\n"
+    infos = [read_benchmark_json(p).get("machine_info") or {} for p in (args.baseline, candidate)]
+    note = simd.compare_note(*infos)
+    header += f"{note}\n\n" if note else ""
     atomic_write.write_text(out, header + markdown)
     print(markdown, end="")
+    if note:
+        print(note)
     print(f"wrote {out}")
     slower = families[families["verdict"] == timing_gate.SLOWER]
     for _, family in slower.iterrows():
