@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from bench import destinations
 from bench.inputs import InputError, read_csv_checked
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,6 +22,8 @@ def benchmark_files(results_dir: Path, paths) -> list[Path]:
     """The JSON files to read: `paths` if given, else every results/benchmark-*.json."""
     if paths:
         for path in paths:
+            if Path(path).is_dir():
+                raise InputError(path, "is a folder; expected a pytest-benchmark JSON file")
             if not Path(path).is_file():
                 raise InputError(path, "no such benchmark JSON file")
         # a file named twice (or by two spellings of its path) is one run, read once
@@ -29,6 +32,14 @@ def benchmark_files(results_dir: Path, paths) -> list[Path]:
             unique.setdefault(Path(path).resolve(), Path(path))
         return list(unique.values())
     return sorted(Path(results_dir).glob(BENCHMARK_GLOB))
+
+
+def output_paths(results_dir: Path) -> list[Path]:
+    """Every file `build_tables` may write into `results_dir` (the README aside)."""
+    from bench.plots import PLOTS
+
+    names = ("timing.csv", "timing.md", "accuracy.md", *PLOTS, "REPORT.md")
+    return [Path(results_dir) / name for name in names]
 
 
 def build_tables(
@@ -57,6 +68,9 @@ def build_tables(
     if accuracy_path.exists():
         accuracy = read_csv_checked(accuracy_path, REQUIRED_COLUMNS, read_accuracy)
     table = timing.timing_table(raw)
+    # and every destination before the first write: a folder in a file's place changes nothing
+    readme = readme if files else None
+    destinations.check_files([*output_paths(results_dir), *([readme] if readme else [])])
     results_dir.mkdir(parents=True, exist_ok=True)
     written = []
     if files:
@@ -68,7 +82,7 @@ def build_tables(
     figures = plots.write_plots(results_dir, timing=table, accuracy=accuracy)
     written += figures
     written.append(report.write_report(results_dir, table, accuracy, meta, figures))
-    if readme is not None and files:
+    if readme is not None:
         if report.update_readme(readme, report.readme_block(table, accuracy)):
             written.append(Path(readme))
         else:

@@ -30,9 +30,9 @@ import time
 import uuid
 from pathlib import Path
 
-from bench import atomic_write, book_command, destinations
+from bench import atomic_write, book_command, destinations, simd, threads
 from bench.build_tables import BENCHMARK_GLOB, README, RESULTS
-from bench.inputs import InputError
+from bench.inputs import InputError, UsageError
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--skip-accuracy", action="store_true", help="benchmarks only")
     _device_arg(run)
-    run.add_argument("--jobs", type=int, default=1, help="processes for the accuracy sweep")
+    run.add_argument("--jobs", type=_count, default=1, help="processes for the accuracy sweep")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary (CI)")
     _output_args(run)
 
@@ -113,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="these depths instead of the grid's",
     )
     accuracy.add_argument("--dtypes", nargs="+", choices=dtypes, help="only these dtypes")
-    accuracy.add_argument("--jobs", type=int, default=1, help="processes (cases are independent)")
+    accuracy.add_argument(
+        "--jobs", type=_count, default=1, help="processes (cases are independent)"
+    )
     _device_arg(accuracy)
     accuracy.add_argument("--quiet", action="store_true", help="no progress bar")
     accuracy.add_argument("--results", type=Path, default=RESULTS, help="output folder")
@@ -300,8 +302,10 @@ def command_run(parser, args) -> int:
     publish = args.publish or destinations.is_published(args.profile, args.dtype, tag)
     kind = destinations.run_kind(args.profile, args.dtype, tag)
     folder = destinations.output_folder(args.results, kind, publish)
-    destinations.check_writable(folder).mkdir(parents=True, exist_ok=True)
     json_path = folder / f"benchmark-{args.profile}-{dtype}{tag}.json"
+    _check_run_destinations(folder, json_path, _readme(args) if publish else None)
+    created = destinations.new_folders(folder)  # removed again if the run saves nothing
+    folder.mkdir(parents=True, exist_ok=True)
     log_fd, log_name = tempfile.mkstemp(prefix=f"dezero-bench-{args.profile}-", suffix=".log")
     os.close(log_fd)
     log_path = Path(log_name)
@@ -323,6 +327,8 @@ def command_run(parser, args) -> int:
         atomic_write.WRITTEN.append(json_path)
     finally:
         partial.unlink(missing_ok=True)
+        if not json_path.exists():
+            destinations.remove_if_empty(created)
     failed = [e for e in events if e["outcome"] == "failed"]
     seconds = time.perf_counter() - start
     if not args.quiet:
@@ -351,14 +357,24 @@ def command_run(parser, args) -> int:
     return 1 if failed else 0
 
 
+def _check_run_destinations(folder: Path, json_path: Path, readme: Path | None) -> None:
+    """Every file `run` writes, checked before its minutes of benchmarking."""
+    from bench.build_tables import output_paths
+
+    csv = folder / "accuracy.csv"
+    destinations.check_files([json_path, csv, *output_paths(folder)])
+    destinations.check_readme(readme)
+
+
 def command_accuracy(args) -> int:
     """The accuracy sweep alone, on `args.profile`'s accuracy grid."""
     from bench.accuracy_results import run_accuracy_sweep
-    from bench.profiles import PROFILES, accuracy_cases
+    from bench.profiles import PROFILES, accuracy_cases, check_accuracy_depths
     from bench.run_suite import filter_tag
     from validation.executors import open_executor
 
     profile = PROFILES[args.profile]
+    check_accuracy_depths(profile, args.depths)
     if not accuracy_cases(profile, args.families, args.depths, args.dtypes):
         print(f"error: no accuracy case of profile {profile.name!r} matches the filters",
               file=sys.stderr)  # fmt: skip
@@ -370,7 +386,7 @@ def command_accuracy(args) -> int:
     folder = destinations.output_folder(
         args.results, destinations.run_kind(args.profile, dtype, tag), publish
     )
-    destinations.check_writable(folder)
+    destinations.check_files([folder / "accuracy.csv", folder / "accuracy.md"])
     with open_executor(args.jobs, args.scheduler) if args.scheduler else _nothing() as executor:
         paths = run_accuracy_sweep(
             profile,
@@ -398,6 +414,7 @@ def command_tables(args) -> int:
     folder = args.results if publish else folder
     destinations.check_writable(folder)
     readme = _readme(args) if publish else None
+    destinations.check_readme(readme)
     try:
         build_tables(folder, args.benchmarks, args.accuracy, readme=readme)
     except FileNotFoundError as error:
@@ -419,6 +436,7 @@ def command_check(args) -> int:
     if args.strength:
         from validation import strength
 
+        destinations.check_files([args.results / "gate_strength.csv"])
         table = strength.measure_strength()
         print(table.to_string(index=False, float_format="{:g}".format))
         print(f"wrote {strength.write_strength(table, args.results / 'gate_strength.csv')}")
@@ -427,7 +445,7 @@ def command_check(args) -> int:
         return 1 if messages else 0
     else:
         path = args.baseline or gate.BASELINE_PATH
-        if not path.is_file():
+        if not path.exists():
             print(
                 f"error: baseline {path} not found: run `python -m bench baseline`", file=sys.stderr
             )
@@ -453,6 +471,7 @@ def command_baseline(args) -> int:
     from validation.accuracy import run_accuracy
 
     path = args.baseline or gate.BASELINE_PATH
+    destinations.check_files([path])
     keep = None
     if (args.families or args.depths) and Path(path).exists():  # checked before measuring
         keep = read_csv_checked(path, gate.BASELINE_COLUMNS, gate.read_baseline)
@@ -475,13 +494,16 @@ def command_compare(args) -> int:
         if candidate is None:
             raise InputError(args.results, f"holds no benchmark-{profile}-*.json to compare")
     yardstick = None if args.yardstick == "none" else args.yardstick
+    out = args.results / destinations.RUNS / "compare.md"
+    destinations.check_files([out])
     cases, families = timing_gate.compare_files(
         args.baseline, candidate, args.threshold, args.alpha, yardstick
     )
     notes = timing_gate.run_differences(args.baseline, candidate)
+    infos = [read_benchmark_json(p).get("machine_info") or {} for p in (args.baseline, candidate)]
+    simd_note = simd.compare_note(*infos)
+    notes = [*notes, simd_note] if simd_note else list(notes)
     markdown = timing_gate.render_markdown(cases, families, yardstick, args.threshold)
-    out = args.results / destinations.RUNS / "compare.md"
-    destinations.check_writable(out.parent)
     header = f"`python -m bench compare {args.baseline} {candidate}`\n\n"
     atomic_write.write_text(out, header + "".join(f"{n}\n\n" for n in notes) + markdown)
     print(markdown, end="")
@@ -568,8 +590,8 @@ def command_fuzz(parser, args) -> int:
     """Fuzz (or replay one program); exit 1 when dezero fails, other backends' are findings."""
     from validation.executors import open_executor
     from validation.fuzz import run_fuzz, summary
-    from validation.fuzz_programs import load
-    from validation.fuzz_report import replay, write_results
+    from validation.fuzz_program_file import load
+    from validation.fuzz_report import FUZZ_FILES, replay, write_results
 
     if args.replay is not None:
         given = [n for n, default in args.fuzz_defaults.items() if getattr(args, n) != default]
@@ -585,6 +607,7 @@ def command_fuzz(parser, args) -> int:
         rows = replay(args.replay, backends)
         print(rows.to_string(index=False))
         return 1 if ((rows["backend"] == "dezero") & (rows["status"] == "fail")).any() else 0
+    destinations.check_files([args.out / name for name in FUZZ_FILES])
     start = time.perf_counter()
     with open_executor(args.jobs, args.scheduler) as executor:
         programs = args.programs or (10**7 if args.seconds else 100)
@@ -594,7 +617,7 @@ def command_fuzz(parser, args) -> int:
             backends,
             executor,
             args.max_nodes,
-            progress=_fuzz_progress,
+            progress=_fuzz_progress(args.seconds, args.programs),
             seconds=args.seconds,
         )
     seconds = time.perf_counter() - start
@@ -614,9 +637,21 @@ def command_fuzz(parser, args) -> int:
 REPLAY_IGNORES = ("programs", "seconds", "seed", "max_nodes", "jobs", "scheduler")
 
 
-def _fuzz_progress(chunks_done, chunks, programs_done, findings):
-    found = ", ".join(f"{f.backend} {f.failure} ({','.join(f.ops)})" for f in findings) or "none"
-    print(f"[{chunks_done}/{chunks}] {programs_done} programs; findings: {found}", flush=True)
+def _fuzz_progress(seconds: int | None, programs: int | None):
+    """The line printed after each chunk: chunks of all, or with --seconds the time spent
+    (its chunk count is only a cap, and none at all without --programs)."""
+    start = time.perf_counter()
+
+    def show(chunks_done, chunks, programs_done, findings):
+        found = ", ".join(f"{f.backend} {f.failure} ({','.join(f.ops)})" for f in findings)
+        where = f"{chunks_done}/{chunks}"
+        if seconds:
+            spent = min(time.perf_counter() - start, seconds)
+            cap = f" of at most {chunks}" if programs else ""
+            where = f"{chunks_done} chunks{cap}, {spent:.0f}/{seconds} s"
+        print(f"[{where}] {programs_done} programs; findings: {found or 'none'}", flush=True)
+
+    return show
 
 
 def _installed(backend: str) -> bool:
@@ -646,10 +681,11 @@ def main(argv=None) -> int:
     """
     saved_before = len(atomic_write.WRITTEN)
     try:
+        threads.check()  # even before --help: the value was read when bench was imported
         parser = build_parser()
         args = parser.parse_args(argv)
         return _select_device(args) or COMMANDS[args.command](parser, args)
-    except InputError as error:
+    except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import destinations, devices, threads
+from bench import destinations, devices, simd, threads
 from bench.backends import BACKENDS
 from bench.profiles import active_dtype, active_profile, plan
 
@@ -70,6 +70,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["bench_threads"] = threads.describe()
     machine_info["bench_device"] = devices.requested()
     machine_info["bench_dtype"] = np.dtype(active_dtype()).name
+    machine_info["bench_simd"] = simd.levels()  # the kernels' roundings depend on it
     versions, placed = {}, {}
     for name, backend in BACKENDS.items():
         ok, _ = backend.available()

@@ -87,3 +87,45 @@ def check_writable(folder: Path) -> Path:
         problem = f"output folder is not writable ({error.strerror or error})"
         raise InputError(folder, problem) from None
     return folder
+
+
+def new_folders(folder) -> list[Path]:
+    """The folders that creating `folder` (with its parents) would add, deepest first."""
+    folder, missing = Path(folder), []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def remove_if_empty(folders) -> None:
+    """Remove `folders` (deepest first, from `new_folders`) while they are empty, so a run
+    interrupted before it saved anything leaves no empty folder behind."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone): it and its parents stay
+            return
+
+
+def check_files(paths) -> None:
+    """Prove each of `paths` can be written as a file before the work that produces it: not a
+    folder, in a writable folder (InputError naming the first that fails). Creates nothing."""
+    checked = set()
+    for path in map(Path, paths):
+        if path.is_dir():
+            raise InputError(path, "is a folder; expected a file path to write")
+        if path.parent not in checked:
+            check_writable(path.parent)
+            checked.add(path.parent)
+
+
+def check_readme(readme) -> None:
+    """The README whose generated block a run rewrites must be an existing, writable file."""
+    if readme is None:
+        return
+    readme = Path(readme)
+    if not readme.exists():
+        raise InputError(readme, "no such file (the README whose results block is rewritten; "
+                                 "--no-readme leaves it out)")  # fmt: skip
+    check_files([readme])

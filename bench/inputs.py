@@ -18,7 +18,12 @@ from pathlib import Path
 BENCHMARK_STATS = ("min", "max", "mean", "stddev", "rounds", "median", "iqr", "q1", "q3")
 
 
-class InputError(ValueError):
+class UsageError(ValueError):
+    """A bad argument, setting or destination found after argparse: the CLI prints its one
+    line and exits 2, before any work starts."""
+
+
+class InputError(UsageError):
     """A file the CLI was asked to read is missing or not what it must be."""
 
     def __init__(self, path, problem: str):
@@ -29,12 +34,19 @@ class InputError(ValueError):
 def _read_text(path: Path) -> str:
     if not path.exists():
         raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, "is a folder; expected a file")
     if not path.is_file():
-        raise InputError(path, "is not a file")
+        raise InputError(path, "is not a regular file")
     try:
         return path.read_text()
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(path, f"cannot be read ({error.__class__.__name__}: {error})") from None
+
+
+def read_text(path) -> str:
+    """The text of the file at `path`; InputError if it is missing, a folder or unreadable."""
+    return _read_text(Path(path))
 
 
 def read_benchmark_json(path) -> dict:

@@ -180,6 +180,21 @@ def accuracy_cases(
     return out
 
 
+def check_accuracy_depths(profile: Profile, depths) -> None:
+    """A UsageError when a depth is deeper than `profile`'s accuracy grid goes: its reference
+    and per-backend limits are sized for those chains (a deeper one would run for hours)."""
+    from bench.inputs import UsageError
+
+    deepest = max(profile.accuracy.depths)
+    too_deep = [d for d in depths or () if d > deepest]
+    if too_deep:
+        full = max(PROFILES["full"].accuracy.depths)
+        raise UsageError(
+            f"--depths {too_deep[0]}: deeper than profile {profile.name!r}'s accuracy grid "
+            f"goes (at most {deepest:,}; --profile full reaches {full:,})"
+        )
+
+
 @dataclass(frozen=True)
 class Cost:
     """Per-backend cost: microseconds of overhead per op and nanoseconds per element per op."""

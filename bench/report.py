@@ -168,8 +168,26 @@ def _machine_lines(meta: list[dict]) -> list[str]:
                 )
                 if info.get(key)
             )
+            + _simd_phrase(info.get("bench_simd"))
         )
     return out
+
+
+def _simd_phrase(levels: dict | None) -> str:
+    """'; SIMD numpy baseline ..., torch AVX2, xla host' ('' for records without it)."""
+    if not levels:
+        return ""
+    return "; SIMD " + ", ".join(f"{library} {level}" for library, level in levels.items())
+
+
+def _accuracy_simd_lines(accuracy: pd.DataFrame | None) -> list[str]:
+    """The SIMD levels the accuracy rows were computed at (none for older files)."""
+    if accuracy is None or "simd" not in accuracy:
+        return []
+    levels = sorted(set(accuracy["simd"].dropna()) - {""})
+    if not levels:
+        return []
+    return [f"- `accuracy.csv`: computed at SIMD {'; '.join(levels)}"]
 
 
 def _version_and_device(df: pd.DataFrame) -> pd.DataFrame:
@@ -250,7 +268,7 @@ def render_report(
         out += ["", "## Plots"]
         out += [f"\n![{p.stem.replace('_', ' ')}]({p.name})" for p in plots]
     out += ["", "## Where these numbers come from", ""]
-    out += _machine_lines(meta)
+    out += _machine_lines(meta) + _accuracy_simd_lines(accuracy)
     if not timing.empty:
         out += ["", markdown_table(_versions(timing, accuracy))]
     return "\n".join(out) + "\n"

@@ -95,10 +95,15 @@ def run_benchmarks(args, json_path: Path, log_path: Path) -> tuple[int, list[dic
                     event = json.loads(line)
                     if event["event"] == "collected":
                         cases = event["cases"]
-                        weights = {c["nodeid"]: estimates.get(_case_key(c), 1.0) for c in cases}
+                        # whole milliseconds of estimated time: integer steps add up to the
+                        # total exactly (float ones overshoot it: a warning, a negative ETA)
+                        weights = {
+                            c["nodeid"]: max(1, round(1000 * estimates.get(_case_key(c), 1.0)))
+                            for c in cases
+                        }
                         labels = {c["nodeid"]: _case_label(c) for c in cases}
                         bar = tqdm(
-                            total=round(sum(weights.values()), 2),
+                            total=sum(weights.values()),
                             disable=args.quiet,
                             desc=f"benchmarks ({args.profile}, {len(cases)} cases)",
                             bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}"
@@ -107,8 +112,8 @@ def run_benchmarks(args, json_path: Path, log_path: Path) -> tuple[int, list[dic
                         continue
                     done.append(event | {"label": labels.get(event["nodeid"], event["nodeid"])})
                     if bar is not None:
-                        bar.set_postfix_str(f"{len(done)}/{len(weights)} {done[-1]['label']}")
-                        bar.update(round(weights.get(event["nodeid"], 0.0), 2))
+                        bar.set_postfix_str(f"{len(done)}/{len(labels)} {done[-1]['label']}")
+                        bar.update(weights.pop(event["nodeid"], 0))  # each case counted once
         except KeyboardInterrupt:
             # the child got the same Ctrl-C from the terminal, or not (a signal sent to this
             # process alone): stop it either way, so no benchmark keeps running on its own

@@ -32,10 +32,27 @@ def describe() -> str:
     return "all cores" if all_cores() else "1 thread"
 
 
+def check() -> None:
+    """A bad DEZERO_BENCH_THREADS as a UsageError (the CLI: one line, exit 2)."""
+    from bench.inputs import UsageError
+
+    try:
+        all_cores()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
 def configure() -> None:
-    """Pin BLAS and XLA to one thread unless DEZERO_BENCH_THREADS=all."""
-    if all_cores():
-        return
+    """Pin BLAS and XLA to one thread unless DEZERO_BENCH_THREADS=all.
+
+    A bad DEZERO_BENCH_THREADS does not fail the import of `bench`: it pins one thread and
+    the value stays, so `check()` names it where the run starts.
+    """
+    try:
+        if all_cores():
+            return
+    except ValueError:
+        pass
     for var in _BLAS_VARS:
         os.environ.setdefault(var, "1")
     xla_flags = os.environ.get("XLA_FLAGS", "")

@@ -459,7 +459,9 @@ def _grad_variable(x, gx):
     writable (a broadcast view from sum/broadcast_to is copied)."""
     dtype = x.data.dtype
     if type(gx) is not np.ndarray or gx.dtype is not dtype:  # skip a no-op asarray
-        gx = np.asarray(gx, dtype=dtype)
+        # a float x keeps its precision; an integer or bool x takes the gradient's own
+        # dtype (sin's is float), as under create_graph: its dtype would truncate it
+        gx = np.asarray(gx, dtype=dtype if dtype.kind in "fc" else None)
     if not gx.flags.writeable:
         gx = gx.copy()
     return _engine_variable(gx)

@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 import pandas as pd
 
+from bench import simd
 from bench.backends import BACKENDS
 from bench.chains import make_chain
 from bench.profiles import PROFILES, AccuracyCase, Profile, accuracy_cases
@@ -58,6 +59,7 @@ COLUMNS = {
     "device": "string",  # where the backend ran: platform and model (see `bench.devices`)
     "device_name": "string",
     "note": "string",
+    "simd": "string",  # the SIMD level of the library whose kernels rounded (`bench.simd`)
 }
 # What a saved accuracy CSV must hold to be merged or tabulated: a row's key and its error.
 # Columns added later (device, ...) may be absent from older files; the tables show them blank.
@@ -152,7 +154,8 @@ def measure(case: AccuracyCase, backends: Iterable[str], profile: Profile) -> li
 
 def _device_fields(backend) -> dict:
     device = backend.device()
-    return {"device": device.platform, "device_name": device.name}
+    level = simd.describe(backend.math_library) if device.platform == "cpu" else ""
+    return {"device": device.platform, "device_name": device.name, "simd": level}
 
 
 def _measure_in_worker(case: AccuracyCase, backends, profile: str | Profile) -> list[dict]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 from hypothesis import strategies as st
@@ -393,14 +392,3 @@ def evaluate(program: dict, ns, leaves):
 def dumps(program: dict, indent: int | None = 1) -> str:
     """The program as JSON text (floats written with full precision)."""
     return json.dumps(program, indent=indent, sort_keys=True)
-
-
-def load(path) -> dict:
-    """Read a program written by `dumps`, checking it names only known ops."""
-    program = json.loads(Path(path).read_text())
-    if not isinstance(program, dict) or not isinstance(program.get("nodes"), list):
-        raise ValueError(f"{path}: not a fuzz program (expected an object with a 'nodes' list)")
-    for i, node in enumerate(program["nodes"]):
-        if node.get("op") not in (*OP_NAMES, "input"):
-            raise ValueError(f"{path}: node {i} has unknown op {node.get('op')!r}")
-    return program

@@ -15,7 +15,8 @@ import pandas as pd
 
 from bench.atomic_write import write_csv, write_text
 from validation.fuzz import FAIL, check
-from validation.fuzz_programs import dumps, load
+from validation.fuzz_program_file import load
+from validation.fuzz_programs import dumps
 
 REPRO = '''"""Reproducer: {backend} fails ({failure}) on the {n_ops}-op program in program.json.
 
@@ -41,6 +42,10 @@ FINDING_COLUMNS = [
 ]
 
 
+# the files every run writes under its folder (a finding adds its own sub-folder)
+FUZZ_FILES = ("findings.csv", "findings.md", "rows.csv")
+
+
 def findings_frame(findings) -> pd.DataFrame:
     """One row per finding: its worst failing quantity (a crash has quantity 'run')."""
     rows = []
@@ -64,10 +69,11 @@ def write_results(out: Path, rows: pd.DataFrame, findings) -> pd.DataFrame:
     """Write the findings table, every row and the reproducers under `out`."""
     out.mkdir(parents=True, exist_ok=True)
     table = findings_frame(findings)
-    write_csv(table, out / "findings.csv")
+    findings_csv, findings_md, rows_csv = (out / name for name in FUZZ_FILES)
+    write_csv(table, findings_csv)
     markdown = table.to_markdown(index=False) if len(table) else "No findings."
-    write_text(out / "findings.md", markdown + "\n")
-    write_csv(rows, out / "rows.csv")
+    write_text(findings_md, markdown + "\n")
+    write_csv(rows, rows_csv)
     for f in findings:
         folder = out / f"{f.backend}-{f.failure}"
         folder.mkdir(exist_ok=True)

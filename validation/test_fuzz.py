@@ -16,7 +16,8 @@ import dezero.functions as F
 from bench.cli import main
 from dezero import array_ops
 from validation.fuzz import CI_PROGRAMS, CI_SEED, FAIL, check, ci_fuzz_messages, run_fuzz
-from validation.fuzz_programs import OP_NAMES, dumps, input_arrays, load, programs
+from validation.fuzz_program_file import load
+from validation.fuzz_programs import OP_NAMES, dumps, input_arrays, programs
 from validation.fuzz_reference import reference, tape_value_and_grads
 
 
@@ -128,8 +129,9 @@ def test_programs_round_trip_through_json_and_replay_identically(tmp_path):
 
 def test_load_names_an_unknown_op(tmp_path):
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({"nodes": [{"op": "input"}, {"op": "frobnicate", "args": [0]}]}))
-    with pytest.raises(ValueError, match="node 1 has unknown op 'frobnicate'"):
+    source = {"op": "input", "shape": [1], "values": [1.0]}
+    path.write_text(json.dumps({"nodes": [source, {"op": "frobnicate", "args": [0]}]}))
+    with pytest.raises(ValueError, match="node 1: unknown op 'frobnicate'"):
         load(path)
 
 

@@ -82,6 +82,7 @@ class Backend:
     distribution: str = ""  # the installed distribution whose version is reported
     spelling_key: str = ""  # which `Op.spelling` entry names this backend's ops
     gpu_capable: bool = False  # whether a GPU run (`--device gpu`) moves it to the GPU
+    math_library: str = "numpy"  # whose CPU kernels round its ops (`bench.simd.LIBRARIES`)
 
     def available(self) -> tuple[bool, str]:
         """(True, '') when the framework imports, else (False, why) so callers can skip."""

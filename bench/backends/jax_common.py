@@ -27,6 +27,7 @@ class JaxBackend(Backend):
     package = "jax"
     spelling_key = "jax"
     gpu_capable = True
+    math_library = "xla"
 
     def available(self):
         ok, why = super().available()

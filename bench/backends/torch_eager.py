@@ -18,6 +18,7 @@ class TorchEager(Backend):
     package = "torch"
     spelling_key = "torch"
     gpu_capable = True
+    math_library = "torch"
 
     def device(self):
         return devices.torch_placement()

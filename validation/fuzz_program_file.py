@@ -1,0 +1,114 @@
+"""A saved fuzz program read back (`fuzz --replay`, the reproducers) and checked first.
+
+A program file may have been edited by hand, so before any backend runs it every node is
+checked against the format of `validation.fuzz_programs` (known op, its number of
+arguments, each an earlier node; an input's shape and finite values agreeing), and then
+the program is run forward once in numpy so that an op given arguments of the wrong shape
+or attributes it cannot take is named here, with its node, instead of as a traceback or a
+"reference run fail" row. Every problem is an `InputError`: one line naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from pathlib import Path
+
+import numpy as np
+
+from bench.inputs import InputError, read_text
+from validation.fuzz_programs import BINARY, OP_NAMES, input_arrays, sinks
+
+INPUT = "input"
+
+
+def load(path) -> dict:
+    """The program in the JSON file at `path`, checked (InputError naming the file if not)."""
+    path = Path(path)
+    text = read_text(path)
+    try:
+        program = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            path, f"is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from None
+    problem = structure_problem(program) or forward_problem(program)
+    if problem:
+        raise InputError(path, f"not a runnable fuzz program: {problem}")
+    return program
+
+
+def structure_problem(program) -> str | None:
+    """What is wrong with `program`'s nodes as data, or None."""
+    if not isinstance(program, dict) or not isinstance(program.get("nodes"), list):
+        return "expected an object with a 'nodes' list"
+    nodes = program["nodes"]
+    for i, node in enumerate(nodes):
+        problem = _node_problem(i, node)
+        if problem:
+            return f"node {i}: {problem}"
+    if not sinks(program):
+        return "no op node (a program needs at least one op on its inputs)"
+    read = {a for node in nodes for a in node.get("args", ())}
+    unread = [i for i, node in enumerate(nodes) if node["op"] == INPUT and i not in read]
+    if unread:
+        return f"input node {unread[0]} is read by no op"
+    return None
+
+
+def _node_problem(i: int, node) -> str | None:
+    if not isinstance(node, dict):
+        return f"is a {type(node).__name__}, expected an object"
+    op = node.get("op")
+    if op not in (*OP_NAMES, INPUT):
+        return f"unknown op {op!r}"
+    if op == INPUT:
+        shape, values = node.get("shape"), node.get("values")
+        if not isinstance(shape, list) or not all(_is_int(n) and n >= 1 for n in shape):
+            return f"input shape {shape!r} is not a list of positive integers"
+        if not isinstance(values, list) or not all(_is_finite(v) for v in values):
+            return "input values are not a list of finite numbers"
+        if len(values) != math.prod(shape):
+            return f"input shape {shape} holds {math.prod(shape)} values, got {len(values)}"
+        return None
+    args, attrs = node.get("args"), node.get("attrs", {})
+    arity = 2 if op in BINARY else 1
+    if not isinstance(args, list) or len(args) != arity or not all(map(_is_int, args)):
+        return f"{op} takes {arity} node index(es) as 'args', got {args!r}"
+    if not all(0 <= a < i for a in args):
+        return f"{op} reads node(s) {args}; only earlier nodes 0..{i - 1} can be read"
+    if not isinstance(attrs, dict):
+        return f"{op}'s 'attrs' is a {type(attrs).__name__}, expected an object"
+    return None
+
+
+def forward_problem(program: dict) -> str | None:
+    """The first node whose op cannot run on its arguments (float64, numpy), or None."""
+    from validation.fuzz_reference import RULES
+
+    nodes = program["nodes"]
+    leaves = iter(input_arrays(program))
+    values = []
+    with np.errstate(all="ignore"):  # a value outside an op's domain is a finding, not a misuse
+        for i, node in enumerate(nodes):
+            if node["op"] == INPUT:
+                values.append(next(leaves))
+                continue
+            forward = RULES[node["op"]][0]
+            try:
+                values.append(np.asarray(forward(*(values[a] for a in node["args"]),
+                                                 **node.get("attrs", {}))))  # fmt: skip
+            except (TypeError, ValueError, IndexError) as error:
+                first = str(error).splitlines()[0] if str(error) else type(error).__name__
+                shapes = " and ".join(str(values[a].shape) for a in node["args"])
+                return f"node {i} ({node['op']} of shape {shapes}) cannot run: {first}"
+    return None
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_finite(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
