@@ -1,5 +1,6 @@
 """Depth views of the accuracy table for `REPORT.md`: error over the rounding floor, growth
-exponents (error against depth, log-log), and findings (a backend far off the best one).
+exponents (error against depth, log-log), and findings (a backend far off the best one),
+grouped by root cause.
 
 All are computed from the accuracy DataFrame (`validation.accuracy`), never typed by hand.
 The floor (`floor_ulp`) is the error a correctly rounding engine is expected to reach on the
@@ -103,11 +104,9 @@ def growth_exponents(accuracy: pd.DataFrame, dtype: str) -> pd.DataFrame:
     return table.reset_index()
 
 
-def findings(accuracy: pd.DataFrame) -> pd.DataFrame:
-    """Every (backend, family, width, dtype) whose gradient error exceeds the best backend's on
-    the same case by more than FINDING_FACTOR x and FINDING_ULP ULPs, and the case's rounding
-    floor: the depth where it starts, and the worst case (its error, the best backend's, the
-    floor)."""
+def _graded(accuracy: pd.DataFrame) -> pd.DataFrame:
+    """Engine gradient rows with an error figure, each with the best backend on its case
+    (`best_backend`, `best_ulp`) and `off`: whether it is a finding at that depth."""
     df = engine_grad_rows(accuracy)
     df = df[df["flag"].isin(ULP_FLAGS_WITH_FIGURE) & df["max_abs_ulp"].notna()]
     case = ["family", "width", "dtype", "depth"]
@@ -116,16 +115,31 @@ def findings(accuracy: pd.DataFrame) -> pd.DataFrame:
     df = df.merge(best, on=case)
     # NOTE: also above the rounding floor: an error that correct rounding can produce is the
     # chain's conditioning (the best backend was lucky), not something to report upstream.
-    off = df[
+    off = (
         (df["max_abs_ulp"] > FINDING_FACTOR * df["best_ulp"])
         & (df["max_abs_ulp"] > df["best_ulp"] + FINDING_ULP)
         & ~(df["max_abs_ulp"] <= df["floor_ulp"])
-    ]
+    )
+    return df.assign(off=off)
+
+
+def _worst(part: pd.DataFrame) -> pd.Series:
+    """The row of `part` furthest off its case's best backend (by ratio)."""
+    return part.loc[(part["max_abs_ulp"] / part["best_ulp"].clip(lower=0.5)).idxmax()]
+
+
+def findings(accuracy: pd.DataFrame) -> pd.DataFrame:
+    """Every (backend, family, width, dtype) whose gradient error exceeds the best backend's on
+    the same case by more than FINDING_FACTOR x and FINDING_ULP ULPs, and the case's rounding
+    floor: the depth where it starts, and the worst case (its error, the best backend's, the
+    floor)."""
+    graded = _graded(accuracy)
+    off = graded[graded["off"]]
     rows = []
     for (backend, family, width, dtype), part in off.groupby(
         ["backend", "family", "width", "dtype"]
     ):
-        worst = part.loc[(part["max_abs_ulp"] / part["best_ulp"].clip(lower=0.5)).idxmax()]
+        worst = _worst(part)
         rows.append(
             {
                 "backend": backend,
@@ -139,9 +153,56 @@ def findings(accuracy: pd.DataFrame) -> pd.DataFrame:
                 "best_ulp": worst["best_ulp"],
                 "floor_ulp": worst["floor_ulp"],
                 "op_count": int(worst["op_count"]),
-            }  # fmt: skip
+            }
         )
     return pd.DataFrame(rows)
+
+
+def _shared_cause(case: pd.DataFrame, a: str, b: str) -> bool:
+    """True when backends `a` and `b` have the same signed error at every depth where either
+    is a finding and both were measured (at least one): the same roundings up to there."""
+    rows = case[case["backend"].isin((a, b))]
+    depths = rows.loc[rows["off"], "depth"].unique()
+    errors = rows[rows["depth"].isin(depths)].pivot_table(
+        index="depth", columns="backend", values="signed_ulp", aggfunc="first"
+    )
+    both = errors.reindex(columns=[a, b]).dropna()
+    return not both.empty and bool((both[a] == both[b]).all())
+
+
+def root_causes(accuracy: pd.DataFrame) -> pd.DataFrame:
+    """The findings grouped by root cause: one row per (family, width, dtype) and set of
+    backends that share it (`_shared_cause`, chained), with its shallowest `from_depth` and
+    the worst case of its members."""
+    graded = _graded(accuracy)
+    rows = []
+    for (family, width, dtype), case in graded.groupby(["family", "width", "dtype"]):
+        groups: list[list[str]] = []
+        for backend in sorted(case.loc[case["off"], "backend"].unique()):
+            joined = [g for g in groups if any(_shared_cause(case, backend, m) for m in g)]
+            groups = [g for g in groups if g not in joined]
+            groups.append([backend, *(m for g in joined for m in g)])
+        for group in groups:
+            members = case[case["off"] & case["backend"].isin(group)]
+            worst = _worst(members)
+            rows.append(
+                {
+                    "backends": tuple(backend_order(group)),
+                    "family": family,
+                    "width": width,
+                    "dtype": dtype,
+                    "from_depth": int(members["depth"].min()),
+                    "depth": int(worst["depth"]),
+                    "error_ulp": worst["max_abs_ulp"],
+                    "best_backend": worst["best_backend"],
+                    "best_ulp": worst["best_ulp"],
+                    "floor_ulp": worst["floor_ulp"],
+                }
+            )
+    if not rows:
+        return pd.DataFrame()
+    causes = pd.DataFrame(rows)
+    return causes.sort_values(["dtype", "family", "from_depth", "backends"], ignore_index=True)
 
 
 def _ops_of(family: str, depth: int) -> str:
@@ -159,17 +220,13 @@ def _ops_of(family: str, depth: int) -> str:
     return ", ".join(sorted({op.name for op, _, _ in tape.records}))
 
 
-def reproducer(finding) -> str:
-    """Three lines of Python that measure one finding again."""
-    return "\n".join(
-        [
-            "from validation.accuracy import run_accuracy",
-            f'df = run_accuracy("default", backends=["{finding.backend}", '
-            f'"{finding.best_backend}"], families=["{finding.family}"], '
-            f'depths=[{finding.depth}], dtypes=["{finding.dtype}"])',
-            'print(df[(df.against == "exact") & (df.quantity == "grad")][["backend", "width", '
-            '"signed_ulp", "floor_ulp", "excess"]])',
-        ]
+def reproducer(cause) -> str:
+    """One command line that measures a finding's worst case again, for its backends and the
+    best one (a filtered run: it writes under results/runs/, never the committed files)."""
+    backends = " ".join(backend_order({*cause.backends, cause.best_backend}))
+    return (
+        f"python -m bench accuracy --backends {backends} --families {cause.family} "
+        f"--depths {cause.depth} --dtypes {cause.dtype}"
     )
 
 
@@ -209,30 +266,29 @@ def render_depth_sections(accuracy: pd.DataFrame) -> list[str]:
             "",
             markdown_table(table),
         ]
-    found = findings(accuracy)
+    causes = root_causes(accuracy)
     out += ["", "## Findings", ""]
-    if found.empty:
+    if causes.empty:
         out.append(
             f"No backend's gradient error exceeds the best backend's by more than "
             f"{FINDING_FACTOR:g}x and {FINDING_ULP:g} ULP and the rounding floor on any case."
         )
         return out
-    out.append(
-        f"Every (backend, family, dtype) whose gradient error exceeds the best backend's on "
-        f"the same case by more than {FINDING_FACTOR:g}x and {FINDING_ULP:g} ULP, and the "
-        "rounding floor (correct rounding cannot explain it); `from depth` "
-        "is the shallowest depth where it does, the numbers are its worst case."
-    )
-    for f in found.sort_values(["dtype", "family", "backend"]).itertuples(index=False):
+    out += [
+        f"A finding is a backend whose gradient error exceeds the best backend's on the same "
+        f"case by more than {FINDING_FACTOR:g}x and {FINDING_ULP:g} ULP, and the rounding floor "
+        "(correct rounding cannot explain it). Backends with the same signed error wherever "
+        "one of them is a finding compute the same roundings, so they share one entry: one "
+        "per family, dtype and cause. `from depth` is the shallowest depth where it shows; "
+        "the numbers are its worst case, and the command below each entry measures it again.",
+        "",
+    ]
+    for c in causes.itertuples(index=False):
         out += [
-            "",
-            f"- **{f.backend}, `{f.family}` (ops: {_ops_of(f.family, f.depth)}), width {f.width}, "
-            f"{f.dtype}**: from depth {f.from_depth:,}; at depth {f.depth:,} "
-            f"{f.error_ulp:,.0f} ULP against {f.best_ulp:,.1f} for {f.best_backend} "
-            f"(floor {f.floor_ulp:,.1f} ULP).",
-            "",
-            "  ```python",
-            *[f"  {line}" for line in reproducer(f).splitlines()],
-            "  ```",
+            f"- **`{c.family}` {c.dtype}, width {c.width}** (ops: {_ops_of(c.family, c.depth)}): "
+            f"{', '.join(c.backends)}; from depth {c.from_depth:,}; at depth {c.depth:,} "
+            f"{c.error_ulp:,.0f} ULP against {c.best_ulp:,.1f} for {c.best_backend} "
+            f"(floor {c.floor_ulp:,.1f} ULP).",
+            f"  `{reproducer(c)}`",
         ]
     return out

@@ -1,11 +1,19 @@
 """The depth views of the accuracy table: growth exponents, excess over the floor, findings."""
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from validation.depth_report import excess_headline, findings, growth_exponents, reproducer
+from validation.depth_report import (
+    excess_headline,
+    findings,
+    growth_exponents,
+    render_depth_sections,
+    reproducer,
+    root_causes,
+)
 
 
 def _rows(backend, errors, floor=2.0, family="tanh", dtype="float64"):
@@ -40,8 +48,47 @@ def test_findings_name_the_backend_and_the_depth_it_starts(frame):
     assert list(found["backend"]) == ["torch"]
     assert int(found["from_depth"].iloc[0]) == 10_000
     assert found["best_backend"].iloc[0] == "dezero"
-    code = reproducer(found.iloc[0])
-    assert len(code.splitlines()) == 3 and '"torch"' in code and "depths=[10000]" in code
+    (cause,) = root_causes(frame).itertuples(index=False)
+    assert reproducer(cause) == (
+        "python -m bench accuracy --backends dezero torch --families tanh --depths 10000 "
+        "--dtypes float64"
+    )
+
+
+def _shared(backends, errors, floor=2.0):
+    """Rows where every backend in `backends` has the same signed error by depth."""
+    return [row for b in backends for row in _rows(b, errors, floor)]
+
+
+def test_one_cause_in_four_backends_is_one_finding_naming_all_four():
+    best = _rows("torch", {1000: 2.0, 10_000: 3.0})
+    same = _shared(["dezero", "numpy", "autograd", "dezero_replay"], {1000: 100.0, 10_000: 90.0})
+    other = _rows("jax", {1000: 300.0, 10_000: 400.0})  # off too, but rounds differently
+    frame = pd.DataFrame(best + same + other)
+    assert len(findings(frame)) == 5
+    causes = root_causes(frame)
+    assert list(causes["backends"]) == [
+        ("dezero", "dezero_replay", "numpy", "autograd"),
+        ("jax",),
+    ]
+    lines = [line for line in render_depth_sections(frame) if line.startswith("- ")]
+    assert len(lines) == 2 and "dezero, dezero_replay, numpy, autograd;" in lines[0]
+
+
+def test_backends_that_part_where_one_is_off_are_two_causes():
+    # same error at depth 1,000, but at 10,000 (where both are off) they differ
+    best = _rows("torch", {1000: 2.0, 10_000: 3.0})
+    a = _rows("dezero", {1000: 100.0, 10_000: 90.0})
+    b = _rows("numpy", {1000: 100.0, 10_000: 95.0})
+    assert len(root_causes(pd.DataFrame(best + a + b))) == 2
+
+
+def test_committed_findings_section_fits_sixty_lines():
+    accuracy = pd.read_csv(Path(__file__).parents[1] / "results" / "accuracy.csv")
+    lines = render_depth_sections(accuracy)
+    section = lines[lines.index("## Findings") :]
+    assert any(line.startswith("- ") for line in section)
+    assert len(section) <= 60, len(section)
 
 
 def test_findings_need_both_the_factor_and_the_ulp_margin():
