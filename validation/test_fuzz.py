@@ -216,3 +216,14 @@ def test_a_time_budget_runs_the_first_programs_of_the_seed():
     assert 0 < ran < 200
     fixed, _ = run_fuzz(3, ran, ["dezero"], chunk_size=10)
     pd.testing.assert_frame_equal(budget, fixed)
+
+
+@pytest.mark.parametrize("backend", ["dezero", "torch", "jax", "autograd"])
+def test_every_backend_namespace_spells_every_op_of_the_op_table(backend):
+    """The adapters name the op table's fuzzed ops (`RULES`), no more and no fewer."""
+    from validation.fuzz import backends
+    from validation.fuzz.reference import RULES
+
+    pytest.importorskip(backend)
+    ns = getattr(backends, f"{backend}_ops")()
+    assert set(vars(ns)) == set(RULES), set(vars(ns)) ^ set(RULES)
