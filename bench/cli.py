@@ -455,7 +455,7 @@ def command_check(args) -> int:
         # the baseline is checked before the minutes of measuring
         baseline = read_csv_checked(path, gate.BASELINE_COLUMNS, gate.read_baseline)
         messages = gate.gate_messages(gate.ci_accuracy(**_gate_grid(args)), baseline)
-        from validation.fuzz import ci_fuzz_messages
+        from validation.fuzz.checker import ci_fuzz_messages
 
         messages += ci_fuzz_messages()  # seeded random programs: dezero vs the exact reference
     print("\n".join(messages) or "accuracy gate: pass")
@@ -589,9 +589,9 @@ def _fuzz_parser(sub, backends):
 def command_fuzz(parser, args) -> int:
     """Fuzz (or replay one program); exit 1 when dezero fails, other backends' are findings."""
     from validation.executors import open_executor
-    from validation.fuzz import run_fuzz, summary
-    from validation.fuzz_program_file import load
-    from validation.fuzz_report import FUZZ_FILES, replay, write_results
+    from validation.fuzz.checker import run_fuzz, summary
+    from validation.fuzz.program_file import load
+    from validation.fuzz.report import FUZZ_FILES, replay, write_results
 
     if args.replay is not None:
         given = [n for n, default in args.fuzz_defaults.items() if getattr(args, n) != default]

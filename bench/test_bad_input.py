@@ -79,7 +79,7 @@ def test_bad_thread_setting_is_one_line_even_for_help():
 def test_malformed_scheduler_address_is_refused_by_the_parser(
     address, tmp_path, monkeypatch, capsys
 ):
-    from validation import fuzz
+    from validation.fuzz import checker as fuzz
 
     _no_work(monkeypatch, fuzz, "run_fuzz")
     argv = ["fuzz", "--programs", "1", "--out", str(tmp_path), "--scheduler", address]
@@ -88,7 +88,8 @@ def test_malformed_scheduler_address_is_refused_by_the_parser(
 
 @pytest.mark.parametrize("command", ["fuzz", "accuracy"])
 def test_scheduler_nobody_answers_is_one_line_within_seconds(command, tmp_path, capsys):
-    from validation import accuracy, fuzz
+    from validation import accuracy
+    from validation.fuzz import checker as fuzz
 
     address = "tcp://127.0.0.1:1"
     argv = ["fuzz", "--programs", "1", "--out", str(tmp_path / "fuzz")]
@@ -108,7 +109,7 @@ def test_scheduler_nobody_answers_is_one_line_within_seconds(command, tmp_path, 
 @pytest.mark.parametrize(
     "argv, module, work",
     [
-        (["fuzz", "--programs", "1", "--backends", "dezero", "--out"], "validation.fuzz",
+        (["fuzz", "--programs", "1", "--backends", "dezero", "--out"], "validation.fuzz.checker",
          "run_fuzz"),
         (["baseline", "--families", "sin", "--baseline"], "validation.accuracy", "run_accuracy"),
         (["check", "--strength", "--results"], "validation.strength", "measure_strength"),
@@ -227,7 +228,7 @@ GOOD_INPUT = {"op": "input", "shape": [2], "values": [0.5, 1.5]}
 def test_hand_edited_replay_program_is_one_line_naming_the_file(
     program, problem, tmp_path, monkeypatch, capsys
 ):
-    from validation import fuzz_report
+    from validation.fuzz import report as fuzz_report
 
     _no_work(monkeypatch, fuzz_report, "check")
     path = tmp_path / "program.json"

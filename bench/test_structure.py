@@ -186,8 +186,12 @@ def test_no_lower_layer_source_names_validation():
 
 def test_reference_does_not_import_a_backend():
     """A reference never builds on the thing it checks: a backend's speed-up cannot move it."""
-    imported = _imported_modules(REPO / "validation" / "reference.py")
-    assert not [m for m in imported if m.startswith("bench.backends")], imported
+    for path in [
+        *(REPO / "validation" / "reference").glob("*.py"),
+        REPO / "validation" / "fuzz" / "reference.py",
+    ]:
+        imported = _imported_modules(path)
+        assert not [m for m in imported if m.startswith("bench.backends")], (path, imported)
 
 
 def test_markdown_table_prints_cells_as_given():

@@ -4,7 +4,7 @@ grouped by root cause.
 
 All are computed from the accuracy DataFrame (`validation.accuracy`), never typed by hand.
 The floor (`floor_ulp`) is the error a correctly rounding engine is expected to reach on the
-case (`validation.reference.rounding_floor_ulp`); `excess` = max |ULP error| / floor.
+case (`validation.reference.floor`, read elementwise); `excess` = max |ULP error| / floor.
 """
 
 from __future__ import annotations
@@ -209,15 +209,15 @@ def _ops_of(family: str, depth: int) -> str:
     """The op names `family` calls at `depth` (a program's own ops; else one layer's, read off
     a depth-1 chain on a tape)."""
     from bench.chains import make_chain
-    from validation.reference import LongdoubleTape
+    from validation.reference.tape import CHAIN_RULES, Tape
 
     chain = make_chain(family, depth, 1)
     if chain.program:
         return ", ".join(sorted(set(chain.program)))
     chain = make_chain(family, 1, 1)
-    tape = LongdoubleTape()
+    tape = Tape(CHAIN_RULES)
     chain.apply(tape.ops, *map(tape.leaf, (chain.x, *chain.params)))
-    return ", ".join(sorted({op.name for op, _, _ in tape.records}))
+    return ", ".join(sorted({name for name, *_ in tape.records}))
 
 
 def reproducer(cause) -> str:

@@ -4,8 +4,9 @@ against torch and jax, finiteness; every dezero function on its own (`validation
 Each check takes the accuracy DataFrame and returns a list of messages (empty = pass), each
 naming backend, family, depth, width, dtype, quantity and both numbers, so a failing test
 says what regressed. The baseline is written only by `python -m bench baseline`: it lists the
-gated cases with each case's rounding floor (`validation.reference.rounding_floor`), from which
-the tolerance follows (`validation.metrics.floor_tolerance_ulp`). The floor is a property of the
+gated cases with each case's rounding floor (`validation.reference.chains.case_floor`, the
+floor the depth tables read, here in its normwise and absolute readings), from which the
+tolerance follows (`validation.metrics.floor_tolerance_ulp`). The floor is a property of the
 chain, not of one machine's libm, so the baseline travels: another CPU's sin/exp, a different
 summation order, pass; a derivative off by 1e-12 does not. Its ULPs are kept for reading only.
 """
@@ -18,13 +19,12 @@ import numpy as np
 import pandas as pd
 
 from bench.atomic_write import write_csv
-from bench.chains import make_chain
 from bench.profiles import CI
 from bench.table_format import ERROR, EXACT, NONFINITE, UNDERFLOW
 from validation.accuracy import SEED, default_backends, read_accuracy, run_accuracy
 from validation.metrics import FLOOR_FACTOR, floor_tolerance_ulp
 from validation.op_gate import op_gate_messages
-from validation.reference import rounding_floor
+from validation.reference.chains import case_floor
 
 GATED = "dezero"
 PEERS = ("torch", "jax")
@@ -33,7 +33,7 @@ KEYS = [*CASE_KEYS, "quantity"]
 BASELINE_COLUMNS = [
     *KEYS,
     "reference",
-    "floor_ulp",
+    "floor_norm_ulp",
     "floor_abs",
     "max_abs_ulp",
     "norm_ulp",
@@ -78,14 +78,11 @@ def gated_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 def case_floors(rows: pd.DataFrame) -> list[tuple[float, float]]:
     """The rounding floor (normwise ULPs, absolute) of each row's case and quantity."""
-    floors = {}
-    for family, depth, width, dtype in rows[["family", "depth", "width", "dtype"]].itertuples(
-        index=False
-    ):
-        if (family, depth, width, dtype) not in floors:
-            chain = make_chain(family, depth, width, seed=SEED)
-            floors[family, depth, width, dtype] = rounding_floor(chain, np.dtype(dtype))
-    return [floors[tuple(r[:4])][r[4]] for r in rows[KEYS].itertuples(index=False)]
+    floors = []
+    for family, depth, width, dtype, quantity in rows[KEYS].itertuples(index=False):
+        floor = case_floor(family, depth, width, SEED, dtype)[quantity]
+        floors.append((floor.norm_ulp, floor.abs))
+    return floors
 
 
 def write_baseline(df: pd.DataFrame, path=BASELINE_PATH, keep: pd.DataFrame | None = None) -> Path:
@@ -100,7 +97,7 @@ def write_baseline(df: pd.DataFrame, path=BASELINE_PATH, keep: pd.DataFrame | No
     path.parent.mkdir(parents=True, exist_ok=True)
     measured = gated_rows(df)
     rows = measured[~measured["flag"].isin([ERROR, NONFINITE])].copy()
-    rows["floor_ulp"], rows["floor_abs"] = zip(*case_floors(rows), strict=True)
+    rows["floor_norm_ulp"], rows["floor_abs"] = zip(*case_floors(rows), strict=True)
     rows = rows[BASELINE_COLUMNS]
     if keep is not None:
         rows = merge_measured(keep[BASELINE_COLUMNS], rows, CASE_KEYS, measured)
@@ -116,8 +113,7 @@ def read_baseline(path=BASELINE_PATH) -> pd.DataFrame:
 def check_against_baseline(df: pd.DataFrame, baseline: pd.DataFrame) -> list[str]:
     """dezero's normwise error beyond its case's floor tolerance, or a vanished ULP figure;
     where the exact result underflows, an absolute error of a smallest normal or more."""
-    # the sweep's own floor columns (value/grad only) give way to the baseline's per quantity
-    measured = gated_rows(df).drop(columns=["floor_ulp", "floor_abs", "excess"], errors="ignore")
+    measured = gated_rows(df)
     merged = measured.merge(baseline, on=KEYS, suffixes=("", "_base"))
     messages = []
     for row in merged.itertuples(index=False):
@@ -135,12 +131,12 @@ def check_against_baseline(df: pd.DataFrame, baseline: pd.DataFrame) -> list[str
                     f"normal and {FLOOR_FACTOR:g} x its absolute rounding floor)"
                 )
             continue
-        limit = floor_tolerance_ulp(row.floor_ulp)
+        limit = floor_tolerance_ulp(row.floor_norm_ulp)
         if pd.isna(row.norm_ulp) or not row.norm_ulp <= limit:
             messages.append(
                 f"dezero regressed on {_where(row)}: {row.norm_ulp:,.1f} ULP normwise "
                 f"(flag {row.flag}) > tolerance {limit:,.1f} ULP from its rounding floor "
-                f"{row.floor_ulp:,.1f} ULP"
+                f"{row.floor_norm_ulp:,.1f} ULP normwise"
             )
     return messages
 

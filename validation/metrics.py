@@ -76,7 +76,7 @@ def compare(computed, ref, dtype, at=None) -> dict:
 
 # The gate's tolerance model (one definition, used for chains and for single functions).
 # NOTE: a case's floor is how far its result moves when every rounding is redone half an ULP
-# differently (`validation.reference.rounding_floor`, 4 random trials); another CPU's libm may
+# differently (`validation.reference.floor`, a few random trials); another CPU's libm may
 # round each op a whole ULP differently, and worse than the trials happened to: seen, a random
 # +-1 ULP on every forward result moved sin_exp depth 10 float32 4.3 x its floor. Hence
 # 8 x floor, plus a few ULPs for the final roundings the floor's noise model leaves out. A

@@ -8,9 +8,11 @@ sum(cotangent * op(xs)) is compared, per input, with the exact one.
 The exact gradient is the complex step on the record's numpy reference at np.clongdouble:
 Im f(x + ih) / h is f'(x) to longdouble precision (no difference is taken, so no cancellation),
 one evaluation per input element. It needs no derivative written by hand, so it shares nothing
-with the vjp it checks. The floor is how far that exact gradient moves when the inputs are off
-by half an ULP of the dtype: an ill-conditioned case (tanh near saturation) gets a wider
-tolerance, a well-conditioned one stays tight. Where the exact gradient underflows, ULPs mean
+with the vjp it checks. The floor is the one rounding floor (`validation.reference.floor`) with
+the inputs as what is rounded (a single op's own rounding is its input's): how far that exact
+gradient moves, normwise, when the inputs are off by half an ULP of the dtype. An
+ill-conditioned case (tanh near saturation) gets a wider tolerance, a well-conditioned one
+stays tight. Where the exact gradient underflows, ULPs mean
 nothing and the absolute rule of `validation.metrics.underflow_violations` applies.
 """
 
@@ -24,12 +26,12 @@ import numpy as np
 import dezero
 from validation.metrics import floor_tolerance_ulp, normwise_ulp, underflow_violations
 from validation.op_table import GRAD_CASES, OpRecord, cotangent, sample_inputs
+from validation.reference.floor import REPLAY_TRIALS, Rounding, spread
 
 DTYPES = ("float64", "float32")
 # A power of two, so x + ih is exact and dividing by h is too; small enough that the step's
 # own error (h**2 * f''') is far below a longdouble ULP.
 STEP = np.longdouble(2.0) ** -100
-FLOOR_TRIALS = 4
 
 
 @dataclass(frozen=True)
@@ -116,18 +118,17 @@ def exact(case: OpCase, seed: int = 0) -> Exact:
     xs = tuple(sample_inputs(case.record, case.shapes, dtype, seed))
     gy = cotangent(np.asarray(case.record.ref(*xs)).astype(dtype))
     grads = complex_step_grads(case.record, xs, gy)
-    rng = np.random.default_rng(seed)
-    u = np.longdouble(np.finfo(dtype).eps) / 2
-    floors = [0.0] * len(xs)
-    for _ in range(FLOOR_TRIALS):
-        noisy_xs = [
-            np.asarray(x, np.longdouble) * (1 + u * rng.uniform(-1, 1, np.shape(x))) for x in xs
-        ]
-        noisy = complex_step_grads(case.record, noisy_xs, gy)
-        for i, (g, n) in enumerate(zip(grads, noisy, strict=True)):
-            moved = normwise_ulp(n - g, g, dtype)
-            floors[i] = moved if np.isnan(moved) else max(floors[i], moved)
-    return Exact(xs, gy, tuple(grads), tuple(floors))
+    rounding = Rounding(dtype, np.random.default_rng(seed))
+    # each trial is a complex-step differentiation per input element: a replay
+    runs = [
+        complex_step_grads(case.record, [rounding(np.asarray(x, np.longdouble)) for x in xs], gy)
+        for _ in range(REPLAY_TRIALS)
+    ]
+    floors = tuple(
+        spread(np.stack([g, *(run[i] for run in runs)]), dtype).norm_ulp
+        for i, g in enumerate(grads)
+    )
+    return Exact(xs, gy, tuple(grads), floors)
 
 
 def dezero_grads(case: OpCase, xs, gy) -> list:

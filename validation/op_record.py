@@ -18,7 +18,8 @@ except ImportError:  # the jax comparison of second derivatives is skipped
 
 @dataclass(frozen=True)
 class OpRecord:
-    """One op: dezero callable, numpy reference, sample shapes, input interval, torch/jax op."""
+    """One op: dezero callable, numpy reference (and its vjp), sample shapes, input interval,
+    torch/jax op."""
 
     name: str
     op: Callable
@@ -29,6 +30,11 @@ class OpRecord:
     torch_op: Callable | None = None
     differentiable: bool = True
     jax_op: Callable | None = None  # elementwise ops only: their Hessian is checked with jax
+    # The numpy vjp of `ref`, `vjp(gy, *xs, y, **attrs)` at the broadcast shape, for any dtype
+    # (complex included): the ops the fuzzer draws have one, and the longdouble reference
+    # tape runs them (`validation.fuzz.reference`). Such a record's `ref` takes the fuzzer's
+    # attributes (axis, shape, index...) as keywords whose defaults are the record's sample.
+    vjp: Callable | None = None
 
 
 UNARY = (((),), ((3,),), ((2, 3),))

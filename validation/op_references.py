@@ -94,3 +94,76 @@ def np_get_item_grad(gy):
     gx = np.zeros((3, 4), dtype=gy.dtype)
     np.add.at(gx, np.array([0, 0, 2, 0]), gy)
     return gx
+
+
+# The fuzzed ops' references with their attributes, and their vjps. Selections (max, relu,
+# clip) are taken on the real part, so the complex step follows the real computation's branch.
+REPEATED = (0, 0, 2, 0)  # get_item's sample index: repeated indices must add up
+
+
+def expand(gy, x_shape, axis=None, keepdims=False):
+    """gy of a reduction (sum/max over `axis`) broadcast back to the input's shape."""
+    if axis is not None and not keepdims:
+        gy = np.expand_dims(gy, axis)
+    return np.broadcast_to(gy, x_shape)
+
+
+def sum_vjp(gy, x, y, axis=None, keepdims=False):
+    return (expand(gy, x.shape, axis, keepdims),)
+
+
+def max_vjp(gy, x, y, axis=None, keepdims=False):
+    # no ties by construction (see validation.fuzz.programs), so one winner per slice
+    winners = x.real == expand(y.real, x.shape, axis, keepdims)
+    return (expand(gy, x.shape, axis, keepdims) * winners,)
+
+
+def np_relu(x):
+    return x * (x.real > 0)
+
+
+def relu_vjp(gy, x, y):
+    return (gy * (x.real > 0),)
+
+
+def np_clip(x, lo=-0.5, hi=0.5):
+    return np.where(x.real < lo, lo, np.where(x.real > hi, hi, x))
+
+
+def clip_vjp(gy, x, y, lo=-0.5, hi=0.5):
+    return (gy * ((x.real >= lo) & (x.real <= hi)),)
+
+
+def np_reshape(x, shape=None):
+    """x reshaped to `shape` (default: its own shape reversed)."""
+    return np.reshape(x, x.shape[::-1] if shape is None else shape)
+
+
+def reshape_vjp(gy, x, y, shape=None):
+    return (np.reshape(gy, x.shape),)
+
+
+def transpose_vjp(gy, x, y, axes=None):
+    return (np.transpose(gy, None if axes is None else np.argsort(axes)),)
+
+
+def np_get_item(x, index=REPEATED):
+    return x[np.asarray(index)]
+
+
+def get_item_vjp(gy, x, y, index=REPEATED):
+    gx = np.zeros(x.shape, dtype=gy.dtype)
+    np.add.at(gx, np.asarray(index), gy)  # repeated indices add up
+    return (gx,)
+
+
+def np_softmax(x, axis=1):
+    return np.exp(np_log_softmax(x, axis))
+
+
+def softmax_vjp(gy, x, y, axis=1):
+    return (y * (gy - np.sum(gy * y, axis=axis, keepdims=True)),)
+
+
+def log_softmax_vjp(gy, x, y, axis=1):
+    return (gy - np.exp(y) * np.sum(gy, axis=axis, keepdims=True),)

@@ -3,54 +3,28 @@
 Each `OpRecord` (validation/op_record.py) names a dezero op, its numpy reference, the shapes of
 its differentiable inputs (several per op, broadcasting included), the interval inputs are drawn
 from and, where torch has the op, the torch spelling (for elementwise ops also the jax.numpy
-one). The numpy-style functions beyond the book's have their records in
-validation/op_table_numpy.py; OPS lists them with the rest. tests/test_functions.py (values,
-first derivatives), tests/test_higher_order.py (second derivatives, each vjp's output) and the
-accuracy gate (validation/op_gate.py, exact gradients in float64 and float32) are generated
-from it.
+one). The network functions have their records in validation/op_table_nn.py, the
+numpy-style functions beyond the book's in validation/op_table_numpy.py; OPS lists them all.
+tests/test_functions.py (values, first derivatives), tests/test_higher_order.py (second
+derivatives, each vjp's output), the accuracy gate (validation/op_gate.py, exact gradients in
+float64 and float32), its strength table (validation/strength.py) and the fuzzer's reference
+rules (validation/fuzz/reference.py: the records with a `vjp`) are generated from it.
 """
 
 import numpy as np
 
 import dezero
 import dezero.functions as F
-import dezero.functions_conv
+from bench.ops import OPS as PRIMITIVES
 from validation import op_references as numpy_refs
 from validation.op_record import BINARY, TF, UNARY, OpRecord, jnp, torch
+from validation.op_table_nn import NN_OPS
 from validation.op_table_numpy import NUMPY_API_OPS
-
-
-def _labels(x):
-    """Integer class labels for a batch x of shape (N, C), derived from its shape."""
-    n, classes = x.shape
-    return np.arange(n) % classes
-
-
-def _targets(p):
-    """0/1 targets of p's shape and dtype (p: an ndarray or a Variable)."""
-    return (np.arange(int(np.prod(p.shape))).reshape(p.shape) % 2).astype(p.dtype)
-
-
-def _torch_targets(p):
-    return torch.as_tensor(_targets(p.detach().numpy()))
 
 
 def _dropout_in_test_mode(x):
     with dezero.test_mode():
         return F.dropout(x)
-
-
-def _batch_norm(x, gamma, beta):
-    channels = gamma.shape[0]
-    return F.batch_norm(x, gamma, beta, np.zeros(channels, x.dtype), np.ones(channels, x.dtype))
-
-
-# Max pooling's helpers (PoolingGrad, PoolingWithIndexes: the vjps a second derivative of
-# pooling runs) route through the windows' argmax positions of one fixed input.
-def _fixed_pool():
-    pool = dezero.functions_conv.Pooling(2, 2)
-    pool.forward(numpy_refs.POOLED)
-    return pool
 
 
 def _reverse_axes(t):
@@ -66,6 +40,11 @@ def _jnp(name):
     return lambda *xs: getattr(jnp, name)(*xs)
 
 
+def _vjp(name):
+    """The op registry's numpy vjp of primitive `name` (the chains' reference runs it too)."""
+    return PRIMITIVES[name].np_vjp
+
+
 def _same_in_every_framework(expression):
     """One lambda for torch and jax where the operator spelling is the same (x * x, a ** b)."""
     return {"torch_op": expression, "jax_op": expression}
@@ -74,8 +53,23 @@ def _same_in_every_framework(expression):
 R = OpRecord
 OPS = [
     # elementwise
-    R("square", F.square, np.square, UNARY, **_same_in_every_framework(lambda x: x * x)),
-    R("exp", F.exp, np.exp, UNARY, torch_op=lambda x: x.exp(), jax_op=_jnp("exp")),
+    R(
+        "square",
+        F.square,
+        np.square,
+        UNARY,
+        vjp=_vjp("square"),
+        **_same_in_every_framework(lambda x: x * x),
+    ),
+    R(
+        "exp",
+        F.exp,
+        np.exp,
+        UNARY,
+        torch_op=lambda x: x.exp(),
+        jax_op=_jnp("exp"),
+        vjp=_vjp("exp"),
+    ),
     R(
         "log",
         F.log,
@@ -84,10 +78,35 @@ OPS = [
         domain=(0.5, 3.0),
         torch_op=lambda x: x.log(),
         jax_op=_jnp("log"),
+        vjp=_vjp("log"),
     ),
-    R("sin", F.sin, np.sin, UNARY, torch_op=lambda x: x.sin(), jax_op=_jnp("sin")),
-    R("cos", F.cos, np.cos, UNARY, torch_op=lambda x: x.cos(), jax_op=_jnp("cos")),
-    R("tanh", F.tanh, np.tanh, UNARY, torch_op=lambda x: x.tanh(), jax_op=_jnp("tanh")),
+    R(
+        "sin",
+        F.sin,
+        np.sin,
+        UNARY,
+        torch_op=lambda x: x.sin(),
+        jax_op=_jnp("sin"),
+        vjp=_vjp("sin"),
+    ),
+    R(
+        "cos",
+        F.cos,
+        np.cos,
+        UNARY,
+        torch_op=lambda x: x.cos(),
+        jax_op=_jnp("cos"),
+        vjp=_vjp("cos"),
+    ),
+    R(
+        "tanh",
+        F.tanh,
+        np.tanh,
+        UNARY,
+        torch_op=lambda x: x.tanh(),
+        jax_op=_jnp("tanh"),
+        vjp=_vjp("tanh"),
+    ),
     R(
         "sigmoid",
         F.sigmoid,
@@ -96,15 +115,17 @@ OPS = [
         domain=(-6, 6),
         torch_op=lambda x: x.sigmoid(),
         jax_op=lambda x: 1 / (1 + jnp.exp(-x)),
+        vjp=_vjp("sigmoid"),
     ),
     R(
         "relu",
         F.relu,
-        lambda x: np.maximum(x, 0),
+        numpy_refs.np_relu,
         UNARY,
         avoid=(0,),
         torch_op=lambda x: x.relu(),
         jax_op=lambda x: jnp.maximum(x, 0),
+        vjp=numpy_refs.relu_vjp,
     ),
     R(
         "leaky_relu",
@@ -118,14 +139,22 @@ OPS = [
     R(
         "clip",
         lambda x: F.clip(x, -0.5, 0.5),
-        lambda x: np.clip(x, -0.5, 0.5),
+        numpy_refs.np_clip,
         UNARY,
         domain=(-1, 1),
         avoid=(-0.5, 0.5),
         torch_op=lambda x: x.clamp(-0.5, 0.5),
         jax_op=lambda x: jnp.clip(x, -0.5, 0.5),
+        vjp=numpy_refs.clip_vjp,
     ),
-    R("neg", F.neg, np.negative, UNARY, **_same_in_every_framework(lambda x: -x)),
+    R(
+        "neg",
+        F.neg,
+        np.negative,
+        UNARY,
+        vjp=_vjp("neg"),
+        **_same_in_every_framework(lambda x: -x),
+    ),
     R(
         "pow-const",
         lambda x: F.pow(x, 3),
@@ -164,15 +193,37 @@ OPS = [
         **_same_in_every_framework(lambda x: 2.0**x),
     ),
     # binary, broadcasting
-    R("add", F.add, np.add, BINARY, **_same_in_every_framework(lambda a, b: a + b)),
-    R("sub", F.sub, np.subtract, BINARY, **_same_in_every_framework(lambda a, b: a - b)),
-    R("mul", F.mul, np.multiply, BINARY, **_same_in_every_framework(lambda a, b: a * b)),
+    R(
+        "add",
+        F.add,
+        np.add,
+        BINARY,
+        vjp=lambda gy, a, b, y: (gy, gy),
+        **_same_in_every_framework(lambda a, b: a + b),
+    ),
+    R(
+        "sub",
+        F.sub,
+        np.subtract,
+        BINARY,
+        vjp=lambda gy, a, b, y: (gy, -gy),
+        **_same_in_every_framework(lambda a, b: a - b),
+    ),
+    R(
+        "mul",
+        F.mul,
+        np.multiply,
+        BINARY,
+        vjp=lambda gy, a, b, y: (gy * b, gy * a),
+        **_same_in_every_framework(lambda a, b: a * b),
+    ),
     R(
         "div",
         F.div,
         np.divide,
         BINARY,
         domain=((-2, 2), (0.5, 2)),
+        vjp=lambda gy, a, b, y: (gy / b, -gy * a / (b * b)),
         **_same_in_every_framework(lambda a, b: a / b),
     ),
     R(
@@ -187,9 +238,10 @@ OPS = [
     R(
         "reshape",
         lambda x: F.reshape(x, x.shape[::-1]),
-        lambda x: x.reshape(x.shape[::-1]),
+        numpy_refs.np_reshape,
         (((2, 3),), ((2, 3, 4),), ((6,),)),
         torch_op=lambda x: x.reshape(x.shape[::-1]),
+        vjp=numpy_refs.reshape_vjp,
     ),
     R(
         "transpose",
@@ -197,6 +249,7 @@ OPS = [
         np.transpose,
         (((2, 3),), ((2, 3, 4),)),
         torch_op=_reverse_axes,
+        vjp=numpy_refs.transpose_vjp,
     ),
     # (2, 0, 1) is not its own inverse, so a backward that reuses `axes` fails here.
     R(
@@ -229,11 +282,12 @@ OPS = [
     ),
     # Repeated indices must add up in the gradient.
     R(
-        "get_item-repeated",
-        lambda x: F.get_item(x, np.array([0, 0, 2, 0])),
-        lambda x: x[[0, 0, 2, 0]],
+        "get_item",
+        lambda x: F.get_item(x, np.array(numpy_refs.REPEATED)),
+        numpy_refs.np_get_item,
         (((3, 4),), ((3,),)),
-        torch_op=lambda x: x[[0, 0, 2, 0]],
+        torch_op=lambda x: x[list(numpy_refs.REPEATED)],
+        vjp=numpy_refs.get_item_vjp,
     ),
     R(
         "expand_dims-0",
@@ -257,7 +311,14 @@ OPS = [
         torch_op=lambda x: x.flatten(1),
     ),
     # reductions and broadcasting
-    R("sum", F.sum, np.sum, UNARY + (((2, 3, 4),),), torch_op=lambda x: x.sum()),
+    R(
+        "sum",
+        F.sum,
+        np.sum,
+        UNARY + (((2, 3, 4),),),
+        torch_op=lambda x: x.sum(),
+        vjp=numpy_refs.sum_vjp,
+    ),
     R(
         "sum-axis0",
         lambda x: F.sum(x, axis=0),
@@ -301,7 +362,7 @@ OPS = [
         (((2, 3),), ((2, 3, 4),)),
         torch_op=lambda x: x.mean(dim=1),
     ),
-    R("max", F.max, np.max, UNARY[1:], torch_op=lambda x: x.amax()),
+    R("max", F.max, np.max, UNARY[1:], torch_op=lambda x: x.amax(), vjp=numpy_refs.max_vjp),
     R(
         "max-axis1-keepdims",
         lambda x: F.max(x, axis=1, keepdims=True),
@@ -324,6 +385,7 @@ OPS = [
         np.matmul,
         (((2, 3), (3, 4)), ((5, 2, 3), (3, 4)), ((2, 2, 3), (2, 3, 4)), ((1, 3), (3, 1))),
         torch_op=torch.matmul if torch else None,
+        vjp=_vjp("matmul"),
     ),
     R(
         "linear",
@@ -339,136 +401,7 @@ OPS = [
         (((2, 3), (3, 4)),),
         torch_op=lambda x, W: x @ W,
     ),
-    # activations over an axis, losses
-    R(
-        "softmax",
-        F.softmax,
-        lambda x: np.exp(numpy_refs.np_log_softmax(x)),
-        (((2, 3),), ((2, 3, 4),)),
-        torch_op=lambda x: x.softmax(dim=1),
-    ),
-    R(
-        "softmax-axis-last",
-        lambda x: F.softmax(x, axis=-1),
-        lambda x: np.exp(numpy_refs.np_log_softmax(x, axis=-1)),
-        (((2, 3, 4),),),
-        torch_op=lambda x: x.softmax(dim=-1),
-    ),
-    R(
-        "log_softmax",
-        F.log_softmax,
-        numpy_refs.np_log_softmax,
-        (((2, 3),), ((2, 3, 4),)),
-        torch_op=lambda x: x.log_softmax(dim=1),
-    ),
-    R(
-        "mean_squared_error",
-        F.mean_squared_error,
-        lambda a, b: np.mean((a - b) ** 2),
-        (((2, 3), (2, 3)), ((2, 3), (3,)), ((3,), (2, 3)), ((4,), (4,))),
-        torch_op=lambda a, b: ((a - b) ** 2).mean(),
-    ),
-    R(
-        "softmax_cross_entropy",
-        lambda x: F.softmax_cross_entropy(x, _labels(x)),
-        lambda x: -numpy_refs.np_log_softmax(x)[np.arange(len(x)), _labels(x)].mean(),
-        (((3, 4),), ((5, 2),)),
-        torch_op=lambda x: TF.cross_entropy(x, torch.as_tensor(_labels(x))),
-    ),
-    R(
-        "sigmoid_cross_entropy",
-        lambda x: F.sigmoid_cross_entropy(x, _targets(x)),
-        lambda x: numpy_refs.np_bce(numpy_refs.np_sigmoid(x), _targets(x)),
-        (((3, 4),), ((5,),)),
-        torch_op=lambda x: TF.binary_cross_entropy_with_logits(x, _torch_targets(x)),
-    ),
-    R(
-        "binary_cross_entropy",
-        lambda p: F.binary_cross_entropy(p, _targets(p)),
-        lambda p: numpy_refs.np_bce(p, _targets(p)),
-        (((3, 4),), ((5,),)),
-        domain=(0.1, 0.9),
-        torch_op=lambda p: TF.binary_cross_entropy(p, _torch_targets(p)),
-    ),
-    # convolution, pooling, normalisation (references by slicing, not dezero's im2col)
-    R(
-        "conv2d",
-        lambda x, W, b: F.conv2d(x, W, b, stride=2, pad=1),
-        numpy_refs.np_conv2d,
-        (((2, 2, 5, 5), (3, 2, 3, 3), (3,)),),
-        torch_op=lambda x, W, b: TF.conv2d(x, W, b, stride=2, padding=1),
-    ),
-    R(
-        "deconv2d",
-        lambda x, W, b: F.deconv2d(x, W, b, stride=2, pad=1),
-        numpy_refs.np_deconv2d,
-        (((2, 2, 3, 3), (2, 3, 3, 3), (3,)),),
-        torch_op=lambda x, W, b: TF.conv_transpose2d(x, W, b, stride=2, padding=1),
-    ),
-    R(
-        "im2col",
-        lambda x: F.im2col(x, 3, stride=1, pad=1, to_matrix=False),
-        lambda x: numpy_refs.np_windows(x, 3, 1, 1),
-        (((2, 2, 4, 4),),),
-    ),
-    R(
-        "col2im",
-        lambda col: F.col2im(col, (2, 2, 4, 4), 3, stride=1, pad=1, to_matrix=False),
-        numpy_refs.np_col2im,
-        (((2, 2, 3, 3, 4, 4),),),
-    ),
-    R(
-        "pooling",
-        lambda x: F.pooling(x, 2, stride=2),
-        lambda x: numpy_refs.np_windows(x, 2, 2, 0).max(axis=(2, 3)),
-        (((2, 2, 4, 4),),),
-        torch_op=lambda x: TF.max_pool2d(x, 2, stride=2),
-    ),
-    R(
-        "average_pooling",
-        lambda x: F.average_pooling(x, 2, stride=2),
-        lambda x: numpy_refs.np_windows(x, 2, 2, 0).mean(axis=(2, 3)),
-        (((2, 2, 4, 4),),),
-        torch_op=lambda x: TF.avg_pool2d(x, 2, stride=2),
-    ),
-    R(
-        "conv2d_grad_w",
-        lambda x, gy: F.conv2d_grad_w(x, gy, 3, stride=2, pad=1),
-        lambda x, gy: np.einsum("ncijhw,nohw->ocij", numpy_refs.np_windows(x, 3, 2, 1), gy),
-        (((2, 2, 5, 5), (2, 3, 3, 3)),),
-    ),
-    R(
-        "get_item_grad",
-        lambda gy: F.get_item_grad(gy, np.array([0, 0, 2, 0]), (3, 4)),
-        numpy_refs.np_get_item_grad,
-        (((4, 4),),),
-    ),
-    R(
-        "pooling_grad",
-        lambda gy: dezero.functions_conv.pooling_grad(gy, _fixed_pool()),
-        numpy_refs.np_pooling_grad,
-        (((2, 2, 2, 2),),),
-    ),
-    R(
-        "pooling_with_indexes",
-        lambda x: dezero.functions_conv.pooling_with_indexes(x, _fixed_pool()),
-        numpy_refs.np_pooling_with_indexes,
-        (((2, 2, 4, 4),),),
-    ),
-    R(
-        "batch_norm",
-        _batch_norm,
-        numpy_refs.np_batch_norm,
-        (((4, 3), (3,), (3,)),),
-        domain=((-2, 2), (0.5, 1.5), (-1, 1)),
-    ),
-    R(
-        "accuracy",
-        lambda y: F.accuracy(y, _labels(y)),
-        lambda y: np.mean(y.argmax(axis=1) == _labels(y)),
-        (((6, 3),),),
-        differentiable=False,
-    ),
+    *NN_OPS,
     *NUMPY_API_OPS,
 ]
 

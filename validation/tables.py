@@ -107,7 +107,7 @@ def _floor_sections(df: pd.DataFrame) -> list[str]:
         note = (
             "`floor` rows: how far d/dx moves when every op's output is off by up to half an "
             "ULP (8 random roundings, at least 0.5 ULP; "
-            "`validation.reference.rounding_floor_ulp`); "
+            "`validation.reference.floor`); "
             "backend rows: max |ULP error| / floor."
         )
         table = pd.concat([pivot(floors, "floor_ulp"), pivot(part, "excess")])

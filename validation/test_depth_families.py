@@ -15,18 +15,10 @@ import pytest
 
 from bench.chains import make_chain
 from bench.ops import OPS
-from validation.reference import (
-    DUAL_OPS,
-    Dual,
-    DualOps,
-    NoisyTangentOps,
-    _Tangent,
-    dual_scalar,
-    rounding_floor_ulp,
-    rounding_sensitivity,
-)
+from validation.reference.duals import DUAL_OPS, Dual, DualOps, dual_scalar
+from validation.reference.floor import NoisyTangentOps, _Tangent, chain_floor
 
-# built for depth, or re-parameterised for it (issue #9); `mlp` has its own test below
+# built for depth, or re-parameterised for it; `mlp` has its own test below
 DEPTH_FAMILIES = ["twist", "logcosh", "balanced", "gauss", "random"]
 VALUE_BOUND = 10.0
 GRAD_RANGE = (1e-100, 1e100)
@@ -92,7 +84,7 @@ def test_sin_exp_really_leaves_the_range():
 )
 def test_mlp_at_the_edge_of_chaos_stays_in_range(depth):
     # Orthogonal W, b = 0: activations decay like depth**-0.5 and the gradient polynomially.
-    from validation.reference import longdouble_reference
+    from validation.reference.chains import longdouble_reference
 
     chain = make_chain("mlp", depth, 4)
     grads = longdouble_reference(chain, np.float64).grads
@@ -120,22 +112,22 @@ def test_fast_dual_op_matches_the_registry_form(name):
 @pytest.mark.parametrize(("family", "depth"), [("sin", 1000), ("tanh", 3000), ("twist", 300)])
 def test_streaming_floor_agrees_with_the_tape_sensitivity(family, depth):
     chain = make_chain(family, depth, 1)
-    streamed = rounding_floor_ulp(chain, np.float64, trials=16)["grad"]
-    taped = float(rounding_sensitivity(chain, np.float64, trials=16).max())
+    streamed = chain_floor(chain, np.float64, trials=16)["grad"].ulp
+    taped = chain_floor(chain, np.float64, replays=16)["grad"].ulp
     # Both are maxima of 16 random roundings; they differ by sampling, not by a factor of 3.
     assert taped / 3 <= streamed <= taped * 3, (family, streamed, taped)
 
 
 def test_floor_is_nan_where_the_gradient_underflows_and_half_ulp_at_least():
-    assert math.isnan(rounding_floor_ulp(make_chain("sin_exp", 1000, 1), np.float64)["grad"])
-    seed_floor = rounding_floor_ulp(make_chain("seed", 1, 1), np.float64)
-    assert seed_floor["grad"] >= 0.5 and seed_floor["value"] >= 0.5
+    assert math.isnan(chain_floor(make_chain("sin_exp", 1000, 1), np.float64)["grad"].ulp)
+    seed_floor = chain_floor(make_chain("seed", 1, 1), np.float64)
+    assert seed_floor["grad"].ulp >= 0.5 and seed_floor["value"].ulp >= 0.5
 
 
 def test_ill_conditioned_chain_has_a_floor_far_above_its_op_count():
     # twist's phase error grows like depth**1.5 eps: its floor dwarfs a sum of half-ULPs.
     chain = make_chain("twist", 1000, 1)
-    assert rounding_floor_ulp(chain, np.float64)["grad"] > chain.op_count
+    assert chain_floor(chain, np.float64)["grad"].ulp > chain.op_count
 
 
 def test_sweep_in_processes_matches_one_process():

@@ -8,7 +8,7 @@ import pytest
 from dezero import arithmetic
 from validation.accuracy import run_accuracy
 from validation.executors import check_scheduler, open_executor
-from validation.fuzz import run_fuzz
+from validation.fuzz.checker import run_fuzz
 
 
 def _findings(findings):

@@ -18,7 +18,7 @@ from bench.ops import OPS
 from bench.profiles import CI, PROFILES, accuracy_cases
 from validation import gate
 from validation.accuracy import run_accuracy
-from validation.reference import LongdoubleTape
+from validation.reference.tape import CHAIN_RULES, Tape
 
 PLANTED_RELATIVE_ERROR = 1e-9
 
@@ -60,10 +60,10 @@ def test_no_backend_gives_nonfinite_or_crashes(ci_frame):
 
 
 def _ops_used(case) -> set[str]:
-    tape = LongdoubleTape()
+    tape = Tape(CHAIN_RULES)
     chain = make_chain(case.family, case.depth, case.width)
     chain.apply(tape.ops, *map(tape.leaf, (chain.x, *chain.params)))
-    return {op.name for op, _, _ in tape.records} | {"sum"}
+    return {name for name, *_ in tape.records} | {"sum"}
 
 
 def _first_case_using(op_name):
@@ -124,3 +124,20 @@ def test_underflowing_row_with_a_large_absolute_error_fails(ci_frame, baseline):
     planted = rows.assign(abs_err=0.5)
     messages = gate.check_against_baseline(planted, baseline)
     assert len(messages) == len(rows) and all("underflows" in m for m in messages), messages
+
+
+def test_the_sweep_and_the_baseline_read_one_floor_per_case():
+    """The depth tables' floor (elementwise) and the gate's (normwise) are two readings of the
+    same cached floor of the case, never two computations."""
+    from validation.accuracy import SEED
+    from validation.reference.chains import case_floor
+
+    df = run_accuracy("ci", backends=["dezero"], families=["sin"], depths=[10])
+    rows = gate.gated_rows(df)
+    assert not rows.empty
+    for row, (norm_ulp, absolute) in zip(
+        rows.itertuples(index=False), gate.case_floors(rows), strict=True
+    ):
+        floor = case_floor(row.family, row.depth, row.width, SEED, row.dtype)[row.quantity]
+        assert row.floor_ulp == floor.ulp and (norm_ulp, absolute) == (floor.norm_ulp, floor.abs)
+        assert norm_ulp <= row.floor_ulp  # elementwise ULPs are never fewer than normwise

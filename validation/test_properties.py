@@ -12,7 +12,8 @@ from bench.backends import BACKENDS
 from bench.chains import FAMILIES, make_chain
 from bench.table_format import OK
 from validation.metrics import compare
-from validation.reference import dual_reference, rounding_sensitivity
+from validation.reference.chains import dual_reference
+from validation.reference.floor import chain_floor
 
 ENGINES = [b for b in ("dezero", "torch", "jax") if BACKENDS[b].available()[0]]
 SCALAR_FAMILIES = [f for f, family in FAMILIES.items() if family.elementwise]
@@ -25,9 +26,10 @@ def tolerance_ulp(chain, dtype) -> float:
     NOTE: c = 4 ULP per op covers each engine's kernels (within ~1-2 ULP each) and the
     rounding of the derivative product. Chains whose gradient is ill-conditioned (tanh near
     saturation, sin(exp(x)) near a zero of cos) move by far more than that when any single op
-    rounds differently; `rounding_sensitivity` measures that movement and 4x of it is allowed.
+    rounds differently; the chain's rounding floor measures that movement and 4x of it is
+    allowed.
     """
-    return ULP_PER_OP * (chain.op_count + 1) + 4.0 * float(rounding_sensitivity(chain, dtype))
+    return ULP_PER_OP * (chain.op_count + 1) + 4.0 * chain_floor(chain, dtype)["grad"].ulp
 
 
 @settings(max_examples=30, deadline=None)

@@ -15,7 +15,7 @@ sys.path.insert(0, sys.argv[1])
 if sys.argv[2] == "with":
     import many_constants  # a local module full of numbers hypothesis could mix in
 from hypothesis import HealthCheck, Phase, given, seed, settings
-from validation.fuzz_programs import dumps, programs
+from validation.fuzz.programs import dumps, programs
 
 drawn = []
 @seed(7)

@@ -1,8 +1,8 @@
 """Differential gradient fuzzing against the exact reference, with hypothesis shrinking.
 
-`check(program, backends)` runs one program (`validation.fuzz_programs`) in each backend
+`check(program, backends)` runs one program (`validation.fuzz.programs`) in each backend
 and compares its value, gradients and, where the backend has second derivatives, its
-Hessian-vector product with the longdouble reference (`validation.fuzz_reference`), in
+Hessian-vector product with the longdouble reference (`validation.fuzz.reference`), in
 normwise ULPs of float64. A quantity fails when it is beyond `tolerance_ulp(floor)`, the
 floor being how far that quantity moves when every op rounds differently (failure `ulp`
 for the value and gradients, `hvp` for second order); a backend also fails when it raises,
@@ -28,9 +28,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from bench.table_format import NONFINITE, UNDERFLOW
-from validation.fuzz_backends import RUNNERS
-from validation.fuzz_programs import dumps, input_arrays, op_names, programs
-from validation.fuzz_reference import reference, rounding_floor
+from validation.fuzz.backends import RUNNERS
+from validation.fuzz.programs import dumps, input_arrays, op_names, programs
+from validation.fuzz.reference import reference, rounding_floor
 from validation.metrics import FLOOR_FACTOR, compare, floor_tolerance_ulp
 
 # A correct engine may differ from the reference by the rounding floor (measured on the

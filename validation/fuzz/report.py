@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from bench.atomic_write import write_csv, write_text
-from validation.fuzz import FAIL, check
-from validation.fuzz_program_file import load
-from validation.fuzz_programs import dumps
+from validation.fuzz.checker import FAIL, check
+from validation.fuzz.program_file import load
+from validation.fuzz.programs import dumps
 
 REPRO = '''"""Reproducer: {backend} fails ({failure}) on the {n_ops}-op program in program.json.
 
@@ -25,7 +25,7 @@ Run from the project root: python {path}
 
 from pathlib import Path
 
-from validation.fuzz_report import replay
+from validation.fuzz.report import replay
 
 print(replay(Path(__file__).with_name("program.json"), ["{backend}"]).to_string())
 '''

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from validation.fuzz_programs import evaluate
+from validation.fuzz.programs import evaluate
 
 ELEMENTWISE = ("neg", "sin", "cos", "tanh", "sigmoid", "exp", "square", "log", "add", "mul")
 
@@ -205,7 +205,7 @@ def run_autograd(program, arrays, direction=None):
 
 
 def run_numpy(program, arrays, direction=None):
-    from validation.fuzz_reference import tape_value_and_grads
+    from validation.fuzz.reference import tape_value_and_grads
 
     value, grads = tape_value_and_grads(program, [np.asarray(a) for a in arrays])
     return np.asarray(value), grads, None

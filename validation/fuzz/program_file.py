@@ -1,7 +1,7 @@
 """A saved fuzz program read back (`fuzz --replay`, the reproducers) and checked first.
 
 A program file may have been edited by hand, so before any backend runs it every node is
-checked against the format of `validation.fuzz_programs` (known op, its number of
+checked against the format of `validation.fuzz.programs` (known op, its number of
 arguments, each an earlier node; an input's shape and finite values agreeing), and then
 the program is run forward once in numpy so that an op given arguments of the wrong shape
 or attributes it cannot take is named here, with its node, instead of as a traceback or a
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.inputs import InputError, read_text
-from validation.fuzz_programs import BINARY, OP_NAMES, input_arrays, sinks
+from validation.fuzz.programs import BINARY, OP_NAMES, input_arrays, sinks
 
 INPUT = "input"
 
@@ -85,7 +85,7 @@ def _node_problem(i: int, node) -> str | None:
 
 def forward_problem(program: dict) -> str | None:
     """The first node whose op cannot run on its arguments (float64, numpy), or None."""
-    from validation.fuzz_reference import RULES
+    from validation.fuzz.reference import RULES
 
     nodes = program["nodes"]
     leaves = iter(input_arrays(program))
