@@ -9,7 +9,7 @@ import pytest
 
 import dezero
 import dezero.functions as F
-from dezero import Function, Parameter, Variable, global_rng
+from dezero import Function, Parameter, Variable
 
 
 def eager(f, *arrays):
@@ -214,21 +214,14 @@ def _full_turn():
     np.random.randint(0, 2**32, size=624, dtype=np.uint32)  # 624 words: the position returns
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["raw-read", "get_state"])
 @pytest.mark.parametrize(
     ("draw", "unchanged"),
     [(_cached_normal, (True, True)), (_full_turn, (False, True))],
     ids=["cached-normal", "full-turn"],
 )
 def test_draws_that_leave_the_key_or_position_unchanged_are_refused(
-    draw, unchanged, fast, monkeypatch, global_rng_restored
+    draw, unchanged, global_rng_restored
 ):
-    if not fast:
-        monkeypatch.setattr(global_rng, "_OFFSET", None)
-        monkeypatch.setattr(global_rng, "_reader", None)
-    elif global_rng._OFFSET is None:
-        pytest.fail("global_rng found no RandomState layout: every trace pays get_state()")
-
     def f(x):
         draw()
         return F.sum(F.sin(x))
