@@ -237,6 +237,28 @@ def test_draws_that_leave_the_key_or_position_unchanged_are_refused(
         dezero.trace(f, np.ones(2))
 
 
+def test_draws_from_another_bit_generator_and_swapping_it_are_refused(global_rng_restored):
+    original = np.random.get_bit_generator()
+
+    def draws(x):
+        np.random.random()
+        return F.sum(F.sin(x))
+
+    def swaps(x):  # the same state in a new generator: replay would not swap it
+        np.random.set_bit_generator(np.random.PCG64(1))
+        return F.sum(F.sin(x))
+
+    try:
+        for f in (draws, swaps):
+            np.random.set_bit_generator(np.random.PCG64(1))
+            with pytest.raises(ValueError, match="global random generator"):
+                dezero.trace(f, np.ones(2))
+        np.random.set_bit_generator(np.random.PCG64(1))
+        assert_replay_is_eager(lambda x: F.sum(F.sin(x)), [np.ones(2)], np.zeros(2))
+    finally:
+        np.random.set_bit_generator(original)
+
+
 def test_a_trace_that_draws_nothing_is_not_refused_with_a_full_normal_cache(global_rng_restored):
     _seed_with_a_full_normal_cache(1)
     assert_replay_is_eager(lambda x: F.sum(F.tanh(x) * 2.0), [np.ones(3)], np.zeros(3))
