@@ -105,13 +105,14 @@ def run(seeds, m, retain_grad, region=None, recorder=None):
     backward). With one the sweep keeps inside it (see Region), and leaves `.grad` alone.
 
     A `recorder` (dezero.trace; fast sweep only) is told every step as it runs, in this
-    order, without the chase down a chain (a shortcut that changes no order):
-    `recorder.vjp(y, vjp)` gives the vjp to run for a one-input, one-output op (one that
-    computes nothing where no later step reads the value), `recorder.chain(y, x, added)`
-    records such a step, and `recorder.general(f, y, fed, targets)` any other: `fed` is None
-    for a single output, else (output or None if freed, 'grad' | 'zeros' | None) per output;
-    `targets` holds, per input, None (no gradient kept) or (x, summed to x's shape, added
-    to an earlier gradient).
+    order. `recorder.hot(y, x, vjp, chase)` comes first for a one-input, one-output op:
+    it returns the (y, x, vjp) to run, having taken any steps it can write without their
+    values itself (down a chain when `chase` allows, as the chase below would; the vjp it
+    returns may then compute nothing); `recorder.chain(y, x, added)` records the step run,
+    and `recorder.general(f, y, fed, targets)` any other: `fed` is None for a single
+    output, else (output or None if freed, 'grad' | 'zeros' | None) per output; `targets`
+    holds, per input, None (no gradient kept) or (x, summed to x's shape, added to an
+    earlier gradient).
     """
     raw = m is array_ops
     keep = _store_grad if retain_grad else None  # called with each gradient as it completes
@@ -182,8 +183,8 @@ def run(seeds, m, retain_grad, region=None, recorder=None):
                     keep(y, gy, raw)
                 chase = not pending and len(ys) == 1
                 if recorder is not None:
+                    y, x, vjp = recorder.hot(y, x, vjp, chase)
                     chase = False
-                    vjp = recorder.vjp(y, vjp)
                 yd = y.data
                 while True:
                     if type(x) is Stretch:

@@ -364,14 +364,32 @@ class _Steps:
         self.book_vars = book_vars
         self.lazy = lazy
 
-    def vjp(self, y, vjp):
-        return _no_gradient if y in self.lazy else vjp
+    def hot(self, y, x, vjp, chase):
+        """A lazy step is known without its gradient: run a vjp that computes nothing, and
+        with nothing else in flight write the steps of the lazy chain below at once, as
+        the eager sweep chases down it (each input read by its op alone: no sums)."""
+        lazy = self.lazy
+        if y not in lazy:
+            return y, x, vjp
+        if chase:
+            steps = self.steps
+            slot = self.slot
+            while x in lazy:
+                i = slot[x]
+                steps.append((self._replay_vjp(y), i, slot[y], i))
+                y = x
+                x = y._input if y._input is not None else y._creator._inputs
+        return y, x, _no_gradient
 
     def chain(self, y, x, added):
-        # a record_unary op runs its class's shared vjp; any other its replay copy's
-        vjp = _SHARED[y._creator][1] if y._input is not None else self.replay_of[y._creator][1]
         i = self.slot[x]
-        self.steps.append((vjp, i, self.slot[y], ~i if added else i))
+        self.steps.append((self._replay_vjp(y), i, self.slot[y], ~i if added else i))
+
+    def _replay_vjp(self, y):
+        # a record_unary op runs its class's shared vjp; any other its replay copy's
+        if y._input is not None:
+            return _SHARED[y._creator][1]
+        return self.replay_of[y._creator][1]
 
     def general(self, f, y, fed, targets):
         slot = self.slot
