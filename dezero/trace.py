@@ -98,10 +98,10 @@ def _record(f_traced, args, output):
     nodes, joins = _topological(output)
     # _schedule needs a gradient's value only where a step's vjp reads it or its sum
     # decides a step (see _schedule). `real` holds the Variables whose gradients it must
-    # compute; `lazy` the output of every other one-input, one-output op, whose backward
-    # step never depends on values.
+    # compute; `lazy` maps the output of every other one-input, one-output op to its
+    # backward step (which never depends on values) and its input.
     real = joins
-    lazy = set()
+    lazy = {}
     shared = _SHARED
     fixed = set()  # slots no argument reaches: constants, and ops that read only those
     for y in nodes:
@@ -121,7 +121,7 @@ def _record(f_traced, args, output):
                 if x in real:
                     real.add(y)
                 else:
-                    lazy.add(y)
+                    lazy[y] = ((methods[1], i, o, i), x)
                 continue
             f = y.creator  # a class with state: it gets its Function, as other ops have
         else:
@@ -144,7 +144,7 @@ def _record(f_traced, args, output):
             elif inputs in real:
                 real.add(y)
             else:
-                lazy.add(y)
+                lazy[y] = ((methods[1], i, o, i), inputs)
             continue
         inputs = f.inputs
         in_slots = []
@@ -369,16 +369,18 @@ class _Steps:
         with nothing else in flight write the steps of the lazy chain below at once, as
         the eager sweep chases down it (each input read by its op alone: no sums)."""
         lazy = self.lazy
-        if y not in lazy:
+        entry = lazy.get(y)
+        if entry is None:
             return y, x, vjp
         if chase:
-            steps = self.steps
-            slot = self.slot
-            while x in lazy:
-                i = slot[x]
-                steps.append((self._replay_vjp(y), i, slot[y], i))
+            append = self.steps.append
+            below = lazy.get(x)
+            while below is not None:
+                append(entry[0])
                 y = x
-                x = y._input if y._input is not None else y._creator._inputs
+                entry = below
+                x = entry[1]
+                below = lazy.get(x)
         return y, x, _no_gradient
 
     def chain(self, y, x, added):
