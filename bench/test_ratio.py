@@ -37,7 +37,7 @@ def test_a_depth_below_one_exits_2_naming_it(module, capsys):
 
 def test_a_sin_chain_keeps_a_constant_number_of_collector_tracked_objects():
     # No Function (made only when someone reads `creator`) and, past the last two nodes,
-    # no Variable: the chain's arrays sit in one stretch (core._Stretch).
+    # no Variable: the chain's arrays sit in one stretch (core.Stretch).
     alloc = op_cost.allocation_per_op(depth=2000)
     assert alloc["tracked_objects"] * 2000 <= 10
     assert alloc["bytes"] < 140

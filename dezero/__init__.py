@@ -1,8 +1,12 @@
 """dezero: a DeZero-compatible reverse-mode autodiff engine, iterative and fast.
 
-Layers point one way: core (Variable, Function, the sweep) <- arithmetic <- losses <-
-functions, with array_ops (the sweep's numpy namespace) under core and utils on top.
-core knows nothing of the modules built on it; setup_variable() below wires them in.
+Layers point one way (tests/test_architecture.py holds it): array_ops, cuda and collector
+at the bottom; core (Variable, Function: the model); compaction and the sweep on core;
+the functions by family, gathered in dezero.functions; layers, models, optimizers and
+data on top; trace and autodiff beside them, on the sweep. core knows nothing of the
+modules built on it; setup_variable() below wires them in. Importing dezero changes
+nothing process-wide: the collector policy starts with the first Variable (see
+dezero.collector).
 """
 
 # The rest of the book's API (layers, models, optimizers, data, convolutions, GPU arrays).
@@ -10,6 +14,7 @@ from dezero import (  # noqa: F401  (utils: dezero.utils)  # noqa: F401,I001
     arithmetic,
     autodiff,
     collector,
+    compaction,
     core,
     cuda,
     dataloaders,
@@ -19,6 +24,7 @@ from dezero import (  # noqa: F401  (utils: dezero.utils)  # noqa: F401,I001
     layers,
     models,
     optimizers,
+    sweep,
     transforms,
     utils,
 )
@@ -45,8 +51,9 @@ is_simple_core = False
 
 
 def setup_variable():
-    """Install Variable's operators, its methods matmul/dot/max/min (book steps 22 and 37-39)
-    and the namespace create_graph records with."""
+    """Install Variable's `backward` (the sweep), its operators, its methods matmul/dot/max/min
+    (book steps 22 and 37-39) and the namespace create_graph records with."""
+    Variable.backward = sweep.backward
     for name, operator in arithmetic.VARIABLE_OPERATORS.items():
         setattr(Variable, name, operator)
     for name, method in functions.VARIABLE_METHODS.items():
@@ -55,13 +62,13 @@ def setup_variable():
 
 
 def setup_collector():
-    """Keep full collections from re-walking long-lived objects (dezero.collector): the
-    recording cost of a large graph stays flat. `dezero.collector.uninstall()` undoes it."""
+    """Start the collector policy now (dezero.collector) rather than with the first Variable:
+    full collections stop re-walking long-lived objects, so the recording cost of a large
+    graph stays flat. `dezero.collector.uninstall()` undoes it."""
     collector.install()
 
 
 setup_variable()
-setup_collector()
 
 __all__ = [
     "Config",

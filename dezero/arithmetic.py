@@ -4,7 +4,7 @@ This module only names the operators (VARIABLE_OPERATORS); dezero's __init__ ins
 them on Variable, so importing arithmetic has no side effect on core.
 
 A vjp returns each gradient at the broadcast shape; the sweep sums it back to its
-input's shape (see core._backward), so no op repeats that step. It returns None for an
+input's shape (see dezero.sweep), so no op repeats that step. It returns None for an
 input whose gradient no one reads (`Function.needs_input_grad`: a constant, or a
 Variable a `dezero.grad` call did not ask about).
 

@@ -1,6 +1,6 @@
 """Functional derivatives: `grad` (torch.autograd.grad's meaning), `jvp` and `hvp`.
 
-`grad(outputs, inputs)` runs the engine's own sweep (`core._backward`) over a region of the
+`grad(outputs, inputs)` runs the engine's own sweep (`dezero.sweep`) over a region of the
 graph: the Variables that lie on a path from an input to an output. A walk up from the
 outputs, which never goes below the lowest input's generation (nothing there can lead to
 an input), finds that region and its edges out: `stops`, inputs whose creator leads to no
@@ -19,23 +19,21 @@ import operator
 
 import numpy as np
 
-from dezero import core
-from dezero.core import Variable, _Stretch
+from dezero import core, sweep
+from dezero.core import Stretch, Variable
 
 _generation = operator.attrgetter("generation")
 
 
-class _Region:
-    """What the sweep needs to know about the part of the graph `grad` walks."""
+class _Region(sweep.Region):
+    """The part of the graph `grad` walks, and where the sweep puts the inputs' gradients."""
 
-    __slots__ = ("stops", "excluded", "sink", "keep")
+    __slots__ = ("sink",)
 
     def __init__(self, stops, excluded, sink, interior):
-        self.stops = stops
-        self.excluded = excluded
-        self.sink = sink  # input -> its gradient, once the sweep has it
         # An input with a creator gets its gradient when the sweep pops it, not at the end.
-        self.keep = self._keep if interior else None
+        super().__init__(stops, excluded, self._keep if interior else None)
+        self.sink = sink  # input -> its gradient, once the sweep has it
 
     def _keep(self, y, gy, raw):
         if y in self.sink:
@@ -59,7 +57,7 @@ def _parents(y):
             return ()
         x = creator._inputs
         return x if type(x) is tuple else (x,)
-    if type(x) is _Stretch:
+    if type(x) is Stretch:
         return (x.anchor,)
     return (x,)
 
@@ -116,7 +114,7 @@ def _as_sequence(obj, what):
 def _seed(y, gy, k, create_graph):
     """The gradient an output starts from: ones like it (as backward does) or `gy`."""
     if gy is None:
-        gy = core._ones_like(y.data)
+        gy = sweep.ones_like(y.data)
     elif isinstance(gy, Variable):
         gy = gy if create_graph else gy.data
     else:
@@ -165,7 +163,7 @@ def grad(
     used = set(used)
     seeds = [(y, gy) for y, gy in zip(outputs, seeds) if y in used]
     if seeds:
-        core.sweep(seeds, create_graph, region=region)
+        sweep.sweep(seeds, create_graph, region=region)
     result = []
     for k, x in enumerate(inputs):
         gx = region.sink[x]
@@ -178,7 +176,7 @@ def grad(
         elif create_graph:
             gx = core.as_variable(gx)
         else:
-            gx = core._grad_variable(x, gx.data if isinstance(gx, Variable) else gx)
+            gx = sweep.grad_variable(x, gx.data if isinstance(gx, Variable) else gx)
         result.append(gx)
     return tuple(result)
 

@@ -18,6 +18,12 @@ last complete collection is `SLACK` times what that one took: full walks then co
 most ~1/SLACK of the run whatever the heap's size, and a cycle that was old when it
 became garbage waits at most that long. Cyclic garbage made since the last full
 collection is collected as before.
+
+Importing dezero installs nothing: dezero.core calls `install()` once, when the program
+makes its first Variable (the start of its first graph), so a process that imports dezero
+without recording a graph keeps Python's collector exactly as it was. After that one
+call the policy is the program's: `uninstall()` stops it for good, `install()` (or
+`dezero.setup_collector()`) starts it again.
 """
 
 import gc
@@ -64,8 +70,8 @@ def _on_collection(phase, info):
 
 
 def install():
-    """Start the policy (dezero's package set-up calls it). Does nothing where the program
-    froze objects itself (gc.freeze): unfreezing would thaw them too."""
+    """Start the policy (dezero.core calls it at the first Variable). Does nothing where the
+    program froze objects itself (gc.freeze): unfreezing would thaw them too."""
     if _state.installed or gc.get_freeze_count():
         return
     gc.callbacks.append(_on_collection)

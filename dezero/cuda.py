@@ -1,7 +1,8 @@
 """Optional GPU arrays through CuPy. Without CuPy every array is numpy and `as_cupy`
 (so `to_gpu`) raises an error that says how to get it.
 
-Nothing here imports dezero.core at import time: core imports this module.
+It works on arrays and knows no other dezero module (core imports it): a Variable passed
+in is recognised by its array `data`.
 """
 
 import numpy as np
@@ -19,9 +20,10 @@ array_types = (np.ndarray,) if cupy is None else (np.ndarray, cupy.ndarray)
 
 
 def _data(x):
-    from dezero.core import Variable
-
-    return x.data if isinstance(x, Variable) else x
+    """The array behind x: a Variable's `data`, else x itself (an ndarray's own `data` is a
+    buffer, not an array, so arrays and scalars pass through)."""
+    data = getattr(x, "data", None)
+    return data if isinstance(data, array_types) else x
 
 
 def get_array_module(x):

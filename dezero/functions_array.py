@@ -1,5 +1,6 @@
-"""Joining arrays: concatenate and stack, with numpy's signatures. dezero.functions re-exports
-them.
+"""Shapes and indexing: reshape, transpose, get_item (and its adjoint), expand_dims, flatten,
+and joining arrays: concatenate and stack, with numpy's signatures. dezero.functions
+re-exports them.
 
 Each takes any number of inputs; its vjp hands every input its own slice of gy (`m.get_item`
 with basic slices: a view in the fast sweep).
@@ -7,7 +8,8 @@ with basic slices: a view in the fast sweep).
 
 import numpy as np
 
-from dezero.core import Function, Variable
+from dezero import array_ops
+from dezero.core import Function, Variable, as_variable
 
 
 class Concatenate(Function):
@@ -97,3 +99,93 @@ def concatenate(seq, axis=0):
 
 def stack(seq, axis=0):
     return Stack(axis)(*_arrays("stack", seq))
+
+
+class Reshape(Function):
+    __slots__ = ("shape", "x_shape")
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return x.reshape(self.shape)
+
+    def vjp(self, m, gy, x, y):
+        return m.reshape(gy, self.x_shape)
+
+
+class Transpose(Function):
+    __slots__ = ("axes",)
+
+    def __init__(self, axes=None):
+        self.axes = None if axes is None else tuple(axes)
+
+    def forward(self, x):
+        return x.transpose(self.axes)
+
+    def vjp(self, m, gy, x, y):
+        if self.axes is None:
+            return m.transpose(gy)
+        inverse = tuple(np.argsort([a % len(self.axes) for a in self.axes]))
+        return m.transpose(gy, inverse)
+
+
+class GetItem(Function):
+    __slots__ = ("slices",)
+
+    def __init__(self, slices):
+        self.slices = slices
+
+    def forward(self, x):
+        return x[self.slices]
+
+    def vjp(self, m, gy, x, y):
+        return m.get_item_grad(gy, self.slices, x.shape)
+
+
+class GetItemGrad(Function):
+    """Scatter of gy into zeros: the adjoint of indexing (repeated indices add up)."""
+
+    __slots__ = ("slices", "in_shape")
+
+    def __init__(self, slices, in_shape):
+        self.slices = slices
+        self.in_shape = in_shape
+
+    def forward(self, gy):
+        return array_ops.get_item_grad(gy, self.slices, self.in_shape)
+
+    def vjp(self, m, ggx, gy, y):
+        return m.get_item(ggx, self.slices)
+
+
+def reshape(x, shape):
+    if x.shape == tuple(shape):
+        return as_variable(x)
+    return Reshape(shape)(x)
+
+
+def transpose(x, axes=None):
+    return Transpose(axes)(x)
+
+
+def get_item(x, slices):
+    return GetItem(slices)(x)
+
+
+def get_item_grad(gy, slices, in_shape):
+    return GetItemGrad(slices, in_shape)(gy)
+
+
+def expand_dims(x, axis):
+    x = as_variable(x)
+    shape = list(x.shape)
+    shape.insert(axis if axis >= 0 else len(shape) + axis + 1, 1)
+    return reshape(x, tuple(shape))
+
+
+def flatten(x):
+    """Keep the first axis (the batch), flatten the rest."""
+    x = as_variable(x)
+    return reshape(x, (x.shape[0], -1))

@@ -15,6 +15,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from dezero import array_ops
 from dezero.core import Function, as_variable
+from dezero.functions_linalg import linear
+from dezero.functions_reduce import max
 
 
 # =============================================================================
@@ -359,28 +361,24 @@ def pooling_with_indexes(x, pool):
 
 def conv2d_simple(x, W, b=None, stride=1, pad=0):
     """conv2d composed from im2col, linear and reshapes: slower, same result."""
-    import dezero.functions as F
-
     x, W = as_variable(x), as_variable(W)
     N, C, H, Wd = x.shape
     OC, C, KH, KW = W.shape
     (SH, SW), (PH, PW) = pair(stride), pair(pad)
     OH, OW = get_conv_outsize(H, KH, SH, PH), get_conv_outsize(Wd, KW, SW, PW)
     col = im2col(x, (KH, KW), stride, pad, to_matrix=True)
-    y = F.linear(col, W.reshape(OC, -1).transpose(), b)
+    y = linear(col, W.reshape(OC, -1).transpose(), b)
     return y.reshape(N, OH, OW, OC).transpose(0, 3, 1, 2)
 
 
 def pooling_simple(x, kernel_size, stride=1, pad=0):
     """Max pooling composed from im2col and max: slower, same result."""
-    import dezero.functions as F
-
     x = as_variable(x)
     N, C, H, W = x.shape
     (KH, KW), (SH, SW), (PH, PW) = pair(kernel_size), pair(stride), pair(pad)
     OH, OW = get_conv_outsize(H, KH, SH, PH), get_conv_outsize(W, KW, SW, PW)
     col = im2col(x, (KH, KW), stride, pad, to_matrix=True).reshape(-1, KH * KW)
-    y = F.max(col, axis=1)
+    y = max(col, axis=1)
     return y.reshape(N, OH, OW, C).transpose(0, 3, 1, 2)
 
 

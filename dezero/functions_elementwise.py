@@ -1,5 +1,6 @@
-"""Elementwise functions beyond the book's: abs, sqrt, maximum, minimum and where, with numpy's
-signatures and broadcasting. dezero.functions re-exports them.
+"""Elementwise functions: the book's (square, exp, log, sin, cos, tanh, sigmoid, relu,
+leaky_relu, clip) and numpy's abs, sqrt, maximum, minimum and where, with numpy's signatures
+and broadcasting. dezero.functions re-exports them.
 
 Their derivatives at kinks follow torch: abs'(0) = 0, and where maximum/minimum's operands tie,
 each gets half the gradient.
@@ -7,7 +8,9 @@ each gets half the gradient.
 
 import numpy as np
 
-from dezero.core import Function, Variable, _operand, array_of, record_unary
+from dezero import array_ops
+from dezero.compaction import record_unary
+from dezero.core import Function, Variable, _operand, array_of
 
 
 class Abs(Function):
@@ -112,3 +115,173 @@ def where(condition, x0, x1):
             )
         c = c != 0
     return Where(c)(_operand(x0, x1), _operand(x1, x0))
+
+
+class Square(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return x * x
+
+    def vjp(self, m, gy, x, y):
+        return 2 * x * gy
+
+
+class Exp(Function):
+    __slots__ = ()
+    ufunc = np.exp
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def vjp(self, m, gy, x, y):
+        return gy * y
+
+
+class Log(Function):
+    __slots__ = ()
+    ufunc = np.log
+
+    def forward(self, x):
+        return np.log(x)
+
+    def vjp(self, m, gy, x, y):
+        return gy / x
+
+
+class Sin(Function):
+    __slots__ = ()
+    ufunc = np.sin
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def vjp(self, m, gy, x, y):
+        return gy * m.cos(x)
+
+
+class Cos(Function):
+    __slots__ = ()
+    ufunc = np.cos
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def vjp(self, m, gy, x, y):
+        return gy * -m.sin(x)
+
+
+class Tanh(Function):
+    __slots__ = ()
+    ufunc = np.tanh
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def vjp(self, m, gy, x, y):
+        return gy * (1 - y * y)
+
+
+class Sigmoid(Function):
+    # `complement` = sigmoid(-x), which the derivative y (1 - y) needs: 1 - y computed by
+    # subtraction loses all digits once y ~ 1. Forward has every piece of it already.
+    __slots__ = ("complement",)
+
+    def forward(self, x):
+        y, self.complement = array_ops.sigmoid_pair(x)
+        return y
+
+    def vjp(self, m, gy, x, y):
+        # The fast sweep reuses forward's sigmoid(-x); a recorded graph needs it as a
+        # function of x (its second derivative), so under create_graph it is rebuilt, by
+        # forward's own formula where forward took e^-x / (1 + e^-x): the same bits.
+        if m is array_ops:
+            complement = self.complement
+        elif array_ops.exp_neg_is_finite(x.data):
+            e = m.exp(-x)
+            complement = e / (1 + e)
+        else:
+            complement = m.sigmoid(-x)
+        return gy * y * complement
+
+
+class ReLU(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def vjp(self, m, gy, x, y):
+        xd = array_of(x)
+        return gy * (xd > 0).astype(xd.dtype)
+
+
+class LeakyReLU(Function):
+    __slots__ = ("slope",)
+
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x):
+        return np.where(x > 0, x, x * self.slope).astype(x.dtype, copy=False)
+
+    def vjp(self, m, gy, x, y):
+        xd = array_of(x)
+        return gy * np.where(xd > 0, 1, self.slope).astype(xd.dtype)
+
+
+class Clip(Function):
+    __slots__ = ("x_min", "x_max")
+
+    def __init__(self, x_min, x_max):
+        self.x_min = x_min
+        self.x_max = x_max
+
+    def forward(self, x):
+        return np.clip(x, self.x_min, self.x_max)
+
+    def vjp(self, m, gy, x, y):
+        xd = array_of(x)
+        # Inside the closed interval the slope is 1; clipped elements get no gradient.
+        mask = (xd >= self.x_min) & (xd <= self.x_max)
+        return gy * mask.astype(xd.dtype)
+
+
+def square(x):
+    return Square()(x)
+
+
+def exp(x):
+    return record_unary(Exp, x)
+
+
+def log(x):
+    return record_unary(Log, x)
+
+
+def sin(x):
+    return record_unary(Sin, x)
+
+
+def cos(x):
+    return record_unary(Cos, x)
+
+
+def tanh(x):
+    return record_unary(Tanh, x)
+
+
+def sigmoid(x):
+    return Sigmoid()(x)
+
+
+def relu(x):
+    return ReLU()(x)
+
+
+def leaky_relu(x, slope=0.2):
+    return LeakyReLU(slope)(x)
+
+
+def clip(x, x_min, x_max):
+    return Clip(x_min, x_max)(x)

@@ -1,5 +1,4 @@
-"""Linear algebra beyond matmul: einsum, tril and triu, and matmul's adjoint for 1-D operands.
-dezero.functions re-exports them.
+"""Linear algebra: matmul, linear, einsum, tril and triu. dezero.functions re-exports them.
 
 einsum's adjoint is an einsum again: the gradient of operand i contracts gy with the other
 operands onto operand i's labels. Two cases need an extra constant operand, since an einsum
@@ -168,3 +167,66 @@ def _swap_last_two(ndim):
     axes = list(range(ndim))
     axes[-2], axes[-1] = axes[-1], axes[-2]
     return tuple(axes)
+
+
+def _check_matmul_operands(x, W):
+    if x.ndim < 2 or W.ndim < 2:
+        raise ValueError(
+            f"linear needs operands with ndim >= 2, got shapes {x.shape} and {W.shape}; "
+            "reshape vectors to (1, n) or (n, 1)"
+        )
+
+
+class MatMul(Function):
+    """numpy's matmul: batched over leading axes, a 1-D operand taken as a row or a column."""
+
+    __slots__ = ()
+
+    def forward(self, x, W):
+        if x.ndim == 0 or W.ndim == 0:
+            raise ValueError(
+                f"matmul needs operands with ndim >= 1, got shapes {x.shape} and {W.shape}"
+            )
+        return np.matmul(x, W)
+
+    def vjp(self, m, gy, x, W, y):
+        if x.ndim == 1 or W.ndim == 1:
+            return matmul_vector_vjp(self, m, gy, x, W)
+        gx = gW = None  # an operand given as an array gets no gradient: skip its matmul
+        if self.needs_input_grad(0):
+            gx = m.matmul(gy, m.transpose(W, _swap_last_two(W.ndim)))
+        if self.needs_input_grad(1):
+            gW = m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)
+        return gx, gW
+
+
+class Linear(Function):
+    __slots__ = ()
+
+    def forward(self, x, W, b=None):
+        if x.ndim < 2 or W.ndim < 2:  # the check inline: a layer calls this every step
+            _check_matmul_operands(x, W)
+        y = np.matmul(x, W)
+        return y if b is None else y + b
+
+    def vjp(self, m, gy, x, W, *b_and_y):
+        if x.ndim == 2 and W.ndim == 2:  # a layer's case: .T is the transpose, a view
+            gW = m.matmul(x.T, gy)
+            # A raw input batch's gradient is never read: skip its matmul.
+            gx = m.matmul(gy, W.T) if self.needs_input_grad(0) else None
+        else:
+            gx = m.matmul(gy, m.transpose(W, _swap_last_two(W.ndim)))
+            gW = m.matmul(m.transpose(x, _swap_last_two(x.ndim)), gy)
+        if len(b_and_y) == 2 and b_and_y[0].ndim == 1 and gy.ndim == 2:
+            # A layer's bias, broadcast over the batch: its adjoint here is one sum,
+            # cheaper than the sweep's general sum_to.
+            return gx, gW, m.sum(gy, axis=0)
+        return gx, gW, gy  # without a bias, the sweep's zip drops the third
+
+
+def matmul(x, W):
+    return MatMul()(x, W)
+
+
+def linear(x, W, b=None):
+    return Linear()(x, W) if b is None else Linear()(x, W, b)

@@ -5,6 +5,8 @@
 import numpy as np
 
 from dezero.core import Config, Function, as_variable
+from dezero.functions_elementwise import clip, exp, log
+from dezero.functions_reduce import sum
 
 
 class BatchNorm(Function):
@@ -79,18 +81,14 @@ def embed_id(x, W):
 
 def softmax_simple(x, axis=1):
     """softmax composed from exp, sum and div: the book's step-47 version."""
-    import dezero.functions as F
-
-    y = F.exp(as_variable(x))
-    return y / F.sum(y, axis=axis, keepdims=True)
+    y = exp(as_variable(x))
+    return y / sum(y, axis=axis, keepdims=True)
 
 
 def softmax_cross_entropy_simple(x, t):
     """Mean -log p[t] composed from softmax_simple, clip, log and indexing."""
-    import dezero.functions as F
-
     x, t = as_variable(x), as_variable(t)
     N = x.shape[0]
-    p = F.clip(softmax_simple(x), 1e-15, 1.0)
-    log_p = F.log(p)[np.arange(N), t.data]
-    return -1 * F.sum(log_p) / N
+    p = clip(softmax_simple(x), 1e-15, 1.0)
+    log_p = log(p)[np.arange(N), t.data]
+    return -1 * sum(log_p) / N

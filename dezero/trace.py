@@ -46,177 +46,24 @@ Only first derivatives are replayed (no `create_graph`).
 """
 
 import gc
-import inspect
 import operator
-import weakref
 
 import numpy as np
 
-from dezero import array_ops, global_rng
-from dezero.core import (
-    Function,
-    Variable,
-    _call_backward,
-    _Constant,
-    _Stretch,
-    no_compaction,
-    using_config,
-)
-from dezero.core import _schedule as _queue_creator  # the eager sweep's own queueing
+from dezero import global_rng, sweep
+from dezero.compaction import no_compaction
+from dezero.core import Constant, Function, Stretch, Variable, using_config
+from dezero.tape import Tape, argument_names
 
 _ndarray = np.ndarray
 _object_new = object.__new__
-_asarray = np.asarray
-
-
-class Tape:
-    """A recorded computation: replay it with `forward` or `value_and_grad` (see module doc)."""
-
-    def __init__(self, f, specs, size, constants, forward_steps, backward_steps, out):
-        self.f = f  # the traced function: its parameter names go into error messages
-        self.specs = specs  # (shape, dtype) per argument
-        self.size = size  # slots: arguments, constants, then every op's outputs
-        self.constants = constants  # [slot, Variable, last array seen, shape, dtype]
-        self.forward_steps = forward_steps
-        self.backward_steps = backward_steps
-        self.out = out
-
-    def __len__(self):
-        """Number of recorded ops."""
-        return len(self.forward_steps)
-
-    def __repr__(self):
-        return f"<dezero.Tape: {len(self.specs)} arguments, {len(self)} ops>"
-
-    @property
-    def names(self):
-        """The arguments' names, from f's signature (looked up only for error messages)."""
-        return _argument_names(self.f, len(self.specs))
-
-    def _check(self, arrays):
-        if len(arrays) != len(self.specs):
-            raise TypeError(
-                f"the traced function takes {len(self.specs)} array(s) "
-                f"({', '.join(self.names)}), got {len(arrays)}"
-            )
-        for k, ((shape, dtype), a) in enumerate(zip(self.specs, arrays)):
-            if type(a) is not _ndarray or a.shape != shape or a.dtype != dtype:
-                _refuse_argument(self.names[k], a, shape, dtype)
-
-    def _run_forward(self, arrays):
-        self._check(arrays)
-        values = [None] * self.size
-        values[: len(arrays)] = arrays
-        for constant in self.constants:
-            slot, var, last, shape, dtype = constant
-            data = var.data
-            if data is not last:  # rebound (an optimizer, the user): check it once
-                if type(data) is not _ndarray or data.shape != shape or data.dtype != dtype:
-                    raise ValueError(
-                        f"constant {var.name or 'Variable'} was traced as shape {shape} "
-                        f"{dtype}; its data is now {getattr(data, 'shape', type(data))}"
-                    )
-                constant[2] = data
-            values[slot] = data
-        for forward, i, o in self.forward_steps:
-            if type(i) is int:  # one input, one output: the whole of a chain
-                y = forward(values[i])
-                values[o] = y if type(y) is _ndarray else _asarray(y)
-                continue
-            ys = forward(*[values[j] for j in i])
-            if type(ys) is not tuple:
-                ys = (ys,)
-            for slot, y in zip(o, ys):
-                if slot is not None:
-                    values[slot] = y if type(y) is _ndarray else _asarray(y)
-        return values
-
-    def forward(self, *arrays):
-        """The traced function's output array for new arguments (no graph is built)."""
-        return self._run_forward(arrays)[self.out]
-
-    def value_and_grad(self, *arrays):
-        """(output array, gradients of sum(output) w.r.t. each argument), as eager dezero's
-        `y.backward()` gives them; an argument the output does not depend on gets zeros."""
-        values = self._run_forward(arrays)
-        grads = [None] * self.size
-        value = values[self.out]
-        grads[self.out] = np.ones_like(value)
-        m = array_ops
-        for vjp, i, o, target in self.backward_steps:
-            if type(i) is int:  # hot path: one input, one output, a built-in vjp
-                gx = vjp(m, grads[o], values[i], values[o])
-                grads[o] = None
-                # target: the input's slot, or ~slot when the gradient adds to an earlier one
-                if target >= 0:
-                    grads[target] = gx
-                else:
-                    grads[~target] = grads[~target] + gx
-                continue
-            _general_step(vjp, i, o, target, values, grads)
-        out = []
-        for slot, (_, dtype) in enumerate(self.specs):
-            gx = grads[slot]
-            if gx is None:
-                out.append(np.zeros_like(values[slot]))
-                continue
-            gx = np.asarray(gx, dtype=dtype)  # what eager's leaf.grad.data holds
-            out.append(gx if gx.flags.writeable else gx.copy())
-        return value, tuple(out)
-
-
-def _refuse_argument(name, a, shape, dtype):
-    if type(a) is not _ndarray:
-        raise TypeError(f"argument {name!r} must be a numpy ndarray, got {type(a).__name__}")
-    raise ValueError(
-        f"argument {name!r} has shape {a.shape} and dtype {a.dtype}; "
-        f"the trace was recorded for shape {shape} and dtype {dtype}"
-    )
-
-
-def _general_step(vjp, ins, outs, targets, values, grads):
-    """Several inputs or outputs, or a book-style backward: the sweep's general branch.
-
-    `vjp` is a bound vjp, or (for a book-style Function) a tuple (function, input
-    Variables, output Variables) whose Variables get the replayed arrays first. `outs`
-    holds (slot, how the sweep fed it): 'grad', 'zeros' (an output that got no gradient)
-    or None (an output freed before the sweep).
-    """
-    gys = []
-    for slot, feed in outs:
-        if feed == "grad":
-            gys.append(grads[slot])
-            grads[slot] = None
-        else:
-            gys.append(None if feed is None else np.zeros_like(values[slot]))
-    if type(vjp) is tuple:
-        f, in_vars, out_vars = vjp
-        for var, j in zip(in_vars, ins):
-            var.data = values[j]
-        for var, (slot, _) in zip(out_vars, outs):
-            if var is not None:
-                var.data = values[slot]
-        gxs = _call_backward(f, gys, True)
-    else:
-        gxs = vjp(array_ops, gys[0], *[values[j] for j in ins], values[outs[0][0]])
-    if type(gxs) is not tuple:
-        gxs = (gxs,)
-    for gx, target in zip(gxs, targets):
-        if target is None:
-            if gx is not None:
-                raise RuntimeError("a vjp returned a gradient where the trace recorded none")
-            continue
-        slot, shape, add = target
-        if shape is not None:
-            gx = array_ops.sum_to(gx, shape)
-        grads[slot] = grads[slot] + gx if add else gx
 
 
 def trace(f, *example_arrays):
     """Run `f(*Variables)` once and record it as a `Tape` (see the module docstring)."""
     for k, a in enumerate(example_arrays):
         if not isinstance(a, _ndarray):
-            name = _argument_names(f, len(example_arrays))[k]
+            name = argument_names(f, len(example_arrays))[k]
             raise TypeError(f"argument {name!r} must be a numpy ndarray, got {type(a).__name__}")
     args = [Variable(a) for a in example_arrays]
     rng_before = global_rng.state()
@@ -241,18 +88,6 @@ def trace(f, *example_arrays):
             gc.enable()
 
 
-def _argument_names(f, count):
-    try:
-        params = list(inspect.signature(f).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    star = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
-    return [
-        names[i] if i < len(names) else f"{star or 'arg'}[{i - len(names)}]" for i in range(count)
-    ]
-
-
 def _record(f_traced, args, output):
     slot = {x: i for i, x in enumerate(args)}
     constants = []
@@ -271,7 +106,7 @@ def _record(f_traced, args, output):
     fixed = set()  # slots no argument reaches: constants, and ops that read only those
     for y in nodes:
         x = y._input
-        if x is not None:  # recorded without a Function (core.record_unary)
+        if x is not None:  # recorded without a Function (compaction.record_unary)
             cls = y._creator
             methods = shared.get(cls) or _class_info(cls)[2]
             if methods is not None:
@@ -348,7 +183,7 @@ def _record(f_traced, args, output):
         for values, allowed, what, reader in to_check:
             for a in values:
                 _refuse_alias(a, traced_ids, what, reader, allowed)
-    backward_steps = _schedule(output, slot, replay_of, book_vars, real, lazy) if nodes else []
+    backward_steps = _schedule(output, slot, replay_of, book_vars, lazy, fixed) if nodes else []
     specs = [(x.data.shape, x.data.dtype) for x in args]
     return Tape(f_traced, specs, len(slot), constants, forward_steps, backward_steps, slot[output])
 
@@ -367,7 +202,7 @@ def _topological(output):
 
     Found breadth-first from `output`, then sorted by generation (an op's outputs' exceeds
     its inputs'), which is nearly free as the search meets them in decreasing generation.
-    An op recorded without a Function (core.record_unary) is walked through its output's
+    An op recorded without a Function (compaction.record_unary) is walked through its output's
     `_creator` (the class) and `_input`, without making the Function `creator` would."""
     if output._creator is None:
         return [], set()
@@ -379,7 +214,7 @@ def _topological(output):
         inputs = y._input
         if inputs is None:
             inputs = y._creator._inputs
-        elif type(inputs) is _Stretch:  # made before the trace, compacted: rebuild its nodes
+        elif type(inputs) is Stretch:  # made before the trace, compacted: rebuild its nodes
             inputs = y.creator._inputs
         for x in inputs if type(inputs) is tuple else (inputs,):
             if x in visited:
@@ -428,7 +263,7 @@ def _refuse_alias(a, traced_ids, what, reader, allowed=()):
 
 
 # Stands, in a replay copy's `_inputs`, for an input that no argument reaches.
-_CONSTANT = _object_new(_Constant)
+_CONSTANT = _object_new(Constant)
 _CLASSES = {}  # Function subclass -> (its slot names, whether it has a __dict__, shared methods)
 _SHARED = {}  # stateless Function subclass -> (forward, vjp) of its one shared instance
 
@@ -487,135 +322,88 @@ def _replay_methods(f, y, to_check, marks=None):
     return g.forward, g.vjp
 
 
-def _schedule(output, slot, replay_of, book_vars, real, lazy):
-    """The eager sweep (core._backward, fast path, no retain_grad) run once on the traced
-    graph, recording each step instead of keeping Variables: same order, same sums.
+def _schedule(output, slot, replay_of, book_vars, lazy, fixed):
+    """The backward steps: the eager sweep (dezero.sweep, fast path, no retain_grad) run
+    once on the traced graph, each step recorded as it runs (`_Steps`): same order, same
+    sums. Variables no argument reaches (`fixed` slots) are left out, as dezero.grad leaves
+    out what leads to no input: the sweep stops there and vjps are told not to compute
+    their gradients, which replay does not need.
 
-    Runs the vjps for real where a gradient's value decides a step: which gradients are
-    None (an integer label's), where broadcasting is summed, whether a gradient starts or
-    adds to its input's slot (where a one-input vjp could give None). Elsewhere (`lazy`:
-    one input, one output, an input read by that op alone and whose gradient feeds no
-    such decision) the step is known without it: a chain of those costs no vjp here.
+    The sweep runs the vjps for real where a gradient's value decides a step: which
+    gradients are None (an integer label's), where broadcasting is summed, whether a
+    gradient starts or adds to its input's slot. Elsewhere (`lazy`: one input, one output,
+    an input read by that op alone and whose gradient feeds no such decision) the step is
+    known without it: a chain of those costs no vjp here.
     """
-    steps = []
-    grads = {output: np.ones_like(output.data)}
-    if output._input is not None:
-        generation = output.generation - 1
-        seen = set()
-    else:
-        generation = output._creator.generation
-        seen = {output._creator}
-    pending = {generation: [output]}
-    shared = _SHARED
-    m = array_ops
+    excluded = {x for x, i in slot.items() if i in fixed}
+    steps = _Steps(slot, replay_of, book_vars, lazy)
+    seeds = [(output, np.ones_like(output.data))]
+    region = sweep.Region(excluded, excluded)
     with using_config("enable_backprop", False):
-        while pending and generation >= 0:  # a hand-set generation cannot loop forever
-            ys = pending.pop(generation, None)
-            generation -= 1
-            if ys is None:
-                continue
-            for y in ys:
-                step = lazy.get(y)
-                if step is not None:
-                    if grads:
-                        grads.pop(y, None)
-                    # With nothing else in flight the sweep's next op is x's creator: go
-                    # straight on down the chain, as the eager sweep does.
-                    chase = not pending and y is ys[-1]
-                    while True:
-                        steps.append(step[0])
-                        x = step[1]
-                        step = lazy.get(x) if chase else None
-                        if step is None:
-                            break
-                    g = _schedule_creator(x, pending, seen)
-                    if chase and g is not None:
-                        generation = g
-                    continue
-                x = y._input
-                if x is not None:  # a record_unary op: its class's shared vjp
-                    vjp = shared[y._creator][1]
-                else:
-                    f = y._creator
-                    vjp = replay_of[f][1]
-                    x = f._inputs
-                    if type(x) is tuple or type(f._outputs) is tuple or vjp is None:
-                        step = _general_schedule(f, y, vjp, grads, slot, book_vars)
-                        if step is None:
-                            continue
-                        steps.append(step)
-                        for x, target in zip(f.inputs, step[3]):
-                            if target is not None and not target[2]:
-                                _schedule_creator(x, pending, seen)
-                        continue
-                # The sweep's hot path: one input, one output, no None, no sum_to.
-                gx = vjp(m, grads.pop(y), x.data, y.data)
-                i = slot[x]
-                previous = grads.get(x)
-                if previous is not None:
-                    grads[x] = previous + gx
-                    steps.append((vjp, i, slot[y], ~i))
-                    continue
-                grads[x] = gx
-                steps.append((vjp, i, slot[y], i))
-                _schedule_creator(x, pending, seen)
-    return steps
+        sweep.sweep(seeds, False, region=region, recorder=steps)
+    return steps.steps
 
 
-def _schedule_creator(x, pending, seen):
-    """Queue x at its creator's generation exactly as the eager sweep does (core._schedule);
-    the generation, or None when nothing was queued."""
-    creator = x._creator
-    return None if creator is None else _queue_creator(x, creator, pending, seen)
+def _no_gradient(f, m, gy, x, y):
+    """A lazy step's vjp while the schedule runs: nothing downstream reads its value."""
+    return None
 
 
-def _general_schedule(f, y, vjp, grads, slot, book_vars):
-    """One step of the sweep's general branch (several inputs or outputs, or a book-style
-    backward), run and recorded; None when no output of f got a gradient."""
-    inputs = f.inputs
-    if type(f._outputs) is not tuple:
-        outs = [(slot[y], "grad")]
-        gys = [grads.pop(y)]
-    else:
-        ys = [ref() for ref in f._outputs]
-        gys = [grads.pop(v, None) if v is not None else None for v in ys]
-        if all(gy is None for gy in gys):
-            return None
-        outs = []
-        for k, (v, gy) in enumerate(zip(ys, gys)):
-            if v is None:
-                outs.append((None, None))
-            elif gy is None:
-                outs.append((slot[v], "zeros"))
-                gys[k] = np.zeros_like(v.data)
-            else:
-                outs.append((slot[v], "grad"))
-        if vjp is not None:
-            raise TypeError(f"{type(f).__name__}: vjp supports single-output functions only")
-    if vjp is None:
-        if f._outputs is None:  # a book-style backward may read self.outputs
-            f._outputs = weakref.ref(y)
-        gxs = _call_backward(f, gys, True)
-        in_vars, out_vars = book_vars[f]
-        vjp = (f, tuple(in_vars), tuple(out_vars))
-    else:
-        gxs = vjp(array_ops, gys[0], *[x.data for x in inputs], y.data)
-    if type(gxs) is not tuple:
-        gxs = (gxs,)
-    targets = []
-    for x, gx in zip(inputs, gxs):
-        if gx is None:
-            targets.append(None)
-            continue
-        shape = None
-        if gx.shape != x.shape:  # broadcasting's adjoint, where the sweep applies it
-            shape = x.shape
-            gx = array_ops.sum_to(gx, shape)
-        previous = grads.get(x)
-        if previous is not None:
-            grads[x] = previous + gx
-            targets.append((slot[x], shape, True))
-            continue
-        grads[x] = gx
-        targets.append((slot[x], shape, False))
-    return (vjp, [slot[x] for x in inputs], outs, targets)
+class _Steps:
+    """The sweep's recorder (see dezero.sweep.run): writes each step it is told of as a
+    tape step, a one-input, one-output op as (vjp, input slot, output slot, target) with
+    target ~slot when the gradient adds to an earlier one, any other as (vjp, input slots,
+    outputs, targets) for `_general_step`."""
+
+    __slots__ = ("steps", "slot", "replay_of", "book_vars", "lazy")
+
+    def __init__(self, slot, replay_of, book_vars, lazy):
+        self.steps = []
+        self.slot = slot
+        self.replay_of = replay_of
+        self.book_vars = book_vars
+        self.lazy = lazy
+
+    def hot(self, y, x, vjp, chase):
+        """A lazy step is known without its gradient: run a vjp that computes nothing, and
+        with nothing else in flight write the steps of the lazy chain below at once, as
+        the eager sweep chases down it (each input read by its op alone: no sums)."""
+        lazy = self.lazy
+        entry = lazy.get(y)
+        if entry is None:
+            return y, x, vjp
+        if chase:
+            append = self.steps.append
+            below = lazy.get(x)
+            while below is not None:
+                append(entry[0])
+                y = x
+                entry = below
+                x = entry[1]
+                below = lazy.get(x)
+        return y, x, _no_gradient
+
+    def chain(self, y, x, added):
+        i = self.slot[x]
+        self.steps.append((self._replay_vjp(y), i, self.slot[y], ~i if added else i))
+
+    def _replay_vjp(self, y):
+        # a record_unary op runs its class's shared vjp; any other its replay copy's
+        if y._input is not None:
+            return _SHARED[y._creator][1]
+        return self.replay_of[y._creator][1]
+
+    def general(self, f, y, fed, targets):
+        slot = self.slot
+        vjp = self.replay_of[f][1]
+        if vjp is None:  # book-style: replay refreshes its Variables, then calls backward
+            in_vars, out_vars = self.book_vars[f]
+            vjp = (f, tuple(in_vars), tuple(out_vars))
+        if fed is None:
+            outs = [(slot[y], "grad")]
+        else:
+            outs = [(None, None) if v is None else (slot[v], feed) for v, feed in fed]
+        kept = [
+            None if t is None else (slot[t[0]], t[0].shape if t[1] else None, t[2]) for t in targets
+        ]
+        self.steps.append((vjp, [slot[x] for x in f.inputs], outs, kept))

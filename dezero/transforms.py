@@ -25,7 +25,7 @@ class Convert:
     def __call__(self, img):
         if self.mode == "BGR":
             r, g, b = img.convert("RGB").split()
-            from PIL import Image
+            from PIL import Image  # deferred: Pillow is optional and slow to import
 
             return Image.merge("RGB", (b, g, r))
         return img.convert(self.mode)
@@ -39,7 +39,7 @@ class Resize:
         self.mode = mode
 
     def __call__(self, img):
-        from PIL import Image
+        from PIL import Image  # deferred: Pillow is optional and slow to import
 
         return img.resize(self.size, self.mode if self.mode is not None else Image.BILINEAR)
 
@@ -73,7 +73,7 @@ class ToPIL:
     """(C, H, W) array -> PIL image."""
 
     def __call__(self, array):
-        from PIL import Image
+        from PIL import Image  # deferred: Pillow is optional and slow to import
 
         return Image.fromarray(array.transpose(1, 2, 0))
 

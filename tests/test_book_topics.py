@@ -45,7 +45,8 @@ torch, and test_higher_order to second order.
       operators::binary_operator_value_type_dtype_and_grads, operators::unary_minus_*,
       operators::ndarray_on_the_left_*
 23    the package, setup_variable
-      package_layers::setup_variable_installs_*, package_layers::dezero_has_no_import_cycle,
+      package_layers::setup_variable_installs_*,
+      architecture::no_import_cycle_counting_imports_inside_functions,
       training::book_attributes_exist
 24    sphere, Matyas, Goldstein-Price
       book_topics::sphere_and_matyas_gradients_match_closed_forms, book_topics::goldstein_price_*

@@ -1,4 +1,4 @@
-"""Chain compaction (`core._Stretch`): a node recorded by `record_unary` that only the
+"""Chain compaction (`core.Stretch`): a node recorded by `record_unary` that only the
 next node holds keeps its array and op class in its chain's stretch instead of a
 Variable. Each test builds a graph twice, once dropping the intermediates (compacted)
 and once holding every one of them in a list (nothing compacted), and requires the
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import dezero.functions as F
-from dezero import Variable
-from dezero.core import _Stretch
+from dezero import Variable, compaction
+from dezero.core import Stretch
 
 # Every built-in recorded by record_unary, in an order that keeps each input in range
 # (log reads exp's positive output).
@@ -55,7 +55,7 @@ def test_a_dropped_chain_keeps_a_constant_number_of_tracked_objects():
     y = chain(x, 10_000)
     grown = len(gc.get_objects()) - before
     assert grown <= 10, f"{grown} GC-tracked objects for 10,000 unary ops: expected a handful"
-    assert type(y._input._input) is _Stretch
+    assert type(y._input._input) is Stretch
 
 
 @pytest.mark.parametrize("shape", [(), (3,)], ids=["scalar", "vector"])
@@ -172,7 +172,7 @@ def test_unchain_backward_cuts_through_a_stretch_to_its_anchor():
     x = Variable(np.array(0.5))
     anchor = chain(x, 8)
     y = chain(anchor, 20)
-    assert type(y._input._input) is _Stretch
+    assert type(y._input._input) is Stretch
     y.unchain_backward()
     assert y.creator is not None, "unchain_backward keeps the variable's own creator"
     assert y.creator.inputs[0].creator is None
@@ -214,18 +214,16 @@ def test_a_cycle_through_a_compacted_chain_is_collected():
 
 
 def test_no_compaction_keeps_every_node_a_variable_and_is_restored_after():
-    from dezero import core
-
     def stretches(y):
         found = 0
         while y._creator is not None:
-            found += type(y._input) is _Stretch
+            found += type(y._input) is Stretch
             y = y._input if type(y._input) is Variable else None
             if y is None:
                 break
         return found
 
-    with pytest.raises(RuntimeError), core.no_compaction():
+    with pytest.raises(RuntimeError), compaction.no_compaction():
         y = chain(Variable(np.array(0.5)), 20)
         assert stretches(y) == 0  # dezero.trace records this way: every node stays a Variable
         raise RuntimeError("the block's error")
