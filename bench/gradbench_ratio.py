@@ -11,10 +11,16 @@ call's own time, and another process on a shared core does not add to it.
 Then the nested quadratic (bench.nested_ratio) at T = 400, and the LSTM objective recorded
 without its backward: µs per op at ~11k and ~184k ops, and the bytes its graph holds per
 op (dezero by tracemalloc, torch by RSS growth; bench.memory).
+
+Arrays over 32 MB (gmm and kmeans at their largest) are mmapped afresh on every call, by
+both engines; numpy asks the kernel for huge pages there and torch does not, so those rows
+move with the machine's supply of huge pages (2-3x between runs on a busy machine).
+NUMPY_MADVISE_HUGEPAGE=0 in the environment puts both on 4 KB pages.
 """
 
 import argparse
 import gc
+import os
 import sys
 import time
 
@@ -199,8 +205,10 @@ def main(argv=None):
     pd.set_option("display.width", 200)
     with threadpool_limits(1):
         collector = "on" if gc.isenabled() else "OFF"
+        hugepages = os.environ.get("NUMPY_MADVISE_HUGEPAGE", "unset (numpy's default, on)")
         print(f"GradBench workloads, dezero / torch eager {torch.__version__}, float64, "
-              f"1 thread, collector {collector}, CPU-time medians:")  # fmt: skip
+              f"1 thread, collector {collector}, CPU-time medians, "
+              f"NUMPY_MADVISE_HUGEPAGE {hugepages}:")  # fmt: skip
         table = workload_table(args.workloads, args.quick, args.repeats, engines)
         if not args.no_recording:
             table.loc[len(table)] = nested_quadratic_row(100 if args.quick else 400, args.repeats)
