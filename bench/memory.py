@@ -33,6 +33,29 @@ def _trim_heap():
         pass
 
 
+def held_bytes(record, method: str):
+    """Bytes that `record()`'s result holds while alive, measured by `method` ("tracemalloc"
+    or "rss", see the module docstring); returns (bytes, result) so the caller decides when
+    the result dies."""
+    if method == "tracemalloc":
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            result = record()
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+    elif method == "rss":
+        _trim_heap()
+        before = rss_bytes()
+        result = record()
+        grown = rss_bytes() - before
+    else:
+        raise ValueError(f"memory method must be 'tracemalloc' or 'rss', got {method!r}")
+    return grown, result
+
+
 def graph_bytes_per_node(backend: str, depth: int, family: str = "sin", width: int = 1) -> float:
     """Bytes the recorded graph of a `family` chain holds per op, measured by METHODS[backend]."""
     if backend not in METHODS:
@@ -40,19 +63,6 @@ def graph_bytes_per_node(backend: str, depth: int, family: str = "sin", width: i
     chain = make_chain(family, depth, width)
     prepared = BACKENDS[backend].prepare(chain)
     x, params = prepared.inputs
-    if METHODS[backend] == "tracemalloc":
-        gc.collect()
-        tracemalloc.start()
-        try:
-            before = tracemalloc.get_traced_memory()[0]
-            graph = prepared.record(x, params)
-            grown = tracemalloc.get_traced_memory()[0] - before
-        finally:
-            tracemalloc.stop()
-    else:
-        _trim_heap()
-        before = rss_bytes()
-        graph = prepared.record(x, params)
-        grown = rss_bytes() - before
+    grown, graph = held_bytes(lambda: prepared.record(x, params), METHODS[backend])
     del graph
     return grown / chain.op_count

@@ -30,18 +30,22 @@ MAX_DEPTH = {"torch": 10**5, "numpy": 10**5}
 OPS_PER_SAMPLE = 20_000  # shallow chains are called in a loop so a sample is not timer noise
 
 
-def interleaved_medians(runs: dict, repeats: int, number: int = 1) -> dict[str, float]:
+def interleaved_medians(
+    runs: dict, repeats: int, number: int = 1, warmup: bool = True, clock=time.perf_counter
+) -> dict[str, float]:
     """Median seconds per call for each callable, sampling them round-robin `repeats` times
-    (each sample `number` calls) after one warm-up call each."""
+    (each sample `number` calls) after one warm-up call each (`warmup=False`: the caller
+    has already called each). `clock=time.process_time` counts this process's CPU time
+    only, which a busy shared machine disturbs less than wall time."""
     samples = {name: [] for name in runs}
-    for run in runs.values():
+    for run in runs.values() if warmup else ():
         run()
     for _ in range(repeats):
         for name, run in runs.items():
-            start = time.perf_counter()
+            start = clock()
             for _ in range(number):
                 run()
-            samples[name].append((time.perf_counter() - start) / number)
+            samples[name].append((clock() - start) / number)
     return {name: statistics.median(times) for name, times in samples.items()}
 
 

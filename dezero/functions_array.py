@@ -6,6 +6,8 @@ Each takes any number of inputs; its vjp hands every input its own slice of gy (
 with basic slices: a view in the fast sweep).
 """
 
+import itertools
+
 import numpy as np
 
 from dezero import array_ops
@@ -27,7 +29,8 @@ class Concatenate(Function):
         else:
             self.axis %= y.ndim
             sizes = [x.shape[self.axis] for x in xs]
-        self.bounds = np.cumsum([0, *sizes]).tolist()
+        # itertools, not np.cumsum: on a handful of ints numpy's call costs ~1 µs per op
+        self.bounds = list(itertools.accumulate(sizes, initial=0))
         return y
 
     def vjp(self, m, gy, *xs_and_y):

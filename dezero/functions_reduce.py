@@ -66,9 +66,11 @@ class Max(Function):
         shape = array_ops.keepdims_shape(x.shape, self.axis)
         xd, yd = array_of(x), array_of(y).reshape(shape)
         # Ties share the gradient equally (torch.amax does the same), so it sums to gy.
-        winners = (xd == yd).astype(xd.dtype)
-        winners /= winners.sum(axis=self.axis, keepdims=True)
-        return m.broadcast_to(m.reshape(gy, shape), x.shape) * winners
+        # The mask stays boolean and the share is taken on the reduced shape: two passes
+        # over x fewer than a float mask divided in place, and the same numbers.
+        winners = xd == yd
+        share = 1.0 / winners.sum(axis=self.axis, keepdims=True, dtype=xd.dtype)
+        return m.broadcast_to(m.reshape(gy, shape) * share, x.shape) * winners
 
 
 class Min(Max):

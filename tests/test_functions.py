@@ -8,6 +8,7 @@ Tests are generated from the table: forward against numpy, gradient against
 import numpy as np
 import pytest
 
+import dezero
 import dezero.functions as F
 from dezero import Variable
 from dezero.utils import numerical_grad
@@ -137,6 +138,24 @@ def test_max_splits_the_gradient_between_ties():
     x = Variable(np.array([1.0, 3.0, 3.0, 2.0]))
     F.max(x).backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.5, 0.5, 0.0])
+
+
+@pytest.mark.parametrize("axis", [None, 1], ids=["all", "axis1"])
+@pytest.mark.parametrize("create_graph", [False, True], ids=["fast", "graph"])
+def test_max_gradient_is_bitwise_gy_times_one_over_the_tie_count(axis, create_graph):
+    # Three-way ties (1/3 is inexact) and signed gy: each winner gets exactly gy * (1 / c),
+    # each loser gy * 0.0 (a signed zero), in both sweeps.
+    x = np.array([[3.0, 1.0, 3.0, 3.0], [-2.0, 5.0, -2.0, 0.5], [7.0, 7.0, 7.0, 7.0]])
+    gy = np.array([[-0.7, 1.3, 2.9]]) if axis is None else np.array([-0.7, 1.3, 2.9])
+    v = Variable(x)
+    y = F.max(v, axis=axis)
+    weights = gy.sum() if axis is None else gy  # F.max over all: gy is the sum's weight
+    (gx,) = dezero.grad(F.sum(y * weights), v, create_graph=create_graph)
+    top = x.max(axis=axis, keepdims=True)
+    mask = (x == top).astype(float)
+    g = np.broadcast_to(np.reshape(weights, (-1, 1) if axis else ()), x.shape)
+    expected = g * (mask / mask.sum(axis=axis, keepdims=True))
+    assert gx.data.tobytes() == expected.tobytes()
 
 
 def test_clip_passes_gradient_only_inside_the_interval():
