@@ -18,7 +18,7 @@ before it initialises (see `bench.devices`; DEZERO_BENCH_DEVICE=gpu or `--device
 for the GPU instead).
 """
 
-from bench import allocator, devices, threads
+from bench.machine import allocator, devices, threads
 
 threads.configure()
 devices.configure()

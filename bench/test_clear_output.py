@@ -80,7 +80,7 @@ def test_benchmark_progress_bar_never_overshoots(tmp_path, monkeypatch, capsys):
     'clamping frac' and showed a negative time left."""
     from tqdm import TqdmWarning
 
-    from bench import run_suite
+    from bench.timing import run_suite
 
     monkeypatch.setattr(run_suite.subprocess, "Popen", _FakeSuite)
     monkeypatch.setattr(run_suite, "_estimates", lambda profile: {("numpy", "sin", 1, 1,
@@ -97,7 +97,7 @@ def test_benchmark_progress_bar_never_overshoots(tmp_path, monkeypatch, capsys):
 
 
 def test_run_interrupted_before_saving_leaves_no_empty_folder(tmp_path, monkeypatch, capsys):
-    from bench import run_suite
+    from bench.timing import run_suite
 
     def interrupted(args, json_path, log_path):
         assert json_path.parent.is_dir()  # pytest-benchmark writes there at the end
@@ -121,8 +121,8 @@ def test_fuzz_output_is_ignored_by_git():
 
 def test_a_run_that_saved_its_json_keeps_its_folder(tmp_path, monkeypatch):
     """The clean-up removes only a folder the run created and left empty."""
-    from bench import run_suite
-    from bench.testing_runs import sin_run, write_json
+    from bench.timing import run_suite
+    from bench.timing.testing_runs import sin_run, write_json
 
     def benchmarks(args, json_path, log_path):
         write_json(json_path, sin_run())

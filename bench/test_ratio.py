@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from bench import op_cost, ratio
+from bench.experiments import op_cost, ratio
 
 
 def test_ratio_view_divides_dezero_by_each_peer_per_depth():

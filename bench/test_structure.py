@@ -16,28 +16,29 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import cli, profiles
+from bench import cli
 from bench.backends import BACKENDS
 from bench.backends.numpy_tape import Tape
-from bench.chains import FAMILIES, Family, make_chain
-from bench.table_format import markdown_table
+from bench.files.table_format import markdown_table
+from bench.workloads import profiles
+from bench.workloads.chains import FAMILIES, Family, make_chain
 
 REPO = Path(__file__).resolve().parent.parent
 # bench below validation: the registry, chains, backends, grids, timing tables and their
 # writers. The CLI and the report (cli, run_suite, accuracy_results, build_tables, report)
 # sit above validation and may import it.
 LOWER_LAYER = (
-    "bench.devices",
-    "bench.ops",
-    "bench.chains",
+    "bench.machine.devices",
+    "bench.workloads.ops",
+    "bench.workloads.chains",
     "bench.backends",
-    "bench.profiles",
-    "bench.table_format",
-    "bench.timing",
-    "bench.plots",
-    "bench.memory",
-    "bench.ratio",
-    "bench.run_suite",
+    "bench.workloads.profiles",
+    "bench.files.table_format",
+    "bench.timing.tables",
+    "bench.report.plots",
+    "bench.timing.memory",
+    "bench.experiments.ratio",
+    "bench.timing.run_suite",
 )
 
 

@@ -20,11 +20,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 import pandas as pd
 
-from bench import simd
 from bench.backends import BACKENDS
-from bench.chains import make_chain
-from bench.profiles import PROFILES, AccuracyCase, Profile, accuracy_cases
-from bench.table_format import ERROR, EXACT, NUMERICAL_DIFF, NUMERICAL_DIFF_BEST, SKIPPED
+from bench.files.table_format import ERROR, EXACT, NUMERICAL_DIFF, NUMERICAL_DIFF_BEST, SKIPPED
+from bench.machine import simd
+from bench.workloads.chains import make_chain
+from bench.workloads.profiles import PROFILES, AccuracyCase, Profile, accuracy_cases
 from validation import finite_diff
 from validation.metrics import compare
 from validation.reference import floor_ulp, reference

@@ -55,7 +55,7 @@ def _connect(scheduler: str):
     answers within CONNECT_SECONDS (before any work is handed out)."""
     from dask.distributed import Client
 
-    from bench.inputs import UsageError
+    from bench.files.inputs import UsageError
 
     try:
         return Client(scheduler, timeout=CONNECT_SECONDS)

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench.ops import OPS, unbroadcast
+from bench.workloads.ops import OPS, unbroadcast
 from validation.fuzz_programs import OP_NAMES, evaluate, input_arrays
 
 COMPLEX_STEP = 1e-100

@@ -22,8 +22,8 @@ from types import SimpleNamespace
 import mpmath
 import numpy as np
 
-from bench.chains import Chain, make_chain
-from bench.ops import OPS, unbroadcast
+from bench.workloads.chains import Chain, make_chain
+from bench.workloads.ops import OPS, unbroadcast
 from validation.metrics import normwise_ulp
 
 DEFAULT_BITS = 200

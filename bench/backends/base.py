@@ -17,9 +17,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench import devices
-from bench.chains import Chain
-from bench.ops import OPS
+from bench.machine import devices
+from bench.workloads.chains import Chain
+from bench.workloads.ops import OPS
 
 
 @dataclass

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from bench import devices
 from bench.backends.base import Backend, cast
+from bench.machine import devices
 
 
 def jax_modules():

@@ -9,8 +9,8 @@ into `.grad`, so inputs can be reused across timed calls with no zeroing step.
 
 import numpy as np
 
-from bench import devices, threads
 from bench.backends.base import Backend, Prepared, cast
+from bench.machine import devices, threads
 
 
 class TorchEager(Backend):

@@ -27,8 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import dezero
-from bench import book_expected
-from bench.inputs import InputError
+from bench.book import expected as book_expected
+from bench.files.inputs import InputError
 
 OUR_DEZERO = Path(dezero.__file__).resolve().parent
 STEP_FILE = re.compile(r"^step(\d+)\.py$")

@@ -30,9 +30,11 @@ import time
 import uuid
 from pathlib import Path
 
-from bench import atomic_write, book_command, destinations, simd, threads
-from bench.build_tables import BENCHMARK_GLOB, README, RESULTS
-from bench.inputs import InputError, UsageError
+from bench.cli import book as book_command
+from bench.files import atomic_write, destinations
+from bench.files.inputs import InputError, UsageError
+from bench.machine import simd, threads
+from bench.report.build import BENCHMARK_GLOB, README, RESULTS
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -44,8 +46,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 def _valid_names():
     from bench.backends import BACKENDS
-    from bench.chains import FAMILIES
-    from bench.profiles import DTYPES, PROFILES
+    from bench.workloads.chains import FAMILIES
+    from bench.workloads.profiles import DTYPES, PROFILES
 
     depths = sorted({d for p in PROFILES.values() for d in p.depths})
     return list(BACKENDS), list(FAMILIES), depths, list(DTYPES), list(PROFILES)
@@ -225,7 +227,7 @@ def _filter_args(parser, backends, families):
 
 
 def _device_arg(parser):
-    from bench.devices import CHOICES, DEVICE_ENV
+    from bench.machine.devices import CHOICES, DEVICE_ENV
 
     parser.add_argument(
         "--device",
@@ -238,7 +240,7 @@ def _device_arg(parser):
 
 def _select_device(args) -> int:
     """Pin the run to `args.device` (0), or say in one line why this machine cannot (2)."""
-    from bench import devices
+    from bench.machine import devices
 
     if getattr(args, "device", None) is None:
         try:
@@ -274,7 +276,7 @@ def _publish_arg(parser):
 
 
 def _check_depths(parser, args):
-    from bench.profiles import PROFILES
+    from bench.workloads.profiles import PROFILES
 
     valid = PROFILES[args.profile].depths
     wrong = [d for d in args.depths or () if d not in valid]
@@ -291,10 +293,10 @@ def _readme(args):
 
 def command_run(parser, args) -> int:
     """Benchmarks, accuracy sweep, tables; returns the exit code."""
-    from bench.accuracy_results import run_accuracy_sweep
-    from bench.build_tables import build_tables
-    from bench.profiles import PROFILES
-    from bench.run_suite import filter_tag, run_benchmarks, summary
+    from bench.cli.accuracy_sweep import run_accuracy_sweep
+    from bench.report.build import build_tables
+    from bench.timing.run_suite import filter_tag, run_benchmarks, summary
+    from bench.workloads.profiles import PROFILES
 
     _check_depths(parser, args)
     dtype = args.dtype or "float64"
@@ -359,7 +361,7 @@ def command_run(parser, args) -> int:
 
 def _check_run_destinations(folder: Path, json_path: Path, readme: Path | None) -> None:
     """Every file `run` writes, checked before its minutes of benchmarking."""
-    from bench.build_tables import output_paths
+    from bench.report.build import output_paths
 
     csv = folder / "accuracy.csv"
     destinations.check_files([json_path, csv, *output_paths(folder)])
@@ -368,9 +370,9 @@ def _check_run_destinations(folder: Path, json_path: Path, readme: Path | None) 
 
 def command_accuracy(args) -> int:
     """The accuracy sweep alone, on `args.profile`'s accuracy grid."""
-    from bench.accuracy_results import run_accuracy_sweep
-    from bench.profiles import PROFILES, accuracy_cases, check_accuracy_depths
-    from bench.run_suite import filter_tag
+    from bench.cli.accuracy_sweep import run_accuracy_sweep
+    from bench.timing.run_suite import filter_tag
+    from bench.workloads.profiles import PROFILES, accuracy_cases, check_accuracy_depths
     from validation.executors import open_executor
 
     profile = PROFILES[args.profile]
@@ -406,7 +408,7 @@ def command_accuracy(args) -> int:
 
 def command_tables(args) -> int:
     """Rebuild every results file from saved results; 1 when there is nothing to build from."""
-    from bench.build_tables import benchmark_files, build_tables
+    from bench.report.build import benchmark_files, build_tables
 
     benchmark_files(args.results, args.benchmarks)  # a missing one: exit 2 before anything
     folder, publish = destinations.folder_for_inputs(args.results, args.benchmarks, args.accuracy)
@@ -450,7 +452,7 @@ def command_check(args) -> int:
                 f"error: baseline {path} not found: run `python -m bench baseline`", file=sys.stderr
             )
             return 2
-        from bench.inputs import read_csv_checked
+        from bench.files.inputs import read_csv_checked
 
         # the baseline is checked before the minutes of measuring
         baseline = read_csv_checked(path, gate.BASELINE_COLUMNS, gate.read_baseline)
@@ -465,8 +467,8 @@ def command_check(args) -> int:
 def command_baseline(args) -> int:
     """Rewrite the gate's baseline from dezero on the ci grid; a filtered one (--families,
     --depths) replaces only the cases it measured."""
-    from bench.inputs import read_csv_checked
-    from bench.profiles import CI
+    from bench.files.inputs import read_csv_checked
+    from bench.workloads.profiles import CI
     from validation import gate
     from validation.accuracy import run_accuracy
 
@@ -483,8 +485,8 @@ def command_baseline(args) -> int:
 def command_compare(args) -> int:
     """The timing gate: 1 when a family's cases got slower beyond the threshold (p < alpha),
     3 when none did but a family could not be judged, 0 when every family passed."""
-    from bench import timing_gate
-    from bench.inputs import read_benchmark_json
+    from bench.files.inputs import read_benchmark_json
+    from bench.timing import gate as timing_gate
 
     candidate = args.candidate
     if candidate is None:

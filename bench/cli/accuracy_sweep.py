@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.inputs import read_csv_checked
-from bench.profiles import Profile, accuracy_cases
+from bench.files.inputs import read_csv_checked
+from bench.workloads.profiles import Profile, accuracy_cases
 from validation.accuracy import REQUIRED_COLUMNS, read_accuracy, run_accuracy
 from validation.tables import write_accuracy
 

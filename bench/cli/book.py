@@ -12,8 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from bench import atomic_write, book, destinations
-from bench.inputs import InputError
+from bench.book import steps as book
+from bench.files import atomic_write, destinations
+from bench.files.inputs import InputError
 
 
 def _step_number(text: str) -> int:

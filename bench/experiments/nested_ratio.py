@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 import bench  # noqa: F401  (pins threads before numpy/torch load)
-from bench.ratio import interleaved_medians
+from bench.experiments.ratio import interleaved_medians
 
 
 def nested_quadratic(ops, w, p, steps):

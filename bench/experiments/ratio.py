@@ -20,8 +20,8 @@ import pandas as pd
 
 import bench  # noqa: F401  (pins threads before numpy/torch load)
 from bench.backends import BACKENDS
-from bench.chains import make_chain
-from bench.memory import graph_bytes_per_node
+from bench.timing.memory import graph_bytes_per_node
+from bench.workloads.chains import make_chain
 
 DEPTHS = (10, 100, 1000, 10**4, 10**5, 10**6)
 SPREAD = (1000, 10**6)  # flat means cost per op at the deep end / at the shallow end ~ 1

@@ -22,8 +22,8 @@ import pandas as pd
 
 import bench  # noqa: F401  (pins threads before numpy/torch load)
 from bench.backends import BACKENDS
-from bench.chains import make_chain
-from bench.ratio import OPS_PER_SAMPLE, interleaved_medians, peak_bytes
+from bench.experiments.ratio import OPS_PER_SAMPLE, interleaved_medians, peak_bytes
+from bench.workloads.chains import make_chain
 
 SUBJECT = "dezero_replay"
 PEERS = ("numpy", "dezero", "torch", "jax_jit")

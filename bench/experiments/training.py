@@ -13,8 +13,8 @@ noise hits both alike; the figure is the ratio of medians (dezero / torch).
 import argparse
 
 import bench  # noqa: F401  (pins threads before numpy/torch load)
-from bench.ratio import interleaved_medians
-from bench.threads import pin_torch
+from bench.experiments.ratio import interleaved_medians
+from bench.machine.threads import pin_torch
 
 
 def mlp_step_runs(hidden, dtype, batch=30):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench.inputs import InputError
+from bench.files.inputs import InputError
 
 RUNS = "runs"
 PUBLISHED_PROFILE = "default"
@@ -55,8 +55,8 @@ def folder_for_inputs(results: Path, benchmarks=(), accuracy=None) -> tuple[Path
 
 
 def _is_published_input(results: Path, path: Path) -> bool:
-    from bench.build_tables import BENCHMARK_GLOB
-    from bench.inputs import read_benchmark_json
+    from bench.files.inputs import read_benchmark_json
+    from bench.report.build import BENCHMARK_GLOB
 
     if path.parent != results:
         return False

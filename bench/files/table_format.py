@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.atomic_write import write_csv, write_text
+from bench.files.atomic_write import write_csv, write_text
 
 # `against` of an accuracy row measured against the exact reference (else: another backend)
 EXACT = "exact"

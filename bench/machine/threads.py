@@ -34,7 +34,7 @@ def describe() -> str:
 
 def check() -> None:
     """A bad DEZERO_BENCH_THREADS as a UsageError (the CLI: one line, exit 2)."""
-    from bench.inputs import UsageError
+    from bench.files.inputs import UsageError
 
     try:
         all_cores()

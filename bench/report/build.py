@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bench import destinations
-from bench.inputs import InputError, read_csv_checked
+from bench.files import destinations
+from bench.files.inputs import InputError, read_csv_checked
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "results"
 README = REPO / "README.md"
 BENCHMARK_GLOB = "benchmark-*.json"
@@ -36,7 +36,7 @@ def benchmark_files(results_dir: Path, paths) -> list[Path]:
 
 def output_paths(results_dir: Path) -> list[Path]:
     """Every file `build_tables` may write into `results_dir` (the README aside)."""
-    from bench.plots import PLOTS
+    from bench.report.plots import PLOTS
 
     names = ("timing.csv", "timing.md", "accuracy.md", *PLOTS, "REPORT.md")
     return [Path(results_dir) / name for name in names]
@@ -47,8 +47,10 @@ def build_tables(
 ) -> list[Path]:
     """Every table, plot, REPORT.md and the README block (unless `readme` is None) from saved
     results; returns the paths written."""
-    from bench import plots, report, timing
-    from bench.atomic_write import write_text
+    from bench.files.atomic_write import write_text
+    from bench.report import markdown as report
+    from bench.report import plots
+    from bench.timing import tables as timing
     from validation.accuracy import REQUIRED_COLUMNS, read_accuracy
     from validation.tables import render_markdown
 

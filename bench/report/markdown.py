@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.atomic_write import write_text
-from bench.table_format import EXACT, NOT_ENGINES, markdown_table
-from bench.timing import (
+from bench.files.atomic_write import write_text
+from bench.files.table_format import EXACT, NOT_ENGINES, markdown_table
+from bench.timing.tables import (
     GROUP_KEYS,
     REFERENCE_BACKEND,
     backend_order,

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.inputs import InputError, read_benchmark_json
+from bench.files.inputs import InputError, read_benchmark_json
 
 GATED = "dezero"
 YARDSTICK = "numpy"
@@ -256,7 +256,7 @@ def render_markdown(
     cases: pd.DataFrame, families: pd.DataFrame, yardstick: str | None, threshold: float
 ) -> str:
     """The verdict per family, then every case (largest change first), as Markdown."""
-    from bench.table_format import markdown_table
+    from bench.files.table_format import markdown_table
 
     ratio = f"dezero / {yardstick}" if yardstick else "dezero seconds"
     verdicts = pd.DataFrame(

@@ -14,7 +14,7 @@ import os
 import tracemalloc
 
 from bench.backends import BACKENDS
-from bench.chains import make_chain
+from bench.workloads.chains import make_chain
 
 METHODS = {"dezero": "tracemalloc", "numpy": "tracemalloc", "torch": "rss"}
 

@@ -1,4 +1,4 @@
-"""pytest settings for the benchmark suite.
+"""pytest settings for the benchmark suite (a plugin the root conftest.py loads).
 
 - `pytest --benchmark-only`: the profile named by DEZERO_BENCH_PROFILE (default
   `default`) is timed and its JSON written to results/benchmark-default-float64.json (other
@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import destinations, devices, simd, threads
 from bench.backends import BACKENDS
-from bench.profiles import active_dtype, active_profile, plan
+from bench.files import destinations
+from bench.machine import devices, simd, threads
+from bench.workloads.profiles import active_dtype, active_profile, plan
 
 
 def benchmarks_enabled(config) -> bool:

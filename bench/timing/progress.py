@@ -1,6 +1,6 @@
 """A pytest plugin for `python -m bench run`: case filters, and progress events on a pipe.
 
-Loaded into the benchmark subprocess with `-p bench.progress`. It reads two environment
+Loaded into the benchmark subprocess with `-p bench.timing.progress`. It reads two environment
 variables set by the CLI:
 
 - DEZERO_BENCH_FILTER: JSON {"backends": [...], "families": [...], "depths": [...]}; cases

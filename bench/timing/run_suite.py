@@ -2,7 +2,7 @@
 
 The suite runs as `pytest --benchmark-only` in a child process (profile and dtype passed as
 DEZERO_BENCH_PROFILE / DEZERO_BENCH_DTYPE, filters and per-test events through the
-`bench.progress` plugin), so a crash in one framework cannot take the CLI down with it.
+`bench.timing.progress` plugin), so a crash in one framework cannot take the CLI down with it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PER_CASE_OVERHEAD_S = 0.02  # pytest and prepare() per case, for the progress estimate
 
 
@@ -30,7 +30,7 @@ def filter_tag(backends=None, families=None, depths=None) -> str:
 def _estimates(profile_name: str) -> dict[tuple, float]:
     """(backend, family, depth, width, pass) -> estimated seconds, for a weighted ETA."""
     from bench.backends import BACKENDS
-    from bench.profiles import PROFILES, plan
+    from bench.workloads.profiles import PROFILES, plan
 
     return {
         (c.backend, c.family, c.depth, c.width, c.pass_): seconds + PER_CASE_OVERHEAD_S
@@ -71,11 +71,11 @@ def run_benchmarks(args, json_path: Path, log_path: Path) -> tuple[int, list[dic
         sys.executable,
         "-m",
         "pytest",
-        "bench/test_benchmarks.py",
+        "bench/timing/test_benchmarks.py",
         "--benchmark-only",
         f"--benchmark-json={json_path}",
         "-p",
-        "bench.progress",
+        "bench.timing.progress",
         "-p",
         "no:cacheprovider",
         "-rs",
@@ -130,7 +130,7 @@ def summary(events: list[dict]) -> str:
     """Passed/skipped/failed per backend as a Markdown table, then skip reasons by pattern."""
     import pandas as pd
 
-    from bench.table_format import markdown_table
+    from bench.files.table_format import markdown_table
 
     counts = Counter((e["label"].split(" ", 1)[0], e["outcome"]) for e in events)
     backends = list(dict.fromkeys(e["label"].split(" ", 1)[0] for e in events))

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.inputs import InputError, read_benchmark_json
-from bench.table_format import markdown_table, write_csv_and_markdown
+from bench.files.inputs import InputError, read_benchmark_json
+from bench.files.table_format import markdown_table, write_csv_and_markdown
 
 REFERENCE_BACKEND = "dezero"
 PASSES = ("forward", "backward")

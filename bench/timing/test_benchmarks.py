@@ -12,12 +12,12 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from bench import devices, threads
 from bench.backends import BACKENDS
-from bench.chains import make_chain
-from bench.conftest import benchmarks_enabled
-from bench.memory import METHODS, graph_bytes_per_node
-from bench.profiles import active_dtype, active_profile, cases, rounds, skip_reason
+from bench.machine import devices, threads
+from bench.timing.memory import METHODS, graph_bytes_per_node
+from bench.timing.plugin import benchmarks_enabled
+from bench.workloads.chains import make_chain
+from bench.workloads.profiles import active_dtype, active_profile, cases, rounds, skip_reason
 
 # NOTE: backends differ from numpy by a few ulps per op (their own sin/exp/tanh and
 # matmul summation order), compounded over at most 30 ops on the ci grid.

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bench.ops import UNARY_ELEMENTWISE
+from bench.workloads.ops import UNARY_ELEMENTWISE
 
 MLP_BATCH = 32
 

@@ -25,7 +25,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from bench.chains import FAMILIES
+from bench.workloads.chains import FAMILIES
 
 PROFILE_ENV = "DEZERO_BENCH_PROFILE"
 DTYPE_ENV = "DEZERO_BENCH_DTYPE"
@@ -183,7 +183,7 @@ def accuracy_cases(
 def check_accuracy_depths(profile: Profile, depths) -> None:
     """A UsageError when a depth is deeper than `profile`'s accuracy grid goes: its reference
     and per-backend limits are sized for those chains (a deeper one would run for hours)."""
-    from bench.inputs import UsageError
+    from bench.files.inputs import UsageError
 
     deepest = max(profile.accuracy.depths)
     too_deep = [d for d in depths or () if d > deepest]
