@@ -13,6 +13,11 @@ import os
 import pytest
 from hypothesis import settings
 
+from bench.machine import configure
+
+# before the suite's plugin or any test module loads numpy, torch or jax (see bench.machine)
+configure()
+
 CI = os.environ.get("DEZERO_CI") == "1"
 REQUIRED_IN_CI = ("torch", "jax", "autograd")
 MISSING_PACKAGE_WORDS = ("is not installed", "could not import", "No module named")

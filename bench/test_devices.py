@@ -100,13 +100,15 @@ def test_unknown_device_is_named_in_the_error(bad, monkeypatch):
         devices.requested()
 
 
-def test_jax_imported_before_bench_is_still_pinned_to_the_cpu():
-    """A user who imports jax first, with JAX_PLATFORMS asking for CUDA: bench overrides it
+def test_jax_imported_before_configure_is_still_pinned_to_the_cpu():
+    """A user who imports jax first, with JAX_PLATFORMS asking for CUDA: configure() overrides it
     before JAX initialises (on this machine an unpinned JAX fails to start; on one with a
     GPU it would take the GPU)."""
     pytest.importorskip("jax")
     code = (
-        "import jax, bench, jax.numpy as jnp\n"
+        "import jax, jax.numpy as jnp\n"
+        "from bench.machine import configure\n"
+        "configure()\n"
         "print(sorted(d.platform for d in jnp.ones(2).devices()))"
     )
     env = {k: v for k, v in os.environ.items() if k != devices.DEVICE_ENV}

@@ -1,4 +1,4 @@
-"""bench.ratio and bench.op_cost: the views they print and the inputs they refuse."""
+"""bench.experiments.ratio and .op_cost: the views they print and the inputs they refuse."""
 
 import pandas as pd
 import pytest

@@ -202,7 +202,7 @@ def test_markdown_table_prints_cells_as_given():
 def test_numpy_loaded_first_still_gets_one_blas_thread():
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     code = (
-        "import numpy, bench\n"
+        "import numpy\nfrom bench.machine import configure\nconfigure()\n"
         "from threadpoolctl import threadpool_info\n"
         "print(sorted({p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'}))"
     )

@@ -33,7 +33,7 @@ from pathlib import Path
 from bench.cli import book as book_command
 from bench.files import atomic_write, destinations
 from bench.files.inputs import InputError, UsageError
-from bench.machine import simd, threads
+from bench.machine import configure, simd, threads
 from bench.report.build import BENCHMARK_GLOB, README, RESULTS
 
 
@@ -683,7 +683,8 @@ def main(argv=None) -> int:
     """
     saved_before = len(atomic_write.WRITTEN)
     try:
-        threads.check()  # even before --help: the value was read when bench was imported
+        configure()  # threads, JAX's device and the allocator, before any work
+        threads.check()  # even before --help: configure() read the value
         parser = build_parser()
         args = parser.parse_args(argv)
         return _select_device(args) or COMMANDS[args.command](parser, args)

@@ -1,6 +1,8 @@
-"""Nested differentiation and graph recording against torch eager: `python -m bench.nested_ratio`.
+"""Nested differentiation and graph recording against torch eager.
 
-One run, float64, one thread, interleaved medians (bench.ratio.interleaved_medians):
+`python -m bench.experiments.nested_ratio`.
+
+One run, float64, one thread, interleaved medians (bench.experiments.ratio.interleaved_medians):
 1. The nested quadratic: T inner steps p <- p - 0.1 * grad(sum(p**2 * w), p) with
    create_graph, then the gradient of sum(p**2) w.r.t. w (T = 100, 400).
 2. A small saddle problem: the outer gradient of f(x, y*(x)) through K inner ascent
@@ -15,8 +17,8 @@ import time
 
 import numpy as np
 
-import bench  # noqa: F401  (pins threads before numpy/torch load)
 from bench.experiments.ratio import interleaved_medians
+from bench.machine import configure
 
 
 def nested_quadratic(ops, w, p, steps):
@@ -137,7 +139,10 @@ def _slice_runs(n):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.nested_ratio", description=__doc__)
+    configure()  # threads, device and allocator, before anything is timed
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.experiments.nested_ratio", description=__doc__
+    )
     parser.add_argument("--repeats", type=int, default=7, help="samples per case (default 7)")
     args = parser.parse_args(argv)
     if args.repeats < 1:

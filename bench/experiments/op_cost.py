@@ -1,4 +1,4 @@
-"""Where dezero's time per op goes, by depth: `python -m bench.op_cost`.
+"""Where dezero's time per op goes, by depth: `python -m bench.experiments.op_cost`.
 
 For a scalar float64 sin chain, with the cyclic garbage collector enabled as users have
 it: forward, backward and freeing the graph (µs per op, medians), the part of each that
@@ -14,7 +14,7 @@ import tracemalloc
 
 import numpy as np
 
-import bench  # noqa: F401  (pins threads before numpy loads)
+from bench.machine import configure
 
 DEPTHS = (1000, 10**4, 10**5, 10**6)
 PHASES = ("forward", "backward", "free")
@@ -89,11 +89,12 @@ def allocation_per_op(depth: int = 10**4) -> dict[str, float]:
 
 
 def main(argv=None):
+    configure()  # threads, device and allocator, before anything is timed
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--depths", type=int, nargs="+", default=list(DEPTHS))
     args = parser.parse_args(argv)
     if any(d < 1 for d in args.depths):
-        parser.exit(2, f"bench.op_cost: --depths must be >= 1, got {args.depths}\n")
+        parser.exit(2, f"bench.experiments.op_cost: --depths must be >= 1, got {args.depths}\n")
     alloc = allocation_per_op()
     print(f"one sin op keeps {alloc['tracked_objects']:.2f} GC-tracked objects and "
           f"{alloc['bytes']:.0f} bytes alive (tracemalloc, depth 10**4)")  # fmt: skip

@@ -1,4 +1,4 @@
-"""The headline ratios, in one run: `python -m bench.ratio`.
+"""The headline ratios, in one run: `python -m bench.experiments.ratio`.
 
 1. Scalar sin chain at depths 10 .. 10**6, forward + backward: dezero vs torch eager vs
    the numpy tape, µs per op (median of interleaved samples, so machine noise hits all
@@ -18,8 +18,8 @@ import tracemalloc
 
 import pandas as pd
 
-import bench  # noqa: F401  (pins threads before numpy/torch load)
 from bench.backends import BACKENDS
+from bench.machine import configure
 from bench.timing.memory import graph_bytes_per_node
 from bench.workloads.chains import make_chain
 
@@ -106,13 +106,16 @@ def wide_ratio(repeats: int = 7) -> dict[str, float]:
 
 
 def main(argv=None):
+    configure()  # threads, device and allocator, before anything is timed
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9, help="timed samples per backend")
     parser.add_argument("--depths", type=int, nargs="+", default=list(DEPTHS))
     parser.add_argument("--memory-depth", type=int, default=100_000)
     args = parser.parse_args(argv)
     if any(d < 1 for d in args.depths) or args.repeats < 1 or args.memory_depth < 1:
-        parser.exit(2, "bench.ratio: --depths, --repeats and --memory-depth must be >= 1\n")
+        parser.exit(
+            2, "bench.experiments.ratio: --depths, --repeats and --memory-depth must be >= 1\n"
+        )
 
     table = ratio_view(depth_table(args.depths, args.repeats))
     print("sin chain, width 1, float64, fwd + bwd, µs per op (interleaved medians, GC on):")

@@ -1,4 +1,4 @@
-"""Replay against its peers, in one run: `python -m bench.replay_ratio`.
+"""Replay against its peers, in one run: `python -m bench.experiments.replay_ratio`.
 
 1. Scalar sin chain, float64, forward + backward, µs per op at each depth: hand-written
    numpy, dezero eager, dezero_replay, PyTorch eager and jax_jit (interleaved medians, so
@@ -20,9 +20,9 @@ import statistics
 
 import pandas as pd
 
-import bench  # noqa: F401  (pins threads before numpy/torch load)
 from bench.backends import BACKENDS
 from bench.experiments.ratio import OPS_PER_SAMPLE, interleaved_medians, peak_bytes
+from bench.machine import configure
 from bench.workloads.chains import make_chain
 
 SUBJECT = "dezero_replay"
@@ -117,6 +117,7 @@ def wide_ratio(repeats: int = 7, width: int = 10**6, backends=(SUBJECT, *PEERS))
 
 
 def main(argv=None):
+    configure()  # threads, device and allocator, before anything is timed
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9, help="timed samples per backend")
     parser.add_argument("--depths", type=int, nargs="+", default=list(DEPTHS))
@@ -124,7 +125,9 @@ def main(argv=None):
     parser.add_argument("--width", type=int, default=10**6, help="width of the wide case")
     args = parser.parse_args(argv)
     if min(args.depths) < 1 or args.repeats < 1 or args.width < 1:
-        parser.exit(2, "bench.replay_ratio: --depths, --repeats and --width must be >= 1\n")
+        parser.exit(
+            2, "bench.experiments.replay_ratio: --depths, --repeats and --width must be >= 1\n"
+        )
 
     limits = MAX_DEPTH | {"jax_jit": args.jit_max_depth}
     table = ratio_view(depth_table(args.depths, args.repeats, limits))

@@ -1,4 +1,6 @@
-"""Training-step ratios, dezero vs PyTorch eager, one thread: `python -m bench.training`.
+"""Training-step ratios, dezero vs PyTorch eager, one thread.
+
+`python -m bench.experiments.training`.
 
 1. The book's spiral MLP (step 48: 2 -> hidden -> 3, sigmoid, softmax cross-entropy,
    SGD), one whole training step on a batch of 30: forward, loss, clear gradients,
@@ -6,14 +8,14 @@
 2. conv2d forward + backward (gradients of x, W and b) on a (32, 3, 32, 32) batch,
    16 output channels, 3x3 kernel, pad 1.
 
-Each pair runs round-robin in one process (bench.ratio.interleaved_medians), so machine
+Each pair runs round-robin in one process (bench.experiments.ratio.interleaved_medians), so machine
 noise hits both alike; the figure is the ratio of medians (dezero / torch).
 """
 
 import argparse
 
-import bench  # noqa: F401  (pins threads before numpy/torch load)
 from bench.experiments.ratio import interleaved_medians
+from bench.machine import configure
 from bench.machine.threads import pin_torch
 
 
@@ -111,7 +113,10 @@ def measure(repeats, dtype):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.training", description=__doc__)
+    configure()  # threads, device and allocator, before anything is timed
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.experiments.training", description=__doc__
+    )
     parser.add_argument("--repeats", type=int, default=400, help="steps timed per MLP case")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     args = parser.parse_args(argv)

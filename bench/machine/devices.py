@@ -8,7 +8,7 @@ compare them as if alike. So the choice is made here, explicitly, and recorded:
 - DEZERO_BENCH_DEVICE is `cpu` (the default) or `gpu`; the CLI's `--device` sets it, and
   child processes (the benchmark subprocess, accuracy workers) inherit it.
 - `configure()` sets JAX_PLATFORMS from it, overriding whatever was there, before jax
-  loads (`bench/__init__.py` calls it first thing, as it pins threads), or through
+  loads (`bench.machine.configure()` calls it, as it pins threads), or through
   `jax.config` if jax was imported first. The torch backend creates its tensors on
   `torch_device()`. numpy, dezero and autograd run on the CPU whatever the choice.
 - `Backend.device()` says where a backend runs (a `Device`); every benchmark record and
@@ -69,7 +69,7 @@ def configure(choice: str | None = None) -> None:
     after that its platform is fixed and this has no effect on it, which the device
     recorded by `Backend.device()` and the tests then show.
 
-    A bad DEZERO_BENCH_DEVICE does not fail the import of `bench`: JAX gets the CPU and the
+    A bad DEZERO_BENCH_DEVICE does not fail `bench.machine.configure()`: JAX gets the CPU and the
     value stays, so `requested()` names it where the run uses it (the CLI: one line, exit 2).
     """
     if choice is None:

@@ -1,7 +1,7 @@
 """One thread for every backend by default, so timings compare engines, not core counts.
 
 The environment variables must be set before numpy, torch or jax load their thread
-pools, which is why `bench/__init__.py` calls `configure()` first thing. Set
+pools, which is why the entry points call `bench.machine.configure()` first. Set
 DEZERO_BENCH_THREADS=all to leave every library on its own default (all cores).
 
 - BLAS (numpy's OpenBLAS, torch's MKL/OpenMP): OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
@@ -45,7 +45,7 @@ def check() -> None:
 def configure() -> None:
     """Pin BLAS and XLA to one thread unless DEZERO_BENCH_THREADS=all.
 
-    A bad DEZERO_BENCH_THREADS does not fail the import of `bench`: it pins one thread and
+    A bad DEZERO_BENCH_THREADS does not fail `bench.machine.configure()`: it pins one thread and
     the value stays, so `check()` names it where the run starts.
     """
     try:

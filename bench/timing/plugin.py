@@ -16,7 +16,7 @@ import pytest
 
 from bench.backends import BACKENDS
 from bench.files import destinations
-from bench.machine import devices, simd, threads
+from bench.machine import configure, devices, simd, threads
 from bench.workloads.profiles import active_dtype, active_profile, plan
 
 
@@ -27,6 +27,7 @@ def benchmarks_enabled(config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-benchmark reads its options
 def pytest_configure(config):
+    configure()  # the suite sets its process up whoever loads it (the root conftest did too)
     try:
         why = devices.unavailable(devices.requested())
     except ValueError as error:
