@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench import cli
+from bench.cli import fuzz as cli_fuzz
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,7 +44,7 @@ def test_ctrl_c_under_a_local_dask_cluster_is_one_line(tmp_path):
 
 
 def test_fuzz_progress_with_seconds_shows_time_not_the_program_cap(capsys):
-    show = cli._fuzz_progress(seconds=60, programs=None)
+    show = cli_fuzz.progress(seconds=60, programs=None)
     show(14, 400_000, 350, [])
     out = capsys.readouterr().out
     assert "400000" not in out and "400,000" not in out
@@ -51,7 +52,7 @@ def test_fuzz_progress_with_seconds_shows_time_not_the_program_cap(capsys):
 
 
 def test_fuzz_progress_without_seconds_counts_chunks(capsys):
-    cli._fuzz_progress(seconds=None, programs=100)(2, 4, 50, [])
+    cli_fuzz.progress(seconds=None, programs=100)(2, 4, 50, [])
     assert capsys.readouterr().out.startswith("[2/4] 50 programs; findings: none")
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import dezero.layers as L
 from bench import cli
-from bench.report.build import RESULTS
+from bench.files.destinations import RESULTS
 from bench.report.markdown import README_BEGIN, README_END
 from bench.timing.testing_runs import sin_run, write_json
 from dezero.core import Parameter

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from bench import cli
+from bench.files.destinations import RESULTS
 from bench.machine import simd
-from bench.report.build import RESULTS
 from bench.report.markdown import render_report
 from bench.timing.testing_runs import sin_run, write_json
 from validation.accuracy import read_accuracy

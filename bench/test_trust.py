@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import cli
-from bench.report.build import RESULTS
+from bench.files.destinations import RESULTS
 from bench.report.markdown import README_BEGIN, README_END
 from bench.timing.testing_runs import sin_run, write_json
 from validation.accuracy import read_accuracy
@@ -271,7 +271,7 @@ def test_ctrl_c_in_the_accuracy_sweep_is_one_line_and_130(published, monkeypatch
 
 
 def test_ctrl_c_before_anything_is_saved(monkeypatch, capsys):
-    monkeypatch.setitem(cli.COMMANDS, "check", lambda parser, args: (_ for _ in ()).throw(
+    monkeypatch.setattr(cli.COMMANDS["check"], "main", lambda args: (_ for _ in ()).throw(
         KeyboardInterrupt))  # fmt: skip
     assert cli.main(["check"]) == 130
     _one_line_error(capsys, "interrupted: nothing was saved")

@@ -13,8 +13,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from bench.backends import backend_order
 from bench.files.table_format import EXACT, NOT_ENGINES, ULP_FLAGS_WITH_FIGURE, markdown_table
-from bench.timing.tables import backend_order
+from bench.workloads.chains import make_chain
 from validation.tables import format_ulp
 
 # A finding: error above FINDING_FACTOR x the best backend's and FINDING_ULP ULPs beyond it.
@@ -147,7 +148,6 @@ def findings(accuracy: pd.DataFrame) -> pd.DataFrame:
 def _ops_of(family: str, depth: int) -> str:
     """The op names `family` calls at `depth` (a program's own ops; else one layer's, read off
     a depth-1 chain on a tape)."""
-    from bench.workloads.chains import make_chain
     from validation.reference import LongdoubleTape
 
     chain = make_chain(family, depth, 1)

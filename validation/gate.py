@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bench.files.atomic_write import write_csv
-from bench.files.table_format import ERROR, EXACT, NONFINITE, UNDERFLOW
+from bench.files.table_format import ERROR, EXACT, NONFINITE, UNDERFLOW, merge_measured
 from bench.workloads.chains import make_chain
 from bench.workloads.profiles import CI
 from validation.accuracy import SEED, default_backends, read_accuracy, run_accuracy
@@ -94,8 +94,6 @@ def write_baseline(df: pd.DataFrame, path=BASELINE_PATH, keep: pd.DataFrame | No
 
     `keep`: the saved baseline of a filtered run; its cases that `df` did not measure stay.
     """
-    from bench.cli.accuracy_sweep import merge_measured
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     measured = gated_rows(df)

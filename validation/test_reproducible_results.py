@@ -78,7 +78,7 @@ def test_the_depth_exponent_is_fitted_without_blas_and_rounded(monkeypatch):
 
 
 def test_the_committed_timing_csv_is_rebuilt_byte_for_byte_from_the_saved_run(tmp_path):
-    from bench.report.build import RESULTS
+    from bench.files.destinations import RESULTS
     from bench.timing import tables as timing
 
     raw, _ = timing.load_benchmarks([RESULTS / "benchmark-default-float64.json"])

@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
 from bench.files.inputs import read_csv_checked
+from bench.files.table_format import merge_measured
 from bench.workloads.profiles import Profile, accuracy_cases
 from validation.accuracy import REQUIRED_COLUMNS, read_accuracy, run_accuracy
 from validation.tables import write_accuracy
@@ -32,8 +34,6 @@ def run_accuracy_sweep(
     A filtered sweep (any of backends, families, depths, dtypes given) replaces only the rows
     it measured in an existing accuracy.csv (see `merge_accuracy`).
     """
-    from tqdm import tqdm
-
     saved = Path(results_dir) / "accuracy.csv"
     old = None
     # the saved table is checked before the long sweep
@@ -59,12 +59,3 @@ def merge_accuracy(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     """`old` with every (backend, against, family, depth, width, dtype) that `new` measured
     replaced, so a filtered run updates its own rows and keeps the rest of a full sweep."""
     return merge_measured(old, new, MERGE_KEYS)
-
-
-def merge_measured(old: pd.DataFrame, new: pd.DataFrame, keys, measured=None) -> pd.DataFrame:
-    """`old` without the rows whose `keys` appear in `measured` (default: `new`), then `new`:
-    what a filtered run re-measured replaces the saved rows, everything else stays."""
-    measured = (new if measured is None else measured)[keys].drop_duplicates()
-    old = old.merge(measured.assign(_remeasured=True), on=keys, how="left")
-    old = old[old["_remeasured"].isna()].drop(columns="_remeasured")
-    return pd.concat([old, new], ignore_index=True).astype(new.dtypes.to_dict())

@@ -12,13 +12,13 @@ import json
 import sys
 from pathlib import Path
 
-from bench.book import steps as book
+from bench.book import steps
 from bench.files import atomic_write, destinations
 from bench.files.inputs import InputError
 
 
 def _step_number(text: str) -> int:
-    if not text.isdigit() or int(text) not in book.BOOK_STEPS:
+    if not text.isdigit() or int(text) not in steps.BOOK_STEPS:
         raise argparse.ArgumentTypeError(f"a step is a number from 1 to 60, got {text!r}")
     return int(text)
 
@@ -48,15 +48,15 @@ def _check_json_destination(path: Path | None) -> None:
 
 def main(args) -> int:
     """Run the steps; 0 when none FAILs, 1 otherwise (bad PATH/--json: InputError, exit 2)."""
-    book.find_steps(args.path)
+    steps.find_steps(args.path)
     _check_json_destination(args.json)
-    results = book.run_book(args.path, only=args.steps, jobs=args.jobs)
-    print(book.table(results))
-    print(book.summary(results))
+    results = steps.run_book(args.path, only=args.steps, jobs=args.jobs)
+    print(steps.table(results))
+    print(steps.summary(results))
     if args.json is not None:
-        document = {"checkout": str(args.path.resolve()), "steps": book.as_records(results)}
+        document = {"checkout": str(args.path.resolve()), "steps": steps.as_records(results)}
         atomic_write.write_text(args.json, json.dumps(document, indent=1) + "\n")
-    failures = book.failed(results)
+    failures = steps.failed(results)
     if failures:
         print(f"FAIL: steps {', '.join(str(r.step) for r in failures)}", file=sys.stderr)
     return 1 if failures else 0

@@ -14,8 +14,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench.files.inputs import InputError
+from bench.files.inputs import InputError, read_benchmark_json
 
+REPO = Path(__file__).resolve().parents[2]
+RESULTS = REPO / "results"  # the published results, and results/runs/ under it
+README = REPO / "README.md"  # its generated block is published with them
+BENCHMARK_GLOB = "benchmark-*.json"  # the benchmark runs `tables` reads from a results folder
 RUNS = "runs"
 PUBLISHED_PROFILE = "default"
 
@@ -55,9 +59,6 @@ def folder_for_inputs(results: Path, benchmarks=(), accuracy=None) -> tuple[Path
 
 
 def _is_published_input(results: Path, path: Path) -> bool:
-    from bench.files.inputs import read_benchmark_json
-    from bench.report.build import BENCHMARK_GLOB
-
     if path.parent != results:
         return False
     if path.name == "accuracy.csv":

@@ -1,8 +1,9 @@
-"""What every results table shares: its Markdown and CSV writers and its vocabulary.
+"""What every results table shares: its Markdown and CSV writers, its vocabulary, and how a
+filtered run's rows replace the saved ones.
 
-The timing tables (`bench.timing`), the accuracy tables (`validation.tables`), the report and
-the plots all import these names; none retypes them. This module sits in bench's lower layer
-(it imports nothing from bench or validation), so the timing tables need nothing above them.
+The timing tables (`bench.timing.tables`), the accuracy tables (`validation.tables`), the
+report and the plots all import these names; none retypes them. It sits in bench's lowest
+layer (`bench.files`), so the timing tables and validation need nothing above them.
 """
 
 from __future__ import annotations
@@ -51,3 +52,12 @@ def write_csv_and_markdown(df: pd.DataFrame, results_dir, stem: str, render) -> 
     write_csv(df, csv_path)
     write_text(md_path, markdown)
     return csv_path, md_path
+
+
+def merge_measured(old: pd.DataFrame, new: pd.DataFrame, keys, measured=None) -> pd.DataFrame:
+    """`old` without the rows whose `keys` appear in `measured` (default: `new`), then `new`:
+    what a filtered run re-measured replaces the saved rows, everything else stays."""
+    measured = (new if measured is None else measured)[keys].drop_duplicates()
+    old = old.merge(measured.assign(_remeasured=True), on=keys, how="left")
+    old = old[old["_remeasured"].isna()].drop(columns="_remeasured")
+    return pd.concat([old, new], ignore_index=True).astype(new.dtypes.to_dict())

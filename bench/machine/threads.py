@@ -14,6 +14,8 @@ DEZERO_BENCH_THREADS=all to leave every library on its own default (all cores).
 import os
 import sys
 
+from bench.files.inputs import UsageError
+
 THREADS_ENV = "DEZERO_BENCH_THREADS"
 _BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _XLA_SINGLE = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -34,8 +36,6 @@ def describe() -> str:
 
 def check() -> None:
     """A bad DEZERO_BENCH_THREADS as a UsageError (the CLI: one line, exit 2)."""
-    from bench.files.inputs import UsageError
-
     try:
         all_cores()
     except ValueError as error:

@@ -1,7 +1,7 @@
 """`tables`: every results file built from saved results only (runs nothing).
 
 The one module that writes the generated files of `results/` (timing.csv/.md through
-`bench.timing`, accuracy.md, the plots, REPORT.md) and the README's generated block.
+`bench.timing.tables`, accuracy.md, the plots, REPORT.md) and the README's generated block.
 """
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ import sys
 from pathlib import Path
 
 from bench.files import destinations
+from bench.files.atomic_write import write_text
+from bench.files.destinations import BENCHMARK_GLOB, README
 from bench.files.inputs import InputError, read_csv_checked
-
-REPO = Path(__file__).resolve().parents[2]
-RESULTS = REPO / "results"
-README = REPO / "README.md"
-BENCHMARK_GLOB = "benchmark-*.json"
+from bench.report import markdown as report
+from bench.report import plots
+from bench.report.plots import PLOTS
+from bench.timing import tables as timing
+from validation.accuracy import REQUIRED_COLUMNS, read_accuracy
+from validation.tables import render_markdown
 
 
 def benchmark_files(results_dir: Path, paths) -> list[Path]:
@@ -36,8 +39,6 @@ def benchmark_files(results_dir: Path, paths) -> list[Path]:
 
 def output_paths(results_dir: Path) -> list[Path]:
     """Every file `build_tables` may write into `results_dir` (the README aside)."""
-    from bench.report.plots import PLOTS
-
     names = ("timing.csv", "timing.md", "accuracy.md", *PLOTS, "REPORT.md")
     return [Path(results_dir) / name for name in names]
 
@@ -47,13 +48,6 @@ def build_tables(
 ) -> list[Path]:
     """Every table, plot, REPORT.md and the README block (unless `readme` is None) from saved
     results; returns the paths written."""
-    from bench.files.atomic_write import write_text
-    from bench.report import markdown as report
-    from bench.report import plots
-    from bench.timing import tables as timing
-    from validation.accuracy import REQUIRED_COLUMNS, read_accuracy
-    from validation.tables import render_markdown
-
     results_dir = Path(results_dir)
     files = benchmark_files(results_dir, paths)
     if accuracy_path is not None and not Path(accuracy_path).exists():

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from bench.files.inputs import InputError, read_benchmark_json
+from bench.files.table_format import markdown_table
 
 GATED = "dezero"
 YARDSTICK = "numpy"
@@ -256,8 +257,6 @@ def render_markdown(
     cases: pd.DataFrame, families: pd.DataFrame, yardstick: str | None, threshold: float
 ) -> str:
     """The verdict per family, then every case (largest change first), as Markdown."""
-    from bench.files.table_format import markdown_table
-
     ratio = f"dezero / {yardstick}" if yardstick else "dezero seconds"
     verdicts = pd.DataFrame(
         {

@@ -15,6 +15,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
+from tqdm import tqdm
+
+from bench.backends import BACKENDS
+from bench.files.table_format import markdown_table
+from bench.workloads.profiles import PROFILES, plan
+
 REPO = Path(__file__).resolve().parents[2]
 PER_CASE_OVERHEAD_S = 0.02  # pytest and prepare() per case, for the progress estimate
 
@@ -29,9 +36,6 @@ def filter_tag(backends=None, families=None, depths=None) -> str:
 
 def _estimates(profile_name: str) -> dict[tuple, float]:
     """(backend, family, depth, width, pass) -> estimated seconds, for a weighted ETA."""
-    from bench.backends import BACKENDS
-    from bench.workloads.profiles import PROFILES, plan
-
     return {
         (c.backend, c.family, c.depth, c.width, c.pass_): seconds + PER_CASE_OVERHEAD_S
         for c, _, seconds in plan(PROFILES[profile_name], list(BACKENDS))
@@ -55,8 +59,6 @@ def run_benchmarks(args, json_path: Path, log_path: Path) -> tuple[int, list[dic
 
     `args` carries profile, dtype, backends, families, depths and quiet (the `run` command's).
     """
-    from tqdm import tqdm
-
     read_fd, write_fd = os.pipe()
     wanted = {"backends": args.backends, "families": args.families, "depths": args.depths}
     # PYTEST_* from an enclosing pytest (xdist worker ids, PYTEST_ADDOPTS=-n ...) would make
@@ -128,10 +130,6 @@ def run_benchmarks(args, json_path: Path, log_path: Path) -> tuple[int, list[dic
 
 def summary(events: list[dict]) -> str:
     """Passed/skipped/failed per backend as a Markdown table, then skip reasons by pattern."""
-    import pandas as pd
-
-    from bench.files.table_format import markdown_table
-
     counts = Counter((e["label"].split(" ", 1)[0], e["outcome"]) for e in events)
     backends = list(dict.fromkeys(e["label"].split(" ", 1)[0] for e in events))
     outcomes = ("passed", "skipped", "failed")

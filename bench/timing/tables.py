@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.backends import REFERENCE_BACKEND, backend_order
 from bench.files.inputs import InputError, read_benchmark_json
 from bench.files.table_format import markdown_table, write_csv_and_markdown
 
-REFERENCE_BACKEND = "dezero"
 PASSES = ("forward", "backward")
 GROUP_KEYS = ["machine", "commit"]
 WORK_KEYS = [*GROUP_KEYS, "family", "depth", "width", "dtype", "pass"]
@@ -263,15 +263,6 @@ def format_number(value, digits=3) -> str:
 
 def _cell_with_iqr(median, iqr) -> str:
     return "" if pd.isna(median) else f"{format_number(median)} ({format_number(iqr, 2)})"
-
-
-def backend_order(backends) -> list[str]:
-    """dezero first, then the registry's order, then anything else alphabetically."""
-    from bench.backends import BACKENDS
-
-    known = [REFERENCE_BACKEND, *(b for b in BACKENDS if b != REFERENCE_BACKEND)]
-    present = set(backends)
-    return [b for b in known if b in present] + sorted(present - set(known))
 
 
 def wide(df: pd.DataFrame, index: list[str], cell) -> pd.DataFrame:

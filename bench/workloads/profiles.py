@@ -25,6 +25,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from bench.files.inputs import UsageError
 from bench.workloads.chains import FAMILIES
 
 PROFILE_ENV = "DEZERO_BENCH_PROFILE"
@@ -183,8 +184,6 @@ def accuracy_cases(
 def check_accuracy_depths(profile: Profile, depths) -> None:
     """A UsageError when a depth is deeper than `profile`'s accuracy grid goes: its reference
     and per-backend limits are sized for those chains (a deeper one would run for hours)."""
-    from bench.files.inputs import UsageError
-
     deepest = max(profile.accuracy.depths)
     too_deep = [d for d in depths or () if d > deepest]
     if too_deep:
@@ -349,13 +348,3 @@ def plan(profile: Profile, backends) -> list[tuple[Case, str | None, float]]:
             total = 0.0
         rows.append((case, reason, total))
     return rows
-
-
-if __name__ == "__main__":
-    from bench.backends import BACKENDS
-
-    chosen = active_profile()
-    rows = plan(chosen, list(BACKENDS))
-    ran = [r for r in rows if r[1] is None]
-    print(f"profile {chosen.name}: {len(rows)} cases, {len(ran)} run, "
-          f"{len(rows) - len(ran)} skipped, estimated {sum(r[2] for r in ran):.0f} s")  # fmt: skip
