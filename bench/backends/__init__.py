@@ -1,7 +1,7 @@
 """The backend registry: one adapter per framework, keyed by the name used in test ids.
 
-Adapters import their framework only inside `prepare`/`ops`, so a missing package
-makes `available()` return (False, reason) and the suite skip, never an import error.
+Adapters of the optional frameworks import them only inside `prepare`/`ops`, so a missing
+package makes `available()` return (False, reason) and the suite skip, never an import error.
 """
 
 from bench.backends.autograd_hips import AutogradHips

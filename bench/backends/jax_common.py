@@ -14,7 +14,7 @@ from bench.machine import devices
 
 def jax_modules():
     """jax and jax.numpy with `jax_enable_x64` on (float64 is the benchmark default)."""
-    import jax
+    import jax  # optional and slow to import: only where a jax backend runs
     import jax.numpy as jnp
 
     jax.config.update("jax_enable_x64", True)

@@ -29,7 +29,7 @@ class TorchEager(Backend):
         return None
 
     def prepare(self, chain, dtype=np.float64):
-        import torch
+        import torch  # optional and slow to import: only where the torch backend runs
 
         threads.pin_torch()
         ops = self.ops

@@ -17,8 +17,11 @@ import time
 
 import numpy as np
 
+import dezero
+import dezero.functions as F
 from bench.experiments.ratio import interleaved_medians
 from bench.machine import configure
+from dezero import array_ops
 
 
 def nested_quadratic(ops, w, p, steps):
@@ -44,9 +47,6 @@ def _saddle_f(ops, x, y):
 
 class DezeroOps:
     def __init__(self):
-        import dezero
-        import dezero.functions as F
-
         self.dezero, self.sum, self.cos = dezero, F.sum, F.cos
 
     def grad(self, y, x, create_graph=True):
@@ -61,7 +61,7 @@ class DezeroOps:
 
 class TorchOps:
     def __init__(self):
-        import torch
+        import torch  # optional and slow to import: only when the experiment runs
 
         self.torch, self.sum, self.cos = torch, torch.sum, torch.cos
 
@@ -92,9 +92,6 @@ LSTM_OPS_PER_STEP = 16
 
 
 def _recording_us_per_op(ops, repeats, hidden=4):
-    import dezero
-    import dezero.functions as F
-
     rng = np.random.default_rng(0)
     W = [
         dezero.Variable(rng.standard_normal(s) * 0.1)
@@ -111,11 +108,7 @@ def _recording_us_per_op(ops, repeats, hidden=4):
 
 
 def _slice_runs(n):
-    import torch
-
-    import dezero
-    import dezero.functions as F
-    from dezero import array_ops
+    import torch  # optional and slow to import: only when the experiment runs
 
     x0 = np.random.default_rng(0).standard_normal(n)
     gy = np.ones(n - 1)
@@ -147,8 +140,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
-    import torch
-    from threadpoolctl import threadpool_limits
+    import torch  # optional and slow to import: only when the experiment runs
+    from threadpoolctl import threadpool_limits  # the bench extra
 
     torch.set_num_threads(1)
     dz, th = DezeroOps(), TorchOps()

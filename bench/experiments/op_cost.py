@@ -14,7 +14,9 @@ import tracemalloc
 
 import numpy as np
 
+import dezero.functions as F
 from bench.machine import configure
+from dezero import Variable
 
 DEPTHS = (1000, 10**4, 10**5, 10**6)
 PHASES = ("forward", "backward", "free")
@@ -45,9 +47,6 @@ class CollectorClock:
 
 def one_call(depth: int, clock: CollectorClock) -> dict[str, float]:
     """Seconds of each phase of one forward + backward + free, and the collector's share."""
-    import dezero.functions as F
-    from dezero import Variable
-
     out = {}
     x = Variable(np.array(0.5))
     marks = [time.perf_counter()]
@@ -71,9 +70,6 @@ def one_call(depth: int, clock: CollectorClock) -> dict[str, float]:
 
 def allocation_per_op(depth: int = 10**4) -> dict[str, float]:
     """GC-tracked objects and traced bytes that one recorded sin op leaves alive."""
-    import dezero.functions as F
-    from dezero import Variable
-
     gc.collect()
     tracked = len(gc.get_objects())
     tracemalloc.start()

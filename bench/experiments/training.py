@@ -14,19 +14,19 @@ noise hits both alike; the figure is the ratio of medians (dezero / torch).
 
 import argparse
 
+import numpy as np
+
+import dezero.functions as F
 from bench.experiments.ratio import interleaved_medians
 from bench.machine import configure
 from bench.machine.threads import pin_torch
+from dezero import Variable, datasets, optimizers
+from dezero.models import MLP
 
 
 def mlp_step_runs(hidden, dtype, batch=30):
     """Two callables, each one training step of the same MLP on the same batch."""
-    import numpy as np
-    import torch
-
-    import dezero.functions as F
-    from dezero import datasets, optimizers
-    from dezero.models import MLP
+    import torch  # optional and slow to import: only when the experiment runs
 
     x, t = datasets.get_spiral()
     x, t = x[:batch].astype(dtype), t[:batch]
@@ -63,11 +63,7 @@ def mlp_step_runs(hidden, dtype, batch=30):
 
 
 def conv_runs(dtype, shape=(32, 3, 32, 32), out_channels=16, kernel=3, pad=1):
-    import numpy as np
-    import torch
-
-    import dezero.functions as F
-    from dezero import Variable
+    import torch  # optional and slow to import: only when the experiment runs
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(dtype)

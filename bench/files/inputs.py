@@ -110,7 +110,7 @@ def _non_negative(value) -> bool:
 def read_csv_checked(path, required, reader):
     """`reader(path)` (a DataFrame) after checking `path` parses, has `required` columns and
     at least one row."""
-    import pandas as pd
+    import pandas as pd  # only CSV inputs need it; the JSON checks stay light
 
     path = Path(path)
     _read_text(path)  # missing, a folder, unreadable or not text: one message each

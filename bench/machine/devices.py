@@ -117,7 +117,7 @@ def cpu() -> Device:
 
 def jax_device() -> Device:
     """The device JAX puts new arrays on (its default device)."""
-    import jax
+    import jax  # optional and slow to import; asked for only when a jax backend runs
 
     device = jax.devices()[0]
     if device.platform == "cpu":
@@ -129,7 +129,7 @@ def torch_placement() -> Device:
     """The device the torch backend creates its tensors on."""
     if torch_device() == "cpu":
         return cpu()
-    import torch
+    import torch  # optional; only a GPU run asks
 
     return Device("gpu", torch.cuda.get_device_name(0))
 
@@ -137,7 +137,7 @@ def torch_placement() -> Device:
 def platform_of(array) -> str:
     """Where `array` lives: 'cpu' or 'gpu', for a numpy array, a dezero Variable, a JAX
     array or a torch tensor; a TypeError for anything else."""
-    import numpy as np
+    import numpy as np  # not at import: numpy starts its BLAS pool before configure() pins it
 
     data = getattr(array, "data", None)
     if isinstance(data, np.ndarray) and not isinstance(array, np.ndarray):
@@ -160,7 +160,7 @@ def find_gpu() -> str | None:
     """The name of a GPU this machine offers, or None: torch's view when it is a CUDA build,
     else the NVIDIA driver's list (what a CUDA jaxlib would use). Initialises no JAX."""
     try:
-        import torch
+        import torch  # optional: without it, the NVIDIA driver's list answers
 
         if torch.cuda.is_available():
             return torch.cuda.get_device_name(0)

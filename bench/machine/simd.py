@@ -24,7 +24,7 @@ _ISA_FLAG = "--xla_cpu_max_isa="
 @functools.cache
 def numpy_level() -> str:
     """'baseline X86_V2; dispatched X86_V3 X86_V4 AVX512_ICL', or 'unknown' (an old numpy)."""
-    import numpy as np
+    import numpy as np  # not at import: numpy starts its BLAS pool before configure() pins it
 
     found = getattr(np, "__config__", None) and np.__config__.CONFIG.get("SIMD Extensions")
     if not found:
@@ -37,7 +37,7 @@ def numpy_level() -> str:
 def torch_level() -> str | None:
     """torch's CPU capability ('AVX2', 'AVX512', 'DEFAULT'...); None without torch."""
     try:
-        import torch
+        import torch  # optional
     except ImportError:
         return None
     try:

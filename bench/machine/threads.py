@@ -61,14 +61,14 @@ def configure() -> None:
     if "numpy" in sys.modules:
         # numpy's BLAS read OPENBLAS_NUM_THREADS when it loaded, before us: limit the pools
         # it already started (without a `with`, the limit stays for the whole process)
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # the bench extra; needed only here
 
         threadpool_limits(limits=1)
 
 
 def pin_torch() -> None:
     """torch reads no environment after import, so its pools are set here."""
-    import torch
+    import torch  # optional; called only by the torch backend and the experiments
 
     if not all_cores():
         torch.set_num_threads(1)

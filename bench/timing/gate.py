@@ -107,7 +107,7 @@ def case_table(
 ) -> pd.DataFrame:
     """One row per case in both runs: ratio of fastest rounds in each run, their change,
     and the one-sided Mann-Whitney p-value of the per-round ratios (informational)."""
-    from scipy.stats import mannwhitneyu
+    from scipy.stats import mannwhitneyu  # the bench extra, slow to import: compare alone
 
     rows = []
     for case in sorted(set(baseline) & set(candidate), key=str):
@@ -140,7 +140,7 @@ def _per_round(gated: np.ndarray, yardstick: np.ndarray | None) -> np.ndarray:
 
 def family_verdicts(cases: pd.DataFrame, threshold=THRESHOLD, alpha=ALPHA) -> pd.DataFrame:
     """Per family: median change over its cases, Wilcoxon p, verdict."""
-    from scipy.stats import wilcoxon
+    from scipy.stats import wilcoxon  # the bench extra, slow to import: compare alone
 
     rows = []
     for family, part in cases.groupby("family", sort=True):
