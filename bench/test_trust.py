@@ -1,4 +1,4 @@
-"""Issue #11: no run clobbers the published results, bad input is one line and exit 2, Ctrl-C
+"""No run clobbers the published results, bad input is one line and exit 2, Ctrl-C
 is one line and exit 130. Runs are synthetic (no timing) except the one real Ctrl-C test."""
 
 import os

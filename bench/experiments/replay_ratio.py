@@ -11,7 +11,7 @@
 3. Sin chain, width 10**6, depth 10: dezero_replay vs each peer in time, and vs numpy in
    tracemalloc peak (which sees numpy's allocations only).
 
-The issue's targets (#13): replay <= 2x numpy per op at depths 10**3 and 10**4; <= 1.0x
+Targets: replay <= 2x numpy per op at depths 10**3 and 10**4; <= 1.0x
 numpy at width 10**6 with a peak no higher; trace <= 2x one eager forward + backward.
 """
 

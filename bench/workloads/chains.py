@@ -16,9 +16,9 @@ at any depth (checked up to 10**6):
   exceeds e; the map settles on an attracting 2-cycle (Lyapunov exponent about -0.78), so
   its gradient underflows to 0 past depth ~900 in float64: the one family kept for that,
   the case where no float64 engine can be judged (the tables say `underflow`).
-- `gauss`: x -> x * exp(-x**2) on [-3, 3] (the Gaussian's derivative shape; until issue #9
-  it was exp(-x**2), whose attracting fixed point 0.6529 has slope -0.85, so gradients
-  underflowed past depth ~4500). Now |x| <= 0.43 after one layer and the fixed point 0 has
+- `gauss`: x -> x * exp(-x**2) on [-3, 3] (the Gaussian's derivative shape; a plain
+  exp(-x**2), whose attracting fixed point 0.6529 has slope -0.85, makes gradients
+  underflow past depth ~4500). Here |x| <= 0.43 after one layer and the fixed point 0 has
   slope exactly 1: x_n ~ 1/sqrt(2n) and the gradient decays like n**-1.5, not
   geometrically (about 1e-9 at depth 10**6).
 - `diamond`: x -> sin(x) * cos(x) on [-3, 3]; both branches read the same input, so the
@@ -27,8 +27,7 @@ at any depth (checked up to 10**6):
   chaos: W a seeded random orthogonal matrix, b = 0. tanh keeps activations in [-1, 1];
   an orthogonal W preserves norms and tanh only shrinks them, slowly near 0, so the
   activations decay like n**-0.5 and the gradient polynomially (Gaussian W ~ N(0, 1/width)
-  with b ~ N(0, 0.1**2), the ordered phase used until issue #9, made it underflow by depth
-  10**4).
+  with b ~ N(0, 0.1**2), the ordered phase, makes it underflow by depth 10**4).
 - `random`: a seeded sequence of unary registry ops on [-2, 2], each op drawn only
   among those whose `domain` contains the current value interval (tracked with
   `image`); tanh and neg accept every real, so a choice always exists. A drawn op that
