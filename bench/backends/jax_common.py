@@ -1,6 +1,6 @@
 """What the three JAX backends share: float64 switched on, device inputs, lazy AOT compile.
 
-JAX's platform is pinned by `bench.devices.configure()` before JAX initialises (the CPU
+JAX's platform is pinned by `bench.machine.devices.configure()` before JAX initialises (the CPU
 unless the run asked for the GPU), so its default device is the run's device.
 """
 

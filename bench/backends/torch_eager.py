@@ -1,6 +1,6 @@
 """torch backend: eager PyTorch, forward-only runs under `torch.no_grad()`.
 
-Tensors are created on `bench.devices.torch_device()` explicitly: the CPU unless the run
+Tensors are created on `bench.machine.devices.torch_device()` explicitly: the CPU unless the run
 asked for the GPU. Outputs are copied back to numpy only on a GPU run.
 
 Gradients come from `torch.autograd.grad`, which returns them without accumulating

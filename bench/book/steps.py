@@ -9,7 +9,7 @@ and with the book's `dezero/` left out of the copy it cannot be imported by any 
 
 Each step gets a status: `ok`, `skipped: <reason>`, `book's own code fails on numpy >= 2.4:
 <line>` (the failure is raised in the book's script itself, not in our dezero), or
-`FAIL: <last line of the traceback>`; printed numbers are checked where `bench.book_expected`
+`FAIL: <last line of the traceback>`; printed numbers are checked where `bench.book.expected`
 can predict them.
 """
 

@@ -3,7 +3,7 @@
 1. Scalar sin chain at depths 10 .. 10**6, forward + backward: dezero vs torch eager vs
    the numpy tape, µs per op (median of interleaved samples, so machine noise hits all
    three alike), and dezero's spread: its cost per op at 10**6 over its cost at 10**3.
-2. Bytes per graph node for dezero at depth 100,000 (`bench.memory`).
+2. Bytes per graph node for dezero at depth 100,000 (`bench.timing.memory`).
 3. Sin chain, width 10**6, depth 10, forward + backward: dezero vs the numpy tape, time
    and tracemalloc peak memory of one call.
 

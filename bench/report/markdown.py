@@ -1,6 +1,6 @@
 """`results/REPORT.md` and the README's generated block: headline tables, plots, provenance.
 
-Every table here is a view of the timing table (`bench.timing`) or the accuracy table
+Every table here is a view of the timing table (`bench.timing.tables`) or the accuracy table
 (`validation.accuracy`); nothing is typed by hand. The headline cases are the ones the
 issues quote: `sin` at depth 1,000 scalar, `sin` at depth 10 width 10**6, jax_jit compile
 seconds by depth, and gradient ULP errors at depth 10,000 per family.

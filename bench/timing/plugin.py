@@ -2,7 +2,7 @@
 
 - `pytest --benchmark-only`: the profile named by DEZERO_BENCH_PROFILE (default
   `default`) is timed and its JSON written to results/benchmark-default-float64.json (other
-  profiles and dtypes: results/runs/<profile>[-<dtype>]/, see `bench.destinations`) unless
+  profiles and dtypes: results/runs/<profile>[-<dtype>]/, see `bench.files.destinations`) unless
   --benchmark-json names another path or the run is filtered with -k/-m.
 - plain `pytest`: benchmarks are switched to pytest-benchmark's disabled mode, so every
   benchmark body of the small `ci` grid runs once, as a test that checks results.

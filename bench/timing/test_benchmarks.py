@@ -1,10 +1,10 @@
 """The benchmark suite: backend x family x depth x width x pass, every chain written once.
 
-`pytest --benchmark-only` times the active profile (see `bench.profiles`); plain `pytest`
+`pytest --benchmark-only` times the active profile (see `bench.workloads.profiles`); plain `pytest`
 runs each body once on the `ci` grid and checks every backend against the numpy tape.
 Each benchmark's `group` is the work (e.g. 'sin-d1000-w1-backward') so the backends line
 up; `extra_info` carries op_count, so time / op_count gives the per-op figure, and the
-device the backend ran on (`bench.devices`).
+device the backend ran on (`bench.machine.devices`).
 """
 
 from functools import lru_cache

@@ -37,7 +37,7 @@ at any depth (checked up to 10**6):
   most 1/4) underflowed by depth 10**4 and its values reached 1e8.
 
 To add a family: write its builder (returning a `Chain`) and add one `Family` record to
-`FAMILIES`. The benchmark grid, the cost model and the accuracy grid (`bench.profiles`)
+`FAMILIES`. The benchmark grid, the cost model and the accuracy grid (`bench.workloads.profiles`)
 read the record; `bench/test_structure.py` checks it against the builder.
 """
 

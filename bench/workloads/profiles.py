@@ -8,7 +8,7 @@ Plain `pytest` (benchmarks disabled) always uses `ci`: a tiny benchmark grid tha
 benchmark body once as a correctness test, and the accuracy gate's grid.
 
 A family's shape (fixed depth, elementwise, batch, ops and params per layer) comes from its
-`bench.chains.Family` record, never from its name.
+`bench.workloads.chains.Family` record, never from its name.
 
 Every case is estimated before anything is built: seconds per call = op_count x
 (per-op overhead + elements per op x per-element cost) [+ matmul flops per layer], from a
