@@ -10,7 +10,7 @@ from bench.cli import args as shared
 from bench.cli.accuracy_sweep import run_accuracy_sweep
 from bench.files import destinations
 from bench.files.destinations import RESULTS
-from bench.timing.run_suite import filter_tag
+from bench.timing import run_suite
 from bench.workloads.profiles import PROFILES, accuracy_cases, check_accuracy_depths
 from validation.executors import open_executor
 
@@ -57,7 +57,7 @@ def main(args) -> int:
         return 2
     # one dtype is a filter; naming every dtype is the same as naming none
     dtype = args.dtypes[0] if args.dtypes and len(set(args.dtypes)) == 1 else None
-    tag = filter_tag(args.backends, args.families, args.depths)
+    tag = run_suite.filter_tag(args.backends, args.families, args.depths)
     publish = args.publish or destinations.is_published(args.profile, dtype, tag)
     folder = destinations.output_folder(
         args.results, destinations.run_kind(args.profile, dtype, tag), publish

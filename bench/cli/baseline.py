@@ -9,8 +9,7 @@ from bench.cli import args as shared
 from bench.files import destinations
 from bench.files.inputs import read_csv_checked
 from bench.workloads.profiles import CI
-from validation import gate
-from validation.accuracy import run_accuracy
+from validation import accuracy, gate
 
 
 def add_parser(sub) -> None:
@@ -30,6 +29,6 @@ def main(args) -> int:
     keep = None
     if (args.families or args.depths) and Path(path).exists():  # checked before measuring
         keep = read_csv_checked(path, gate.BASELINE_COLUMNS, gate.read_baseline)
-    df = run_accuracy(CI, backends=[gate.GATED], **shared.gate_grid(args))
+    df = accuracy.run_accuracy(CI, backends=[gate.GATED], **shared.gate_grid(args))
     print(f"wrote {gate.write_baseline(df, path, keep=keep)}")
     return 0

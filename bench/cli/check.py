@@ -10,8 +10,8 @@ from bench.cli import args as shared
 from bench.files import destinations
 from bench.files.destinations import RESULTS
 from bench.files.inputs import read_csv_checked
+from validation import fuzz as fuzzer
 from validation import gate, strength
-from validation.fuzz import ci_fuzz_messages
 
 
 def add_parser(sub) -> None:
@@ -39,7 +39,7 @@ def main(args) -> int:
     # the baseline is checked before the minutes of measuring
     baseline = read_csv_checked(path, gate.BASELINE_COLUMNS, gate.read_baseline)
     messages = gate.gate_messages(gate.ci_accuracy(**shared.gate_grid(args)), baseline)
-    messages += ci_fuzz_messages()  # seeded random programs: dezero vs the exact reference
+    messages += fuzzer.ci_fuzz_messages()  # seeded random programs: dezero vs the exact reference
     print("\n".join(messages) or "accuracy gate: pass")
     return 1 if messages else 0
 

@@ -11,10 +11,10 @@ from bench.backends import BACKENDS
 from bench.cli import args as shared
 from bench.files import destinations
 from bench.files.destinations import RESULTS
+from validation import fuzz as fuzzer
+from validation import fuzz_report
 from validation.executors import open_executor
-from validation.fuzz import run_fuzz, summary
 from validation.fuzz_program_file import load
-from validation.fuzz_report import FUZZ_FILES, replay, write_results
 
 FUZZ_BACKENDS = ("dezero", "numpy", "torch", "jax", "autograd")
 # what a replay (one program, in process, printed) has no use for
@@ -58,14 +58,14 @@ def main(args) -> int:
         _check_replay(args)
     backends = args.backends or [b for b in FUZZ_BACKENDS if _installed(b)]
     if args.replay is not None:
-        rows = replay(args.replay, backends)
+        rows = fuzz_report.replay(args.replay, backends)
         print(rows.to_string(index=False))
         return 1 if ((rows["backend"] == "dezero") & (rows["status"] == "fail")).any() else 0
-    destinations.check_files([args.out / name for name in FUZZ_FILES])
+    destinations.check_files([args.out / name for name in fuzz_report.FUZZ_FILES])
     start = time.perf_counter()
     with open_executor(args.jobs, args.scheduler) as executor:
         programs = args.programs or (10**7 if args.seconds else 100)
-        rows, findings = run_fuzz(
+        rows, findings = fuzzer.run_fuzz(
             args.seed,
             programs,
             backends,
@@ -75,8 +75,8 @@ def main(args) -> int:
             seconds=args.seconds,
         )
     seconds = time.perf_counter() - start
-    table = write_results(args.out, rows, findings)
-    info = summary(rows, findings)
+    table = fuzz_report.write_results(args.out, rows, findings)
+    info = fuzzer.summary(rows, findings)
     print(
         f"{info['programs']} programs in {seconds:.1f} s ({info['programs'] / seconds:.1f}/s), "
         f"backends {', '.join(backends)}; {len(info['ops_covered'])} ops covered: "

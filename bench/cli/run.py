@@ -13,7 +13,7 @@ from bench.cli import args as shared
 from bench.cli.accuracy_sweep import run_accuracy_sweep
 from bench.files import atomic_write, destinations
 from bench.report.build import build_tables, output_paths
-from bench.timing.run_suite import filter_tag, run_benchmarks, summary
+from bench.timing import run_suite
 from bench.workloads.profiles import PROFILES
 
 
@@ -65,7 +65,7 @@ def main(args) -> int:
     """Benchmarks, accuracy sweep, tables; returns the exit code."""
     shared.check_depths(args)
     dtype = args.dtype or "float64"
-    tag = filter_tag(args.backends, args.families, args.depths)
+    tag = run_suite.filter_tag(args.backends, args.families, args.depths)
     publish = args.publish or destinations.is_published(args.profile, args.dtype, tag)
     kind = destinations.run_kind(args.profile, args.dtype, tag)
     folder = destinations.output_folder(args.results, kind, publish)
@@ -83,7 +83,7 @@ def main(args) -> int:
     # name is this run's own, so an identical run started meanwhile cannot take it.
     partial = json_path.with_name(f".{json_path.name}.{uuid.uuid4().hex}.partial")
     try:
-        code, events = run_benchmarks(args, partial, log_path)
+        code, events = run_suite.run_benchmarks(args, partial, log_path)
         if code == 5:  # pytest: no tests collected
             print("error: no benchmark matches the filters", file=sys.stderr)
             return 2
@@ -100,7 +100,7 @@ def main(args) -> int:
     failed = [e for e in events if e["outcome"] == "failed"]
     seconds = time.perf_counter() - start
     if not args.quiet:
-        print(summary(events))
+        print(run_suite.summary(events))
         skipped = sum(e["outcome"] == "skipped" for e in events)
         print(
             f"\n{len(events)} benchmarks in {seconds:.0f} s ({skipped} skipped over budget or "
