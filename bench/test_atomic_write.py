@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from bench import atomic_write  # noqa: E402
-from bench.table_format import write_csv_and_markdown  # noqa: E402
+from bench.files import atomic_write  # noqa: E402
+from bench.files.table_format import write_csv_and_markdown  # noqa: E402
 
 
 class Boom(Exception):

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from bench import cli
-from bench.report import README_BEGIN, README_END
-from bench.testing_runs import sin_run, write_json
+from bench.report.markdown import README_BEGIN, README_END
+from bench.timing.testing_runs import sin_run, write_json
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -163,7 +163,7 @@ def test_tables_with_a_folder_as_readme_is_one_line(default_results, capsys):
 def test_run_with_a_folder_where_its_json_goes_stops_before_benchmarking(
     default_results, monkeypatch, capsys
 ):
-    from bench import run_suite
+    from bench.timing import run_suite
 
     results, readme = default_results
     (results / "benchmark-default-float64.json").unlink()
@@ -249,7 +249,8 @@ def test_replay_file_that_is_not_json_names_the_file(text, tmp_path, capsys):
      ["accuracy", "--jobs", "-3"]],
 )  # fmt: skip
 def test_jobs_below_one_is_refused(argv, tmp_path, monkeypatch, capsys):
-    from bench import accuracy_results, run_suite
+    from bench.cli import accuracy_sweep as accuracy_results
+    from bench.timing import run_suite
 
     _no_work(monkeypatch, run_suite, "run_benchmarks")
     _no_work(monkeypatch, accuracy_results, "run_accuracy")
@@ -257,7 +258,7 @@ def test_jobs_below_one_is_refused(argv, tmp_path, monkeypatch, capsys):
 
 
 def test_accuracy_depth_beyond_the_profiles_grid_is_refused(tmp_path, monkeypatch, capsys):
-    from bench import accuracy_results
+    from bench.cli import accuracy_sweep as accuracy_results
 
     _no_work(monkeypatch, accuracy_results, "run_accuracy")
     argv = ["accuracy", "--depths", "99999999999999999999", "--results", str(tmp_path)]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench import cli
+from bench.cli import fuzz as cli_fuzz
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,7 +44,7 @@ def test_ctrl_c_under_a_local_dask_cluster_is_one_line(tmp_path):
 
 
 def test_fuzz_progress_with_seconds_shows_time_not_the_program_cap(capsys):
-    show = cli._fuzz_progress(seconds=60, programs=None)
+    show = cli_fuzz.progress(seconds=60, programs=None)
     show(14, 400_000, 350, [])
     out = capsys.readouterr().out
     assert "400000" not in out and "400,000" not in out
@@ -51,7 +52,7 @@ def test_fuzz_progress_with_seconds_shows_time_not_the_program_cap(capsys):
 
 
 def test_fuzz_progress_without_seconds_counts_chunks(capsys):
-    cli._fuzz_progress(seconds=None, programs=100)(2, 4, 50, [])
+    cli_fuzz.progress(seconds=None, programs=100)(2, 4, 50, [])
     assert capsys.readouterr().out.startswith("[2/4] 50 programs; findings: none")
 
 
@@ -80,7 +81,7 @@ def test_benchmark_progress_bar_never_overshoots(tmp_path, monkeypatch, capsys):
     'clamping frac' and showed a negative time left."""
     from tqdm import TqdmWarning
 
-    from bench import run_suite
+    from bench.timing import run_suite
 
     monkeypatch.setattr(run_suite.subprocess, "Popen", _FakeSuite)
     monkeypatch.setattr(run_suite, "_estimates", lambda profile: {("numpy", "sin", 1, 1,
@@ -97,7 +98,7 @@ def test_benchmark_progress_bar_never_overshoots(tmp_path, monkeypatch, capsys):
 
 
 def test_run_interrupted_before_saving_leaves_no_empty_folder(tmp_path, monkeypatch, capsys):
-    from bench import run_suite
+    from bench.timing import run_suite
 
     def interrupted(args, json_path, log_path):
         assert json_path.parent.is_dir()  # pytest-benchmark writes there at the end
@@ -121,8 +122,8 @@ def test_fuzz_output_is_ignored_by_git():
 
 def test_a_run_that_saved_its_json_keeps_its_folder(tmp_path, monkeypatch):
     """The clean-up removes only a folder the run created and left empty."""
-    from bench import run_suite
-    from bench.testing_runs import sin_run, write_json
+    from bench.timing import run_suite
+    from bench.timing.testing_runs import sin_run, write_json
 
     def benchmarks(args, json_path, log_path):
         write_json(json_path, sin_run())

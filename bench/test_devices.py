@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import cli, devices
+from bench import cli
 from bench.backends import BACKENDS
-from bench.chains import make_chain
+from bench.machine import devices
+from bench.workloads.chains import make_chain
 
 REPO = Path(__file__).resolve().parent.parent
 # The array type each backend's own output has (`Prepared.native`), by module and class name,
@@ -99,13 +100,15 @@ def test_unknown_device_is_named_in_the_error(bad, monkeypatch):
         devices.requested()
 
 
-def test_jax_imported_before_bench_is_still_pinned_to_the_cpu():
-    """A user who imports jax first, with JAX_PLATFORMS asking for CUDA: bench overrides it
+def test_jax_imported_before_configure_is_still_pinned_to_the_cpu():
+    """A user who imports jax first, with JAX_PLATFORMS asking for CUDA: configure() overrides it
     before JAX initialises (on this machine an unpinned JAX fails to start; on one with a
     GPU it would take the GPU)."""
     pytest.importorskip("jax")
     code = (
-        "import jax, bench, jax.numpy as jnp\n"
+        "import jax, jax.numpy as jnp\n"
+        "from bench.machine import configure\n"
+        "configure()\n"
         "print(sorted(d.platform for d in jnp.ones(2).devices()))"
     )
     env = {k: v for k, v in os.environ.items() if k != devices.DEVICE_ENV}
@@ -171,7 +174,7 @@ def test_unknown_device_option_exits_2(capsys):
 
 
 def test_every_accuracy_row_names_its_device():
-    from bench.profiles import CI
+    from bench.workloads.profiles import CI
     from validation.accuracy import run_accuracy
 
     names = [n for n in ("dezero", "numpy", "torch") if BACKENDS[n].available()[0]]
@@ -183,8 +186,9 @@ def test_every_accuracy_row_names_its_device():
 
 
 def test_report_shows_each_backends_device_next_to_its_version(tmp_path):
-    from bench import report, timing
+    from bench.report import markdown as report
     from bench.test_report import synthetic_document
+    from bench.timing import tables as timing
 
     document = synthetic_document()
     document["machine_info"]["bench_device"] = "gpu"
@@ -207,8 +211,9 @@ def test_report_shows_each_backends_device_next_to_its_version(tmp_path):
 
 def test_report_of_records_without_a_device_leaves_the_cell_empty(tmp_path):
     """Results saved before devices were recorded still build (an empty device cell)."""
-    from bench import report, timing
+    from bench.report import markdown as report
     from bench.test_report import synthetic_document
+    from bench.timing import tables as timing
 
     path = tmp_path / "old.json"
     path.write_text(json.dumps(synthetic_document()))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import cli
-from bench.testing_runs import benchmark_document, benchmark_entry, sin_run, write_json
+from bench.timing.testing_runs import benchmark_document, benchmark_entry, sin_run, write_json
 
 
 def _compare(tmp_path, baseline, candidate, *extra):
@@ -130,7 +130,8 @@ def test_dezero_cannot_be_its_own_yardstick(tmp_path, capsys):
 
 
 def test_the_same_json_twice_is_one_run_in_the_report(tmp_path, monkeypatch):
-    from bench import atomic_write, plots
+    from bench.files import atomic_write
+    from bench.report import plots
 
     monkeypatch.setattr(
         plots,

@@ -1,4 +1,4 @@
-"""bench.gradbench_ratio: every GradBench workload agrees with torch, at --quick sizes.
+"""bench.experiments.gradbench_ratio: every GradBench workload agrees with torch, at --quick sizes.
 
 Speed is not asserted here (the script reports it); agreement is: each workload's outputs
 (objective and gradients, kmeans' direction, the nested solvers' answers) from dezero and
@@ -8,9 +8,10 @@ torch eager to 1e-10 relative, and the few reference values GradBench publishes.
 import numpy as np
 import pytest
 
-from bench import gradbench_ratio, gradbench_workloads
-from bench.gradbench_engines import ENGINES
-from bench.gradbench_workloads import WORKLOADS
+from bench.experiments import gradbench_ratio
+from bench.experiments.gradbench_engines import ENGINES
+from bench.workloads import gradbench as gradbench_workloads
+from bench.workloads.gradbench import WORKLOADS
 
 pytest.importorskip("torch")
 

@@ -10,9 +10,9 @@ import pytest
 
 import dezero.layers as L
 from bench import cli
-from bench.build_tables import RESULTS
-from bench.report import README_BEGIN, README_END
-from bench.testing_runs import sin_run, write_json
+from bench.files.destinations import RESULTS
+from bench.report.markdown import README_BEGIN, README_END
+from bench.timing.testing_runs import sin_run, write_json
 from dezero.core import Parameter
 from dezero.models import Sequential
 from validation.accuracy import read_accuracy
@@ -153,10 +153,10 @@ def _rows(df) -> set[tuple]:
 def test_a_filtered_published_accuracy_sweep_replaces_only_what_it_measured(
     tmp_path, monkeypatch, saved_accuracy, filters
 ):
-    import bench.accuracy_results
+    import bench.cli.accuracy_sweep
 
     saved_accuracy.to_csv(tmp_path / "accuracy.csv", index=False)
-    monkeypatch.setattr(bench.accuracy_results, "run_accuracy", _fake_sweep(saved_accuracy))
+    monkeypatch.setattr(bench.cli.accuracy_sweep, "run_accuracy", _fake_sweep(saved_accuracy))
     argv = ["accuracy", *filters, "--publish", "--results", str(tmp_path), "--quiet"]
     assert cli.main(argv) == 0
     after = read_accuracy(tmp_path / "accuracy.csv")
@@ -193,7 +193,8 @@ def test_a_filtered_baseline_replaces_only_the_cases_it_measured(tmp_path):
 def published(tmp_path, monkeypatch, saved_accuracy):
     """A published results folder (a default-profile run and accuracy.csv) and a README with
     its generated block; plots drawn as tiny files (this is about where files go)."""
-    from bench import atomic_write, plots
+    from bench.files import atomic_write
+    from bench.report import plots
 
     results, readme = tmp_path / "results", tmp_path / "README.md"
     results.mkdir()
@@ -263,7 +264,7 @@ def test_tables_of_the_published_inputs_or_publish_rewrites_the_published_files(
 
 def test_two_identical_runs_at_once_both_finish_whole(tmp_path, monkeypatch, published):
     """The second run starts and finishes while the first one's benchmarks are running."""
-    from bench import run_suite
+    from bench.timing import run_suite
 
     results = tmp_path / "results"
     argv = ["run", "--quick", "--families", "sin", "--backends", "dezero", "numpy"]

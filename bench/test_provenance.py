@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import cli, simd
-from bench.build_tables import RESULTS
-from bench.report import render_report
-from bench.testing_runs import sin_run, write_json
+from bench import cli
+from bench.files.destinations import RESULTS
+from bench.machine import simd
+from bench.report.markdown import render_report
+from bench.timing.testing_runs import sin_run, write_json
 from validation.accuracy import read_accuracy
 
 
@@ -34,7 +35,7 @@ def test_xla_level_is_the_isa_cap_in_xla_flags(monkeypatch):
 
 
 def test_benchmark_json_records_the_levels():
-    from bench import conftest
+    from bench.timing import plugin as conftest
 
     class Config:
         def getoption(self, name):
@@ -48,7 +49,7 @@ def test_benchmark_json_records_the_levels():
 
 def test_accuracy_rows_record_their_librarys_level():
     pytest.importorskip("torch")
-    from bench.profiles import PROFILES, AccuracyCase
+    from bench.workloads.profiles import PROFILES, AccuracyCase
     from validation.accuracy import COLUMNS, measure
 
     assert "simd" in COLUMNS
@@ -61,7 +62,7 @@ def test_accuracy_rows_record_their_librarys_level():
 
 
 def test_report_states_the_levels_of_benchmarks_and_accuracy(tmp_path):
-    from bench import timing
+    from bench.timing import tables as timing
 
     document = sin_run()
     document["machine_info"]["bench_simd"] = {"numpy": "baseline X86_V2; dispatched X86_V3",
@@ -79,7 +80,7 @@ def test_report_states_the_levels_of_benchmarks_and_accuracy(tmp_path):
 
 def test_report_without_levels_is_unchanged():
     """Results recorded before the levels were (the committed ones) render as before."""
-    from bench.report import _accuracy_simd_lines, _simd_phrase
+    from bench.report.markdown import _accuracy_simd_lines, _simd_phrase
 
     assert _simd_phrase(None) == "" and _simd_phrase({}) == ""
     assert _accuracy_simd_lines(pd.DataFrame({"backend": ["numpy"]})) == []

@@ -1,9 +1,9 @@
-"""bench.ratio and bench.op_cost: the views they print and the inputs they refuse."""
+"""bench.experiments.ratio and .op_cost: the views they print and the inputs they refuse."""
 
 import pandas as pd
 import pytest
 
-from bench import op_cost, ratio
+from bench.experiments import op_cost, ratio
 
 
 def test_ratio_view_divides_dezero_by_each_peer_per_depth():

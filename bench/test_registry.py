@@ -7,8 +7,8 @@ import pytest
 
 from bench.backends import BACKENDS
 from bench.backends.base import Backend
-from bench.chains import FAMILIES, make_chain, random_program
-from bench.ops import OPS, UNARY_ELEMENTWISE
+from bench.workloads.chains import FAMILIES, make_chain, random_program
+from bench.workloads.ops import OPS, UNARY_ELEMENTWISE
 
 ELEMENTWISE = [op for op in OPS.values() if op.elementwise]
 

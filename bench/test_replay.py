@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import replay_ratio
 from bench.backends import BACKENDS
-from bench.chains import FAMILIES, make_chain
-from bench.profiles import DTYPES
+from bench.experiments import replay_ratio
+from bench.workloads.chains import FAMILIES, make_chain
+from bench.workloads.profiles import DTYPES
 
 DEPTHS = (1, 12)
 

@@ -12,7 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import accuracy_results, cli, plots, report, timing
+from bench import cli
+from bench.cli import accuracy_sweep as accuracy_results
+from bench.report import markdown as report
+from bench.report import plots
+from bench.timing import tables as timing
 from validation.accuracy import COLUMNS as ACCURACY_COLUMNS
 
 US_PER_OP = {"dezero": 10.0, "torch": 5.0, "numpy": 0.5, "jax_jit": 0.1}
@@ -329,7 +333,7 @@ def test_run_rejects_unknown_names_listing_valid_ones(argv, valid, capsys):
 
 
 def test_progress_filter_selects_by_case_not_by_substring():
-    from bench.progress import selected
+    from bench.timing.progress import selected
 
     case = {"backend": "torch", "family": "sin", "depth": 100, "width": 1, "pass": "forward"}
     assert selected(case, {"depths": [100]})

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from bench import cli, timing_gate
-from bench.testing_runs import benchmark_document, benchmark_entry, sin_run, write_json
+from bench import cli
+from bench.timing import gate as timing_gate
+from bench.timing.testing_runs import benchmark_document, benchmark_entry, sin_run, write_json
 
 
 def _compare(tmp_path, baseline, candidate, *extra):

@@ -1,4 +1,4 @@
-"""Issue #11: no run clobbers the published results, bad input is one line and exit 2, Ctrl-C
+"""No run clobbers the published results, bad input is one line and exit 2, Ctrl-C
 is one line and exit 130. Runs are synthetic (no timing) except the one real Ctrl-C test."""
 
 import os
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bench import cli
-from bench.build_tables import RESULTS
-from bench.report import README_BEGIN, README_END
-from bench.testing_runs import sin_run, write_json
+from bench.files.destinations import RESULTS
+from bench.report.markdown import README_BEGIN, README_END
+from bench.timing.testing_runs import sin_run, write_json
 from validation.accuracy import read_accuracy
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,7 +61,8 @@ def published_template(tmp_path_factory, accuracy_rows):
 def published(published_template, tmp_path, monkeypatch):
     """A copy of the published folder; plots drawn as tiny files (drawing takes seconds, the
     tests here are about where files go, not what they show)."""
-    from bench import atomic_write, plots
+    from bench.files import atomic_write
+    from bench.report import plots
 
     results, readme = tmp_path / "results", tmp_path / "README.md"
     shutil.copytree(published_template[0], results)
@@ -194,7 +195,7 @@ def test_tables_with_another_json_writes_its_own_folder(published, tmp_path):
 
 def _fake_benchmarks(monkeypatch, document):
     """`run` without timing: the suite's subprocess replaced by writing `document`."""
-    from bench import run_suite
+    from bench.timing import run_suite
 
     def run_benchmarks(args, json_path, log_path):
         write_json(json_path, document)
@@ -206,7 +207,7 @@ def _fake_benchmarks(monkeypatch, document):
 def test_quick_run_leaves_published_results_byte_identical(
     published, monkeypatch, accuracy_rows, capsys
 ):
-    from bench import accuracy_results
+    from bench.cli import accuracy_sweep as accuracy_results
 
     results, readme = published
     before = _snapshot(results, readme)
@@ -251,7 +252,7 @@ def test_publish_flag_writes_the_published_files(published, monkeypatch):
 
 
 def test_ctrl_c_in_the_accuracy_sweep_is_one_line_and_130(published, monkeypatch, capsys):
-    from bench import accuracy_results
+    from bench.cli import accuracy_sweep as accuracy_results
 
     results, readme = published
     before = _snapshot(results, readme)
@@ -270,7 +271,7 @@ def test_ctrl_c_in_the_accuracy_sweep_is_one_line_and_130(published, monkeypatch
 
 
 def test_ctrl_c_before_anything_is_saved(monkeypatch, capsys):
-    monkeypatch.setitem(cli.COMMANDS, "check", lambda parser, args: (_ for _ in ()).throw(
+    monkeypatch.setattr(cli.COMMANDS["check"], "main", lambda args: (_ for _ in ()).throw(
         KeyboardInterrupt))  # fmt: skip
     assert cli.main(["check"]) == 130
     _one_line_error(capsys, "interrupted: nothing was saved")

@@ -1,13 +1,11 @@
 """Shared fixtures for the tests.
 
-Importing `bench` first pins JAX to the CPU (`bench.devices`) in this process and in every
-pytest-xdist worker, before tests/op_table.py imports jax.numpy: on a machine with a GPU,
-JAX would otherwise take it in each worker.
+The root conftest.py has already called `bench.machine.configure()` in this process and in
+every pytest-xdist worker, so JAX is pinned to the CPU before a test imports jax.numpy: on a
+machine with a GPU, JAX would otherwise take it in each worker.
 """
 
 import pytest
-
-import bench  # noqa: F401  (pins threads and JAX's platform before any test imports jax)
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import book, book_expected
+from bench.book import expected as book_expected
+from bench.book import steps as book
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_DIR = os.environ.get("DEZERO_BOOK_DIR")

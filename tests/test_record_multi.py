@@ -23,7 +23,8 @@ def _spiral_steps(dtype, steps=3):
     t = rng.integers(0, 3, 30)
     np.random.seed(0)
     model = MLP((10, 3))
-    model(x[:1])  # make W, then cast every parameter to the step's dtype, as bench.training does
+    # make W, then cast every parameter to the step dtype (as bench.experiments.training)
+    model(x[:1])
     for p in model.params():
         p.data = p.data.astype(dtype)
     optimizer = optimizers.SGD(lr=0.1).setup(model)

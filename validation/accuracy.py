@@ -20,11 +20,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 import pandas as pd
 
-from bench import simd
 from bench.backends import BACKENDS
-from bench.chains import make_chain
-from bench.profiles import PROFILES, AccuracyCase, Profile, accuracy_cases
-from bench.table_format import ERROR, EXACT, NUMERICAL_DIFF, NUMERICAL_DIFF_BEST, SKIPPED
+from bench.files.table_format import ERROR, EXACT, NUMERICAL_DIFF, NUMERICAL_DIFF_BEST, SKIPPED
+from bench.machine import simd
+from bench.workloads.chains import make_chain
+from bench.workloads.profiles import PROFILES, AccuracyCase, Profile, accuracy_cases
 from validation import finite_diff
 from validation.metrics import compare
 from validation.reference.chains import case_floor, reference
@@ -56,10 +56,10 @@ COLUMNS = {
     "flag": "string",
     "seconds": "float64",
     "version": "string",
-    "device": "string",  # where the backend ran: platform and model (see `bench.devices`)
+    "device": "string",  # where the backend ran: platform and model (see `bench.machine.devices`)
     "device_name": "string",
     "note": "string",
-    "simd": "string",  # the SIMD level of the library whose kernels rounded (`bench.simd`)
+    "simd": "string",  # the SIMD level of the library whose kernels rounded (`bench.machine.simd`)
 }
 # What a saved accuracy CSV must hold to be merged or tabulated: a row's key and its error.
 # Columns added later (device, ...) may be absent from older files; the tables show them blank.
@@ -203,7 +203,7 @@ def run_accuracy(
     jobs: int = 1,
     executor=None,
 ) -> pd.DataFrame:
-    """Measure every case of `profile`'s accuracy grid (`bench.profiles`), narrowed to the
+    """Measure every case of `profile`'s accuracy grid (`bench.workloads.profiles`), narrowed to the
     given families, depths and dtypes; `progress(case, done, total)` is called after each.
 
     `jobs > 1` spreads cases over that many processes; rows keep the grid's order.

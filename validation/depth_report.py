@@ -14,8 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from bench.table_format import EXACT, NOT_ENGINES, ULP_FLAGS_WITH_FIGURE, markdown_table
-from bench.timing import backend_order
+from bench.backends import backend_order
+from bench.files.table_format import EXACT, NOT_ENGINES, ULP_FLAGS_WITH_FIGURE, markdown_table
 from validation.tables import format_ulp
 
 # A finding: error above FINDING_FACTOR x the best backend's and FINDING_ULP ULPs beyond it.
@@ -208,7 +208,7 @@ def root_causes(accuracy: pd.DataFrame) -> pd.DataFrame:
 def _ops_of(family: str, depth: int) -> str:
     """The op names `family` calls at `depth` (a program's own ops; else one layer's, read off
     a depth-1 chain on a tape)."""
-    from bench.chains import make_chain
+    from bench.workloads.chains import make_chain
     from validation.reference.tape import CHAIN_RULES, Tape
 
     chain = make_chain(family, depth, 1)

@@ -20,6 +20,8 @@ import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
+from bench.files.inputs import UsageError
+
 RETRIES = 2
 CONNECT_SECONDS = 3  # how long a --scheduler address may take to answer before the run stops
 SCHEMES = ("tcp://", "tls://")
@@ -54,8 +56,6 @@ def _connect(scheduler: str):
     """A Client of the scheduler at `scheduler`, or a UsageError naming the address when none
     answers within CONNECT_SECONDS (before any work is handed out)."""
     from dask.distributed import Client
-
-    from bench.inputs import UsageError
 
     try:
         return Client(scheduler, timeout=CONNECT_SECONDS)

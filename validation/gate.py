@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.atomic_write import write_csv
-from bench.profiles import CI
-from bench.table_format import ERROR, EXACT, NONFINITE, UNDERFLOW
+from bench.files.atomic_write import write_csv
+from bench.files.table_format import ERROR, EXACT, NONFINITE, UNDERFLOW, merge_measured
+from bench.workloads.profiles import CI
 from validation.accuracy import SEED, default_backends, read_accuracy, run_accuracy
 from validation.metrics import FLOOR_FACTOR, floor_tolerance_ulp
 from validation.op_gate import op_gate_messages
@@ -91,7 +91,6 @@ def write_baseline(df: pd.DataFrame, path=BASELINE_PATH, keep: pd.DataFrame | No
 
     `keep`: the saved baseline of a filtered run; its cases that `df` did not measure stay.
     """
-    from bench.accuracy_results import merge_measured
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

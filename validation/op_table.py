@@ -15,7 +15,7 @@ import numpy as np
 
 import dezero
 import dezero.functions as F
-from bench.ops import OPS as PRIMITIVES
+from bench.workloads.ops import OPS as PRIMITIVES
 from validation import op_references as numpy_refs
 from validation.op_record import BINARY, TF, UNARY, OpRecord, jnp, torch
 from validation.op_table_nn import NN_OPS

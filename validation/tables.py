@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.table_format import (
+from bench.files.table_format import (
     EXACT,
     PARTIAL_UNDERFLOW,
     ULP_FLAGS_WITH_FIGURE,

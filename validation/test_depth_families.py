@@ -13,8 +13,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from bench.chains import make_chain
-from bench.ops import OPS
+from bench.workloads.chains import make_chain
+from bench.workloads.ops import OPS
 from validation.reference.duals import DUAL_OPS, Dual, DualOps, dual_scalar
 from validation.reference.floor import NoisyTangentOps, _Tangent, chain_floor
 

@@ -13,9 +13,9 @@ import pytest
 
 import dezero.arithmetic
 import dezero.functions
-from bench.chains import make_chain
-from bench.ops import OPS
-from bench.profiles import CI, PROFILES, accuracy_cases
+from bench.workloads.chains import make_chain
+from bench.workloads.ops import OPS
+from bench.workloads.profiles import CI, PROFILES, accuracy_cases
 from validation import gate
 from validation.accuracy import run_accuracy
 from validation.reference.tape import CHAIN_RULES, Tape

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import dezero.functions
-from bench.table_format import UNDERFLOW
+from bench.files.table_format import UNDERFLOW
 from validation import op_gate
 from validation.metrics import compare, underflow_violations
 from validation.op_table import GRAD_CASES, OPS

@@ -9,8 +9,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bench.backends import BACKENDS
-from bench.chains import FAMILIES, make_chain
-from bench.table_format import OK
+from bench.files.table_format import OK
+from bench.workloads.chains import FAMILIES, make_chain
 from validation.metrics import compare
 from validation.reference.chains import dual_reference
 from validation.reference.floor import chain_floor

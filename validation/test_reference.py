@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from bench.backends import BACKENDS
-from bench.chains import FAMILIES, make_chain
-from bench.ops import OPS
-from bench.table_format import NONFINITE, OK, OVERFLOW, PARTIAL_UNDERFLOW, UNDERFLOW
+from bench.files.table_format import NONFINITE, OK, OVERFLOW, PARTIAL_UNDERFLOW, UNDERFLOW
+from bench.workloads.chains import FAMILIES, make_chain
+from bench.workloads.ops import OPS
 from validation.metrics import compare
 from validation.reference.chains import dual_reference, longdouble_reference
 from validation.reference.duals import DUAL_OPS, Dual, dual_scalar, mp_to_longdouble

@@ -62,7 +62,7 @@ def test_the_depth_exponent_is_fitted_without_blas_and_rounded(monkeypatch):
 
     import numpy as np
 
-    from bench import timing
+    from bench.timing import tables as timing
 
     def no_blas(*args, **kwargs):
         raise AssertionError("the fit must not go through LAPACK/BLAS")
@@ -78,8 +78,8 @@ def test_the_depth_exponent_is_fitted_without_blas_and_rounded(monkeypatch):
 
 
 def test_the_committed_timing_csv_is_rebuilt_byte_for_byte_from_the_saved_run(tmp_path):
-    from bench import timing
-    from bench.build_tables import RESULTS
+    from bench.files.destinations import RESULTS
+    from bench.timing import tables as timing
 
     raw, _ = timing.load_benchmarks([RESULTS / "benchmark-default-float64.json"])
     csv, _ = timing.write_timing(timing.timing_table(raw), tmp_path)

@@ -1,7 +1,7 @@
 """The backend registry: one adapter per framework, keyed by the name used in test ids.
 
-Adapters import their framework only inside `prepare`/`ops`, so a missing package
-makes `available()` return (False, reason) and the suite skip, never an import error.
+Adapters of the optional frameworks import them only inside `prepare`/`ops`, so a missing
+package makes `available()` return (False, reason) and the suite skip, never an import error.
 """
 
 from bench.backends.autograd_hips import AutogradHips
@@ -27,5 +27,15 @@ BACKENDS: dict[str, Backend] = {
         AutogradHips(),
     )
 }
+# the engine every table's ratios are taken against, and its first column
+REFERENCE_BACKEND = "dezero"
+
+
+def backend_order(backends) -> list[str]:
+    """dezero first, then the registry's order, then anything else alphabetically."""
+    known = [REFERENCE_BACKEND, *(b for b in BACKENDS if b != REFERENCE_BACKEND)]
+    present = set(backends)
+    return [b for b in known if b in present] + sorted(present - set(known))
+
 
 __all__ = ["BACKENDS", "Backend", "Prepared"]

@@ -5,7 +5,7 @@ output and `value_and_grad(x, params)` returns `(sum(output), grads)` where `gra
 tuple of numpy arrays, d/dx first, then one per param. Both accept numpy arrays of the
 prepared dtype, or the backend-native arrays in `Prepared.inputs` (converted once, at
 prepare time, so the timed call only does what the framework inherently needs).
-`Backend.device()` says where the backend runs (see `bench.devices`).
+`Backend.device()` says where the backend runs (see `bench.machine.devices`).
 """
 
 import importlib
@@ -17,9 +17,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench import devices
-from bench.chains import Chain
-from bench.ops import OPS
+from bench.machine import devices
+from bench.workloads.chains import Chain
+from bench.workloads.ops import OPS
 
 
 @dataclass
@@ -82,7 +82,7 @@ class Backend:
     distribution: str = ""  # the installed distribution whose version is reported
     spelling_key: str = ""  # which `Op.spelling` entry names this backend's ops
     gpu_capable: bool = False  # whether a GPU run (`--device gpu`) moves it to the GPU
-    math_library: str = "numpy"  # whose CPU kernels round its ops (`bench.simd.LIBRARIES`)
+    math_library: str = "numpy"  # whose CPU kernels round its ops (`bench.machine.simd.LIBRARIES`)
 
     def available(self) -> tuple[bool, str]:
         """(True, '') when the framework imports, else (False, why) so callers can skip."""

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+import dezero
 from bench.backends.base import Backend, Prepared, cast
 
 
@@ -12,13 +13,10 @@ class DezeroEager(Backend):
     spelling_key = "dezero"
 
     def prepare(self, chain, dtype=np.float64):
-        import dezero
-        from dezero import Variable
-
         ops = self.ops
 
         def as_variable(a):
-            return a if isinstance(a, Variable) else Variable(a)
+            return a if isinstance(a, dezero.Variable) else dezero.Variable(a)
 
         def native(x, params):
             with dezero.no_grad():
@@ -40,5 +38,5 @@ class DezeroEager(Backend):
             return out.data, tuple(leaf.grad.data for leaf in leaves)
 
         x, params = cast(chain, dtype)
-        inputs = (Variable(x), tuple(Variable(p) for p in params))
+        inputs = (dezero.Variable(x), tuple(dezero.Variable(p) for p in params))
         return Prepared(forward, value_and_grad, inputs, record=record, native=native)

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+import dezero
 from bench.backends.base import Prepared, cast
 from bench.backends.dezero_eager import DezeroEager
 
@@ -18,8 +19,6 @@ class DezeroReplay(DezeroEager):
     name = "dezero_replay"
 
     def prepare(self, chain, dtype=np.float64):
-        import dezero
-
         ops = self.ops
         seconds = {}
         tapes = {}

@@ -1,6 +1,6 @@
 """What the three JAX backends share: float64 switched on, device inputs, lazy AOT compile.
 
-JAX's platform is pinned by `bench.devices.configure()` before JAX initialises (the CPU
+JAX's platform is pinned by `bench.machine.devices.configure()` before JAX initialises (the CPU
 unless the run asked for the GPU), so its default device is the run's device.
 """
 
@@ -8,13 +8,13 @@ import time
 
 import numpy as np
 
-from bench import devices
 from bench.backends.base import Backend, cast
+from bench.machine import devices
 
 
 def jax_modules():
     """jax and jax.numpy with `jax_enable_x64` on (float64 is the benchmark default)."""
-    import jax
+    import jax  # optional and slow to import: only where a jax backend runs
     import jax.numpy as jnp
 
     jax.config.update("jax_enable_x64", True)

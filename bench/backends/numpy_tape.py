@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from bench.backends.base import Backend, Prepared, cast
-from bench.ops import OPS, unbroadcast
+from bench.workloads.ops import OPS, unbroadcast
 
 
 class _Node:

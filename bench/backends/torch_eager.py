@@ -1,6 +1,6 @@
 """torch backend: eager PyTorch, forward-only runs under `torch.no_grad()`.
 
-Tensors are created on `bench.devices.torch_device()` explicitly: the CPU unless the run
+Tensors are created on `bench.machine.devices.torch_device()` explicitly: the CPU unless the run
 asked for the GPU. Outputs are copied back to numpy only on a GPU run.
 
 Gradients come from `torch.autograd.grad`, which returns them without accumulating
@@ -9,8 +9,8 @@ into `.grad`, so inputs can be reused across timed calls with no zeroing step.
 
 import numpy as np
 
-from bench import devices, threads
 from bench.backends.base import Backend, Prepared, cast
+from bench.machine import devices, threads
 
 
 class TorchEager(Backend):
@@ -29,7 +29,7 @@ class TorchEager(Backend):
         return None
 
     def prepare(self, chain, dtype=np.float64):
-        import torch
+        import torch  # optional and slow to import: only where the torch backend runs
 
         threads.pin_torch()
         ops = self.ops

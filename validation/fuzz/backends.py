@@ -151,7 +151,7 @@ def run_dezero(program, arrays, direction=None):
 def run_torch(program, arrays, direction=None):
     import torch
 
-    from bench import threads
+    from bench.machine import threads
 
     threads.pin_torch()
     ns = torch_ops()

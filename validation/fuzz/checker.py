@@ -27,7 +27,7 @@ import pandas as pd
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from bench.table_format import NONFINITE, UNDERFLOW
+from bench.files.table_format import NONFINITE, UNDERFLOW
 from validation.fuzz.backends import RUNNERS
 from validation.fuzz.programs import dumps, input_arrays, op_names, programs
 from validation.fuzz.reference import reference, rounding_floor

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.inputs import InputError, read_text
+from bench.files.inputs import InputError, read_text
 from validation.fuzz.programs import BINARY, OP_NAMES, input_arrays, sinks
 
 INPUT = "input"

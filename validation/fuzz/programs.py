@@ -28,7 +28,7 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from bench.ops import OPS
+from bench.workloads.ops import OPS
 
 VERSION = 1
 # Ops in the order the shrinker prefers them (it drives an op choice towards the first).

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.atomic_write import write_csv, write_text
+from bench.files.atomic_write import write_csv, write_text
 from validation.fuzz.checker import FAIL, check
 from validation.fuzz.program_file import load
 from validation.fuzz.programs import dumps

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
-from bench.chains import Chain, make_chain
+from bench.workloads.chains import Chain, make_chain
 from validation.reference.duals import DEFAULT_BITS, dual_scalar, mp_to_longdouble
 from validation.reference.floor import chain_floor
 from validation.reference.tape import run_chain

@@ -10,8 +10,8 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from bench.chains import Chain
-from bench.ops import OPS
+from bench.workloads.chains import Chain
+from bench.workloads.ops import OPS
 
 DEFAULT_BITS = 200
 

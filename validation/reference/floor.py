@@ -27,7 +27,7 @@ from functools import partial
 
 import numpy as np
 
-from bench.ops import OPS
+from bench.workloads.ops import OPS
 from validation.metrics import normwise_ulp
 from validation.reference.tape import run_chain
 

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench.ops import OPS, unbroadcast
+from bench.workloads.ops import OPS, unbroadcast
 
 CHAIN_RULES = {name: (op.np_forward, op.np_vjp) for name, op in OPS.items()}
 

@@ -1,0 +1,93 @@
+"""`tables`: every results file built from saved results only (runs nothing).
+
+The one module that writes the generated files of `results/` (timing.csv/.md through
+`bench.timing.tables`, accuracy.md, the plots, REPORT.md) and the README's generated block.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bench.files import destinations
+from bench.files.atomic_write import write_text
+from bench.files.destinations import BENCHMARK_GLOB, README
+from bench.files.inputs import InputError, read_csv_checked
+from bench.report import markdown as report
+from bench.report import plots
+from bench.report.plots import PLOTS
+from bench.timing import tables as timing
+from validation.accuracy import REQUIRED_COLUMNS, read_accuracy
+from validation.tables import render_markdown
+
+
+def benchmark_files(results_dir: Path, paths) -> list[Path]:
+    """The JSON files to read: `paths` if given, else every results/benchmark-*.json."""
+    if paths:
+        for path in paths:
+            if Path(path).is_dir():
+                raise InputError(path, "is a folder; expected a pytest-benchmark JSON file")
+            if not Path(path).is_file():
+                raise InputError(path, "no such benchmark JSON file")
+        # a file named twice (or by two spellings of its path) is one run, read once
+        unique = {}
+        for path in paths:
+            unique.setdefault(Path(path).resolve(), Path(path))
+        return list(unique.values())
+    return sorted(Path(results_dir).glob(BENCHMARK_GLOB))
+
+
+def output_paths(results_dir: Path) -> list[Path]:
+    """Every file `build_tables` may write into `results_dir` (the README aside)."""
+    names = ("timing.csv", "timing.md", "accuracy.md", *PLOTS, "REPORT.md")
+    return [Path(results_dir) / name for name in names]
+
+
+def build_tables(
+    results_dir: Path, paths=None, accuracy_path=None, readme: Path | None = README, quiet=False
+) -> list[Path]:
+    """Every table, plot, REPORT.md and the README block (unless `readme` is None) from saved
+    results; returns the paths written."""
+    results_dir = Path(results_dir)
+    files = benchmark_files(results_dir, paths)
+    if accuracy_path is not None and not Path(accuracy_path).exists():
+        raise InputError(accuracy_path, "no such accuracy CSV")
+    accuracy_path = Path(accuracy_path or results_dir / "accuracy.csv")
+    if not files and not accuracy_path.exists():
+        raise FileNotFoundError(
+            f"nothing to build from: no {BENCHMARK_GLOB} and no {accuracy_path.name} in "
+            f"{results_dir}; run `python -m bench run` first"
+        )
+    # every input is read and checked before the first write: a bad one changes nothing
+    raw, meta = timing.load_benchmarks(files)
+    accuracy = None
+    if accuracy_path.exists():
+        accuracy = read_csv_checked(accuracy_path, REQUIRED_COLUMNS, read_accuracy)
+    table = timing.timing_table(raw)
+    # and every destination before the first write: a folder in a file's place changes nothing
+    readme = readme if files else None
+    destinations.check_files([*output_paths(results_dir), *([readme] if readme else [])])
+    results_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    if files:
+        written += timing.write_timing(table, results_dir)
+    if accuracy is not None:
+        md_path = results_dir / "accuracy.md"
+        write_text(md_path, render_markdown(accuracy))
+        written.append(md_path)
+    figures = plots.write_plots(results_dir, timing=table, accuracy=accuracy)
+    written += figures
+    written.append(report.write_report(results_dir, table, accuracy, meta, figures))
+    if readme is not None:
+        if report.update_readme(readme, report.readme_block(table, accuracy)):
+            written.append(Path(readme))
+        else:
+            print(
+                f"note: {readme} has no {report.README_BEGIN} ... {report.README_END} "
+                "block; README left unchanged",
+                file=sys.stderr,
+            )
+    if not quiet:
+        for path in written:
+            print(f"wrote {path}")
+    return written
