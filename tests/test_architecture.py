@@ -1,6 +1,7 @@
 """The layout's rules, read from the source: module imports point one way (no cycle, counting
-imports inside functions), no module is over 500 lines, and importing dezero changes
-nothing process-wide.
+imports inside functions; bench's layers and validation in their order), no module is over
+500 lines, and importing any module of dezero, bench or validation changes nothing
+process-wide.
 
 The import graph is read from each module's syntax tree (no import runs): every `import`
 and `from ... import` anywhere in the file, relative ones resolved against the module's
@@ -10,6 +11,7 @@ list of packages so the same check can cover several layers at once.
 """
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,11 +23,12 @@ MAX_LINES = 500
 
 
 def package_modules(root, packages):
-    """{module name: path} for every .py file under the packages (tests and conftest left out)."""
+    """{module name: path} for every .py file under the packages (tests, conftests and the
+    `__main__` entry points, which run rather than being imported, left out)."""
     modules = {}
     for package in packages:
         for path in sorted((root / package).rglob("*.py")):
-            if path.name.startswith("test_") or path.name == "conftest.py":
+            if path.name.startswith("test_") or path.name in ("conftest.py", "__main__.py"):
                 continue
             parts = path.relative_to(root).with_suffix("").parts
             name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -160,10 +163,13 @@ def test_import_graph_counts_imports_in_functions_at_the_bottom_and_relative(tmp
     assert import_cycles(["pkg"], root=tmp_path) == [["pkg.core", "pkg.ops"]]
 
 
-@pytest.mark.parametrize("packages", [["dezero"]], ids=lambda p: "+".join(p))
+@pytest.mark.parametrize(
+    "packages", [["dezero"], ["bench", "validation"], ["dezero", "bench", "validation"]],
+    ids=lambda p: "+".join(p),
+)  # fmt: skip
 def test_no_import_cycle_counting_imports_inside_functions(packages):
     graph = import_graph(ROOT, packages)
-    assert {"dezero.core", "dezero.functions"} <= set(graph), "found no modules"
+    assert set(packages) <= set(graph), "found no modules"
     assert import_cycles(packages) == []
 
 
@@ -188,8 +194,8 @@ def test_the_engine_layers_point_one_way():
     assert "dezero.trace" not in graph["dezero.sweep"] and "dezero.sweep" in graph["dezero.trace"]
 
 
-def test_no_dezero_module_is_over_500_lines():
-    assert long_modules(["dezero"]) == {}
+def test_no_module_is_over_500_lines():
+    assert long_modules(["dezero", "bench", "validation"]) == {}
 
 
 def test_importing_dezero_changes_nothing_process_wide():
@@ -211,3 +217,110 @@ assert dezero.collector._on_collection in gc.callbacks, "the first Variable star
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
+
+
+# bench's layers, lowest first: a module imports only from its own layer or lower ones
+# (validation sits on files, machine, workloads and backends; only report and cli are above it)
+BENCH_LAYERS = ("files", "machine", "workloads", "backends", "validation", "timing", "book",
+                "experiments", "report", "cli")  # fmt: skip
+BELOW_VALIDATION = ("bench.files", "bench.machine", "bench.workloads", "bench.backends")
+ABOVE_VALIDATION = ("bench.report", "bench.cli")
+
+
+def _bench_layer(module):
+    """'validation', or the bench folder a module sits in ('bench' itself for the package)."""
+    parts = module.split(".")
+    return "validation" if parts[0] == "validation" else parts[1] if len(parts) > 1 else "bench"
+
+
+def test_bench_layers_import_only_their_own_layer_or_lower_ones():
+    rank = {layer: i for i, layer in enumerate(BENCH_LAYERS)}
+    upward = [
+        f"{source} -> {target}"
+        for source, targets in import_graph(ROOT, ["bench", "validation"]).items()
+        for target in targets
+        if _bench_layer(source) in rank
+        and _bench_layer(target) in rank
+        and rank[_bench_layer(target)] > rank[_bench_layer(source)]
+    ]
+    assert not upward, "imports pointing up a layer:\n" + "\n".join(sorted(upward))
+
+
+def test_validation_imports_only_bench_below_it():
+    """validation reads the workloads and backends (and the files and machine plumbing under
+    them); the timing layer, the report and the CLI are above it."""
+    wrong = [
+        f"{source} -> {target}"
+        for source, targets in import_graph(ROOT, ["bench", "validation"]).items()
+        if _bench_layer(source) == "validation"
+        for target in targets
+        if target.startswith("bench") and not target.startswith(BELOW_VALIDATION)
+    ]
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_only_the_report_and_the_cli_import_validation():
+    importers = {
+        source
+        for source, targets in import_graph(ROOT, ["bench", "validation"]).items()
+        if source.startswith("bench") and any(t.startswith("validation") for t in targets)
+    }
+    assert importers, "found no importer of validation: is the graph empty?"
+    assert all(name.startswith(ABOVE_VALIDATION) for name in importers), importers
+
+
+def test_importing_any_module_changes_no_environment_and_calls_nothing_process_wide():
+    """Every bench and validation module imported in a fresh process: os.environ is as it was
+    and malloc was not tuned; that is `bench.machine.configure()`'s job alone. Third-party
+    libraries are loaded first, so what they set on import does not count."""
+    names = sorted(package_modules(ROOT, ["bench", "validation"]))
+    code = (
+        "import ctypes, importlib, os, sys\n"
+        "for lib in ('numpy', 'pandas', 'scipy.stats', 'matplotlib', 'torch', 'jax',\n"
+        "            'jax.numpy', 'mpmath', 'autograd', 'tqdm', 'threadpoolctl'):\n"
+        "    try:\n"
+        "        importlib.import_module(lib)\n"
+        "    except ImportError:\n"
+        "        pass\n"
+        "looked_up = []\n"
+        "original = ctypes.CDLL.__getattr__\n"
+        "def spy(self, name):\n"
+        "    looked_up.append(name)\n"
+        "    return original(self, name)\n"
+        "ctypes.CDLL.__getattr__ = spy\n"
+        "before = dict(os.environ)\n"
+        f"for name in {names!r}:\n"
+        "    importlib.import_module(name)\n"
+        "changed = sorted(k for k in set(before) | set(os.environ)\n"
+        "                 if before.get(k) != os.environ.get(k))\n"
+        "print(changed, 'mallopt' in looked_up)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "OPENBLAS_", "MKL_"))}
+    env = {
+        k: v
+        for k, v in env.items()
+        if k not in ("XLA_FLAGS", "JAX_PLATFORMS", "DEZERO_BENCH_DEVICE")
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env | {"PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[] False", result.stdout
+
+
+def test_reference_does_not_import_a_backend():
+    """A reference never builds on the thing it checks: a backend's speed-up cannot move it."""
+    graph = import_graph(ROOT, ["bench", "validation"])
+    for path in [
+        "validation.reference.duals",
+        "validation.reference.tape",
+        "validation.reference.floor",
+        "validation.reference.chains",
+        "validation.fuzz.reference",
+    ]:
+        imported = graph[path]
+        assert not [m for m in imported if m.startswith("bench.backends")], (path, imported)
