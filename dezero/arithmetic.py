@@ -44,6 +44,8 @@ class Mul(Function):
         return x0 * x1
 
     def vjp(self, m, gy, x0, x1, y):
+        if x0 is x1:  # x * x: both products are gy * x, so compute it once (same bits)
+            return (gy * x0,) * 2
         gx0 = gy * x1 if self.needs_input_grad(0) else None
         return gx0, gy * x0 if self.needs_input_grad(1) else None
 

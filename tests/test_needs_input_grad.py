@@ -105,3 +105,21 @@ def test_replayed_tape_skips_a_constants_gradient(monkeypatch):
     assert len(calls) == 1  # V.T @ g for x only
     assert flags == [(True, False)]
     assert np.allclose(gx, V.data.T @ c.data)
+
+
+def test_a_square_written_as_x_times_x_computes_its_product_once_with_the_same_bits():
+    rng = np.random.default_rng(3)
+    data, gy = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    expected = gy * data + gy * data  # the two products the sweep used to add
+    for create_graph in (False, True):
+        x = Variable(data.copy())
+        y = x * x
+        y.grad = Variable(gy)  # the seed (backward's own arguments are the book's flags)
+        y.backward(create_graph=create_graph)
+        assert np.array_equal(x.grad.data, expected), create_graph
+    x = Variable(spy(data))
+    y = x * x
+    y.grad = Variable(gy)
+    Spy.calls = 0
+    y.backward()
+    assert Spy.calls == 1  # one gy * x, added to itself by the sweep, not two products
