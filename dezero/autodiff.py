@@ -209,6 +209,22 @@ def _like(ys, values):
     return tuple(values) if isinstance(ys, (tuple, list)) else values[0]
 
 
+def _second_pass(gs, vs, wrt, create_graph):
+    """d(sum of g * v)/d(wrt) over the gradients g that exist: the second half of jvp (wrt the
+    dummy cotangents) and of hvp (wrt the primals); zeros where no path reaches."""
+    pairs = [(g, v) for g, v in zip(gs, vs) if g is not None]
+    out = (None,) * len(wrt)
+    if pairs:
+        out = grad(
+            [g for g, _ in pairs],
+            wrt,
+            grad_outputs=[v for _, v in pairs],
+            create_graph=create_graph,
+            allow_unused=True,
+        )
+    return tuple(Variable(np.zeros_like(w.data)) if o is None else o for w, o in zip(wrt, out))
+
+
 def jvp(f, primals, tangents, create_graph=False):
     """(f(*primals), J @ tangents), each shaped as f's result, like torch.func.jvp.
     primals and tangents are tuples of arrays or Variables, tangents shaped as primals."""
@@ -223,19 +239,7 @@ def jvp(f, primals, tangents, create_graph=False):
     outs = _outputs_of(ys)
     us = tuple(Variable(np.zeros_like(y.data)) for y in outs)
     gs = grad(outs, xs, grad_outputs=us, create_graph=True, allow_unused=True)
-    pairs = [(g, t) for g, t in zip(gs, ts) if g is not None]
-    if pairs:
-        dots = grad(
-            [g for g, _ in pairs],
-            us,
-            grad_outputs=[t for _, t in pairs],
-            create_graph=create_graph,
-            allow_unused=True,
-        )
-    else:
-        dots = (None,) * len(us)
-    dots = [Variable(np.zeros_like(y.data)) if d is None else d for y, d in zip(outs, dots)]
-    return ys, _like(ys, dots)
+    return ys, _like(ys, _second_pass(gs, ts, us, create_graph))
 
 
 def hvp(f, primals, v, create_graph=False):
@@ -249,15 +253,4 @@ def hvp(f, primals, v, create_graph=False):
     if not isinstance(y, Variable) or y.data.size != 1:
         raise ValueError("hvp needs f to return a single-element Variable")
     gs = grad(y, xs, create_graph=True, allow_unused=True)
-    pairs = [(g, w) for g, w in zip(gs, vs) if g is not None]
-    hv = (None,) * len(xs)
-    if pairs:
-        hv = grad(
-            [g for g, _ in pairs],
-            xs,
-            grad_outputs=[w for _, w in pairs],
-            create_graph=create_graph,
-            allow_unused=True,
-        )
-    hv = tuple(Variable(np.zeros_like(x.data)) if h is None else h for x, h in zip(xs, hv))
-    return y, hv
+    return y, _second_pass(gs, vs, xs, create_graph)
