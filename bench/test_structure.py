@@ -127,29 +127,6 @@ def test_accuracy_command_rejects_bad_input_in_one_line(argv, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_configure_sets_the_process_up():
-    """The same check bites: configure() pins threads and JAX and tunes malloc."""
-    code = (
-        "import ctypes, os\n"
-        "looked_up = []\n"
-        "original = ctypes.CDLL.__getattr__\n"
-        "def spy(self, name):\n"
-        "    looked_up.append(name)\n"
-        "    return original(self, name)\n"
-        "ctypes.CDLL.__getattr__ = spy\n"
-        "from bench.machine import configure\n"
-        "configure()\n"
-        "print(os.environ['OMP_NUM_THREADS'], os.environ['JAX_PLATFORMS'],\n"
-        "      'mallopt' in looked_up)\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "JAX_PLATFORMS")}
-    env = env | {"PYTHONPATH": str(REPO), "DEZERO_BENCH_THREADS": "1", "DEZERO_BENCH_DEVICE": "cpu"}
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env
-    )
-    assert result.stdout.split() == ["1", "cpu", "True"], result.stdout + result.stderr[-2000:]
-
-
 def test_source_names_no_issue_or_commit():
     """History belongs in commit messages: no 'issue #N' and no commit hash in the code or
     the tests of any package (test_readme.py holds the pattern's own examples)."""

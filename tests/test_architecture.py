@@ -269,6 +269,17 @@ def test_only_the_report_and_the_cli_import_validation():
     assert all(name.startswith(ABOVE_VALIDATION) for name in importers), importers
 
 
+# Records every C function looked up through ctypes, so a test can see whether mallopt was.
+MALLOPT_SPY = (
+    "looked_up = []\n"
+    "original = ctypes.CDLL.__getattr__\n"
+    "def spy(self, name):\n"
+    "    looked_up.append(name)\n"
+    "    return original(self, name)\n"
+    "ctypes.CDLL.__getattr__ = spy\n"
+)
+
+
 def test_importing_any_module_changes_no_environment_and_calls_nothing_process_wide():
     """Every bench and validation module imported in a fresh process: os.environ is as it was
     and malloc was not tuned; that is `bench.machine.configure()`'s job alone. Third-party
@@ -281,14 +292,7 @@ def test_importing_any_module_changes_no_environment_and_calls_nothing_process_w
         "    try:\n"
         "        importlib.import_module(lib)\n"
         "    except ImportError:\n"
-        "        pass\n"
-        "looked_up = []\n"
-        "original = ctypes.CDLL.__getattr__\n"
-        "def spy(self, name):\n"
-        "    looked_up.append(name)\n"
-        "    return original(self, name)\n"
-        "ctypes.CDLL.__getattr__ = spy\n"
-        "before = dict(os.environ)\n"
+        "        pass\n" + MALLOPT_SPY + "before = dict(os.environ)\n"
         f"for name in {names!r}:\n"
         "    importlib.import_module(name)\n"
         "changed = sorted(k for k in set(before) | set(os.environ)\n"
@@ -324,3 +328,19 @@ def test_reference_does_not_import_a_backend():
     ]:
         imported = graph[path]
         assert not [m for m in imported if m.startswith("bench.backends")], (path, imported)
+
+
+def test_configure_sets_the_process_up():
+    """The same check bites: configure() pins threads and JAX and tunes malloc."""
+    code = (
+        "import ctypes, os\n" + MALLOPT_SPY + "from bench.machine import configure\n"
+        "configure()\n"
+        "print(os.environ['OMP_NUM_THREADS'], os.environ['JAX_PLATFORMS'],\n"
+        "      'mallopt' in looked_up)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "JAX_PLATFORMS")}
+    env = env | {"PYTHONPATH": str(ROOT), "DEZERO_BENCH_THREADS": "1", "DEZERO_BENCH_DEVICE": "cpu"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env
+    )
+    assert result.stdout.split() == ["1", "cpu", "True"], result.stdout + result.stderr[-2000:]

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bench.book import steps
+from bench.cli import args as shared
 from bench.files import atomic_write, destinations
 from bench.files.inputs import InputError
 
@@ -23,19 +24,15 @@ def _step_number(text: str) -> int:
     return int(text)
 
 
-def _jobs(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"--jobs must be a positive integer, got {text!r}")
-    return int(text)
-
-
 def add_parser(sub) -> None:
     """Declare the `book` subcommand on the CLI's subparsers."""
     parser = sub.add_parser("book", help="run the book's step scripts (your checkout) unmodified")
     parser.add_argument("path", type=Path, help="a checkout of the book's repository")
     parser.add_argument("--steps", nargs="+", type=_step_number, metavar="N", help="only these")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also save the verdicts here")
-    parser.add_argument("--jobs", type=_jobs, default=1, help="steps run at once (default 1)")
+    parser.add_argument(
+        "--jobs", type=shared.count, default=1, help="steps run at once (default 1)"
+    )
 
 
 def _check_json_destination(path: Path | None) -> None:

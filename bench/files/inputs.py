@@ -49,18 +49,23 @@ def read_text(path) -> str:
     return _read_text(Path(path))
 
 
+def parse_json(path, text: str):
+    """`text` (read from `path`) as JSON; InputError naming the file and where it breaks."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            path, f"is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from None
+
+
 def read_benchmark_json(path) -> dict:
     """The parsed pytest-benchmark document at `path`, checked for the shape we read."""
     path = Path(path)
     text = _read_text(path)
     if not text.strip():
         raise InputError(path, "is empty; expected a pytest-benchmark JSON run")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            path, f"is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-        ) from None
+    document = parse_json(path, text)
     if not isinstance(document, dict) or "benchmarks" not in document:
         found = list(document)[:5] if isinstance(document, dict) else type(document).__name__
         raise InputError(

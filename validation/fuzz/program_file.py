@@ -10,14 +10,13 @@ or attributes it cannot take is named here, with its node, instead of as a trace
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 from pathlib import Path
 
 import numpy as np
 
-from bench.files.inputs import InputError, read_text
+from bench.files.inputs import InputError, parse_json, read_text
 from validation.fuzz.programs import BINARY, OP_NAMES, input_arrays, sinks
 
 INPUT = "input"
@@ -26,13 +25,7 @@ INPUT = "input"
 def load(path) -> dict:
     """The program in the JSON file at `path`, checked (InputError naming the file if not)."""
     path = Path(path)
-    text = read_text(path)
-    try:
-        program = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            path, f"is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-        ) from None
+    program = parse_json(path, read_text(path))
     problem = structure_problem(program) or forward_problem(program)
     if problem:
         raise InputError(path, f"not a runnable fuzz program: {problem}")
