@@ -1,4 +1,5 @@
-"""Indexing's adjoint: a slice assignment for basic indices, np.add.at for fancy ones."""
+"""Indexing's adjoint: a slice assignment for basic indices, np.bincount for one float64
+integer array, np.add.at for the other fancy ones."""
 
 import numpy as np
 import pytest
@@ -69,3 +70,33 @@ def test_second_order_through_indexing(index):
     F.sum(gx).backward()
     expected = reference(6 * np.asarray(x.data)[index], index, (3,))
     assert np.allclose(x.grad.data, expected)
+
+
+GATHERS = [
+    ((7,), np.array([[0, 6, 6], [-1, 3, -7]])),  # a 2-D index into a vector, negatives, repeats
+    ((6, 3, 2), np.array([5, -6, 0, 0])),  # whole rows of a 3-D array
+    ((4,), np.array([], dtype=np.int64)),
+    ((5, 0), np.array([1, 1])),
+    ((9,), np.array([2, 2, 2], dtype=np.int32)),
+]
+
+
+@pytest.mark.parametrize(
+    "shape, index", GATHERS, ids=lambda v: repr(getattr(v, "tolist", lambda: v)())
+)
+def test_integer_array_gather_adjoint_is_bitwise_np_add_at(shape, index):
+    """The bincount path sums in the order np.add.at does, so float64 gradients are the
+    same bits; values of mixed magnitude make any reordering of the sums visible."""
+    rng = np.random.default_rng(3)
+    gy = rng.standard_normal(np.zeros(shape)[index].shape) * 10.0 ** rng.integers(-8, 9, 1)
+    assert np.array_equal(array_ops.get_item_grad(gy, index, shape), reference(gy, index, shape))
+
+
+def test_float32_gather_adjoint_accumulates_in_float32():
+    """bincount sums in double; float32 keeps np.add.at so its rounding stays float32's."""
+    gy = np.full(3, 1e-8, dtype=np.float32)
+    gx = array_ops.get_item_grad(gy, np.array([0, 0, 0]), (2,))
+    assert gx.dtype == np.float32
+    expected = np.zeros(2, dtype=np.float32)
+    np.add.at(expected, np.array([0, 0, 0]), gy)
+    assert np.array_equal(gx, expected)
