@@ -8,6 +8,8 @@ here takes and returns ndarrays: a Variable reaching this module is a vjp callin
 function directly instead of through its namespace `m`.
 """
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -155,9 +157,12 @@ def get_item_grad(gy, slices, in_shape):
     """The adjoint of `x[slices]`: gy scattered into zeros of x's shape. A basic index
     (ints, slices, Ellipsis, None) reads each element at most once, so an assignment does
     it (~20x faster than np.add.at at 10**4 elements); an integer or boolean array index
-    can repeat elements, whose gradients np.add.at sums (np.bincount for float64)."""
-    if type(slices) is np.ndarray and slices.dtype.kind == "i" and gy.dtype == np.float64:
-        return _gather_grad(gy, slices, in_shape)
+    can repeat elements, whose gradients np.add.at sums (np.bincount for a gather)."""
+    if gy.dtype == np.float64 and type(gy) is np.ndarray:
+        axis = _gather_axis(slices)
+        if axis is not None and axis < len(in_shape):
+            index = slices if axis == 0 and type(slices) is np.ndarray else slices[axis]
+            return _gather_grad(gy, axis, index, in_shape)
     gx = np.zeros(in_shape, dtype=gy.dtype)
     if is_basic_index(slices):
         gx[slices] = gy
@@ -166,21 +171,41 @@ def get_item_grad(gy, slices, in_shape):
     return gx
 
 
-def _gather_grad(gy, index, in_shape):
-    """The adjoint of `x[index]` for one integer array `index` on axis 0, by np.bincount:
-    up to 8x faster than np.add.at for a 2-D index. bincount sums each bin in double
-    precision in the index's C order, the order np.add.at adds in, so float64 gradients
-    are the same bits."""
-    rows = in_shape[0]
+_FULL = slice(None)
+
+
+def _gather_axis(slices):
+    """The axis of a gather `x[:, ..., :, index]` (full slices, then one integer array),
+    or None for any other index."""
+    if type(slices) is np.ndarray:
+        return 0 if slices.dtype.kind == "i" else None
+    if type(slices) is not tuple or not slices:
+        return None
+    *lead, index = slices
+    if type(index) is not np.ndarray or index.dtype.kind != "i":
+        return None
+    for s in lead:
+        if type(s) is not slice or s != _FULL:
+            return None
+    return len(lead)
+
+
+def _gather_grad(gy, axis, index, in_shape):
+    """The adjoint of a gather along `axis` by np.bincount: 3-8x faster than np.add.at.
+    Each element of gy goes to the flat position it was read from; bincount sums each bin
+    in double precision in that C order, the order np.add.at adds in, so float64
+    gradients are the same bits."""
+    n = in_shape[axis]
     if index.size and index.min() < 0:
-        index = np.where(index < 0, index + rows, index)
-    row_size = 1
-    for n in in_shape[1:]:
-        row_size *= n
-    if row_size != 1:  # element positions of whole rows: index * row_size + column
-        index = index[..., None] * row_size + np.arange(row_size)
+        index = np.where(index < 0, index + n, index)
+    lead = math.prod(in_shape[:axis])
+    trail = math.prod(in_shape[axis + 1 :])
+    if lead != 1:  # the rows before the gathered axis
+        index = np.arange(lead).reshape((lead,) + (1,) * index.ndim) * n + index
+    if trail != 1:  # the elements after it
+        index = index[..., None] * trail + np.arange(trail)
     weights = gy.reshape(-1)
-    return np.bincount(index.reshape(-1), weights, minlength=rows * row_size).reshape(in_shape)
+    return np.bincount(index.reshape(-1), weights, minlength=lead * n * trail).reshape(in_shape)
 
 
 _BASIC_INDEX_TYPES = (int, np.integer, slice, type(Ellipsis), type(None))

@@ -78,12 +78,14 @@ GATHERS = [
     ((4,), np.array([], dtype=np.int64)),
     ((5, 0), np.array([1, 1])),
     ((9,), np.array([2, 2, 2], dtype=np.int32)),
+    ((5, 4), (slice(None), np.array([0, 1, 1, -1]))),  # gmm's padded[:, lower]
+    ((2, 3, 4), (slice(None), slice(None), np.array([[0, 3], [3, 3]]))),
+    ((2, 3, 4), (slice(None), np.array([2, 0, 2]))),  # rows of a middle axis
+    ((3, 5, 2), (slice(None), np.array([4, 4]), slice(None))),  # not a gather: np.add.at
 ]
 
 
-@pytest.mark.parametrize(
-    "shape, index", GATHERS, ids=lambda v: repr(getattr(v, "tolist", lambda: v)())
-)
+@pytest.mark.parametrize("shape, index", GATHERS, ids=repr)
 def test_integer_array_gather_adjoint_is_bitwise_np_add_at(shape, index):
     """The bincount path sums in the order np.add.at does, so float64 gradients are the
     same bits; values of mixed magnitude make any reordering of the sums visible."""
