@@ -195,6 +195,17 @@ def test_fuzz_reference_does_not_import_what_it_checks():
     assert not [m for m in modules if m.startswith(checked)], modules
 
 
+def test_the_fuzzer_reference_runs_the_chain_primitives_own_forward_and_vjp():
+    # one description per primitive: the chains' tape and the fuzzer's tape run the same code
+    from bench.workloads.ops import OPS as PRIMITIVES
+    from validation.fuzz.reference import RULES
+
+    shared = sorted(set(RULES) & set(PRIMITIVES))
+    assert len(shared) >= 11, shared
+    for name in shared:
+        assert RULES[name] == (PRIMITIVES[name].np_forward, PRIMITIVES[name].np_vjp), name
+
+
 def test_a_program_the_reference_cannot_run_is_a_reference_finding(monkeypatch):
     from validation.fuzz import reference as fuzz_reference
 
