@@ -5,6 +5,10 @@ Dask path gives the in-process result."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,9 +18,9 @@ from hypothesis import seed as hypothesis_seed
 
 import dezero.functions as F
 from bench.cli import main
+from bench.report.fuzz_files import load
 from dezero import array_ops
 from validation.fuzz.checker import CI_PROGRAMS, CI_SEED, FAIL, check, ci_fuzz_messages, run_fuzz
-from validation.fuzz.program_file import load
 from validation.fuzz.programs import OP_NAMES, dumps, input_arrays, programs
 from validation.fuzz.reference import reference, tape_value_and_grads
 
@@ -153,7 +157,13 @@ def test_fuzz_command_writes_findings_and_exits_1_on_a_dezero_failure(
     out = tmp_path / "bug"
     assert main(["fuzz", "--programs", "20", "--backends", "dezero", "--out", str(out)]) == 1
     assert (out / "dezero-ulp" / "program.json").exists()
-    assert "replay" in (out / "dezero-ulp" / "repro.py").read_text()
+    repro = out / "dezero-ulp" / "repro.py"
+    assert "replay" in repro.read_text()
+    done = subprocess.run(
+        [sys.executable, str(repro)], capture_output=True, text=True, timeout=120,
+        env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )  # fmt: skip
+    assert done.returncode == 0 and "dezero" in done.stdout, done.stderr[-2000:]
     code = main(
         ["fuzz", "--backends", "dezero", "--replay", str(out / "dezero-ulp" / "program.json")]
     )
