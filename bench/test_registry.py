@@ -96,3 +96,22 @@ def test_missing_package_is_a_skip_reason_not_an_error():
 
     ok, reason = Missing().available()
     assert not ok and "no_such_framework_for_bench" in reason
+
+
+def test_every_chain_primitive_is_one_record_of_the_op_table_built_from_it():
+    from bench.workloads.op_table import OPS as TABLE
+
+    names = [record.name for record in TABLE]
+    for name, op in OPS.items():
+        assert names.count(name) == 1, f"primitive {name!r} has {names.count(name)} records"
+        (record,) = [r for r in TABLE if r.name == name]
+        assert record.primitive is op, name
+        assert record.ref is op.np_forward and record.vjp is op.np_vjp, name
+    assert {r.name for r in TABLE if r.primitive is not None} == set(OPS)
+
+
+def test_a_primitive_record_of_an_unknown_primitive_names_it():
+    from bench.workloads.op_record import UNARY, primitive_record
+
+    with pytest.raises(KeyError, match="'sine' is not a chain primitive.*'sin'"):
+        primitive_record("sine", np.sin, UNARY)

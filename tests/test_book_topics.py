@@ -7,7 +7,7 @@ Inputs and expected values are this project's own: closed forms, hand-written nu
 backprop, central differences, torch.
 
 FILE::NAME is tests/test_FILE.py::test_NAME (* matches any ending); op_table::NAME is a record
-of validation/op_table.py, which test_functions checks against numpy, central differences and
+of bench/workloads/op_table.py, which test_functions checks against numpy, central differences and
 torch, and test_higher_order to second order.
 
 1-2   a Variable holds an array; a Function calls forward
@@ -123,10 +123,10 @@ import pytest
 
 import dezero.functions as F
 import dezero.layers as L
+from bench.workloads.op_table import OPS
 from dezero import DataLoader, Function, Model, Parameter, Variable
 from dezero.datasets import Dataset
 from dezero.functions_conv import get_conv_outsize
-from validation.op_table import OPS
 
 
 # =============================================================================

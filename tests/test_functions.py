@@ -1,4 +1,4 @@
-"""Every function in dezero.functions, checked from the op table (validation/op_table.py).
+"""Every function in dezero.functions, checked from the op table (bench/workloads/op_table.py).
 
 Tests are generated from the table: forward against numpy, gradient against
 `dezero.utils.numerical_grad` (float64), gradient against torch (by the fast sweep and by
@@ -10,9 +10,7 @@ import pytest
 
 import dezero
 import dezero.functions as F
-from dezero import Variable
-from dezero.utils import numerical_grad
-from validation.op_table import (
+from bench.workloads.op_table import (
     CASES,
     GRAD_CASES,
     GRAD_IDS,
@@ -24,6 +22,8 @@ from validation.op_table import (
     sample_inputs,
     torch,
 )
+from dezero import Variable
+from dezero.utils import numerical_grad
 
 
 @pytest.mark.parametrize(("record", "shapes"), CASES, ids=IDS)

@@ -1,14 +1,14 @@
 """The numpy-style functions beyond the book's where the op table cannot look: ties and kinks
 (against torch, first and second order), inputs numpy accepts that the table does not draw,
 wrong inputs, constants, and the book's Variable methods. Values, gradients and second
-derivatives at ordinary points are generated from validation/op_table_numpy.py."""
+derivatives at ordinary points are generated from bench/workloads/op_table_numpy.py."""
 
 import numpy as np
 import pytest
 
 import dezero.functions as F
+from bench.workloads.op_record import torch
 from dezero import Variable, array_ops
-from validation.op_record import torch
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 import dezero.functions as F
-from dezero import Variable, array_ops
-from validation.op_table import (
+from bench.workloads.op_table import (
     GRAD_CASES,
     GRAD_IDS,
     TORCH_CASES,
@@ -24,6 +23,7 @@ from validation.op_table import (
     sample_inputs,
     torch,
 )
+from dezero import Variable, array_ops
 
 JAX_CASES = [(r, s) for r, s in GRAD_CASES if r.jax_op is not None]
 JAX_IDS = [i for (r, _), i in zip(GRAD_CASES, GRAD_IDS) if r.jax_op is not None]

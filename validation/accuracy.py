@@ -21,13 +21,12 @@ import numpy as np
 import pandas as pd
 
 from bench.backends import BACKENDS
-from bench.files.table_format import ERROR, EXACT, NUMERICAL_DIFF, NUMERICAL_DIFF_BEST, SKIPPED
-from bench.machine import simd
 from bench.workloads.chains import make_chain
 from bench.workloads.profiles import PROFILES, AccuracyCase, Profile, accuracy_cases
 from validation import finite_diff
 from validation.metrics import compare
 from validation.reference.chains import case_floor, reference
+from validation.vocabulary import ERROR, EXACT, NUMERICAL_DIFF, NUMERICAL_DIFF_BEST, SKIPPED
 
 SEED = 0
 
@@ -59,7 +58,7 @@ COLUMNS = {
     "device": "string",  # where the backend ran: platform and model (see `bench.machine.devices`)
     "device_name": "string",
     "note": "string",
-    "simd": "string",  # the SIMD level of the library whose kernels rounded (`bench.machine.simd`)
+    "simd": "string",  # the SIMD level of the library whose kernels rounded (`Backend.simd_level`)
 }
 # What a saved accuracy CSV must hold to be merged or tabulated: a row's key and its error.
 # Columns added later (device, ...) may be absent from older files; the tables show them blank.
@@ -156,8 +155,7 @@ def measure(case: AccuracyCase, backends: Iterable[str], profile: Profile) -> li
 
 def _device_fields(backend) -> dict:
     device = backend.device()
-    level = simd.describe(backend.math_library) if device.platform == "cpu" else ""
-    return {"device": device.platform, "device_name": device.name, "simd": level}
+    return {"device": device.platform, "device_name": device.name, "simd": backend.simd_level()}
 
 
 def _measure_in_worker(case: AccuracyCase, backends, profile: str | Profile) -> list[dict]:

@@ -1,6 +1,6 @@
 """Depth views of the accuracy table for `REPORT.md`: error over the rounding floor, growth
 exponents (error against depth, log-log), and findings (a backend far off the best one),
-grouped by root cause.
+grouped by root cause. They are DataFrames; `bench.report.depth_sections` renders them.
 
 All are computed from the accuracy DataFrame (`validation.accuracy`), never typed by hand.
 The floor (`floor_ulp`) is the error a correctly rounding engine is expected to reach on the
@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bench.backends import backend_order
-from bench.files.table_format import EXACT, NOT_ENGINES, ULP_FLAGS_WITH_FIGURE, markdown_table
-from validation.tables import format_ulp
+from validation.vocabulary import EXACT, NOT_ENGINES, ULP_FLAGS_WITH_FIGURE, format_ulp
 
 # A finding: error above FINDING_FACTOR x the best backend's and FINDING_ULP ULPs beyond it.
 FINDING_FACTOR = 8.0
@@ -205,21 +204,6 @@ def root_causes(accuracy: pd.DataFrame) -> pd.DataFrame:
     return causes.sort_values(["dtype", "family", "from_depth", "backends"], ignore_index=True)
 
 
-def _ops_of(family: str, depth: int) -> str:
-    """The op names `family` calls at `depth` (a program's own ops; else one layer's, read off
-    a depth-1 chain on a tape)."""
-    from bench.workloads.chains import make_chain
-    from validation.reference.tape import CHAIN_RULES, Tape
-
-    chain = make_chain(family, depth, 1)
-    if chain.program:
-        return ", ".join(sorted(set(chain.program)))
-    chain = make_chain(family, 1, 1)
-    tape = Tape(CHAIN_RULES)
-    chain.apply(tape.ops, *map(tape.leaf, (chain.x, *chain.params)))
-    return ", ".join(sorted({name for name, *_ in tape.records}))
-
-
 def reproducer(cause) -> str:
     """One command line that measures a finding's worst case again, for its backends and the
     best one (a filtered run: it writes under results/runs/, never the committed files)."""
@@ -228,67 +212,3 @@ def reproducer(cause) -> str:
         f"python -m bench accuracy --backends {backends} --families {cause.family} "
         f"--depths {cause.depth} --dtypes {cause.dtype}"
     )
-
-
-def render_depth_sections(accuracy: pd.DataFrame) -> list[str]:
-    """The REPORT's Markdown lines: excess headline at 10^4 and 10^5, growth, findings."""
-    if "excess" not in accuracy or accuracy["floor_ulp"].isna().all():
-        return []
-    out = []
-    for depth in (10_000, 100_000):
-        for dtype in ("float64", "float32"):
-            table = excess_headline(accuracy, depth, dtype)
-            if table.empty:
-                continue
-            out += [
-                "",
-                f"## Gradient error over the rounding floor, depth {depth:,}, {dtype}",
-                "",
-                "Each cell is the backend's worst-element gradient error divided by the floor "
-                "(the error of a correctly rounding engine: every op's output moved by up to "
-                "half an ULP, 8 random roundings, at least 0.5 ULP). 1 is as good as rounding "
-                "allows; `underflow` = the exact gradient is not a normal number of the dtype.",
-                "",
-                markdown_table(table),
-            ]
-    for dtype in ("float64", "float32"):
-        table = growth_exponents(accuracy, dtype)
-        if table.empty:
-            continue
-        out += [
-            "",
-            f"## Growth of the gradient error with depth, {dtype}",
-            "",
-            "Slope of log(max |ULP error|) against log(depth) over depths >= "
-            f"{GROWTH_MIN_DEPTH} with an error figure (at least {GROWTH_MIN_DEPTHS}): 0.5 is "
-            "random-walk rounding (sqrt(depth)), 1 a systematic bias (depth); `floor` is the "
-            "floor's own slope, what a correctly rounding engine would show.",
-            "",
-            markdown_table(table),
-        ]
-    causes = root_causes(accuracy)
-    out += ["", "## Findings", ""]
-    if causes.empty:
-        out.append(
-            f"No backend's gradient error exceeds the best backend's by more than "
-            f"{FINDING_FACTOR:g}x and {FINDING_ULP:g} ULP and the rounding floor on any case."
-        )
-        return out
-    out += [
-        f"A finding is a backend whose gradient error exceeds the best backend's on the same "
-        f"case by more than {FINDING_FACTOR:g}x and {FINDING_ULP:g} ULP, and the rounding floor "
-        "(correct rounding cannot explain it). Backends with the same signed error wherever "
-        "one of them is a finding compute the same roundings, so they share one entry: one "
-        "per family, dtype and cause. `from depth` is the shallowest depth where it shows; "
-        "the numbers are its worst case, and the command below each entry measures it again.",
-        "",
-    ]
-    for c in causes.itertuples(index=False):
-        out += [
-            f"- **`{c.family}` {c.dtype}, width {c.width}** (ops: {_ops_of(c.family, c.depth)}): "
-            f"{', '.join(c.backends)}; from depth {c.from_depth:,}; at depth {c.depth:,} "
-            f"{c.error_ulp:,.0f} ULP against {c.best_ulp:,.1f} for {c.best_backend} "
-            f"(floor {c.floor_ulp:,.1f} ULP).",
-            f"  `{reproducer(c)}`",
-        ]
-    return out

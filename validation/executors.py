@@ -20,11 +20,14 @@ import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
-from bench.files.inputs import UsageError
-
 RETRIES = 2
 CONNECT_SECONDS = 3  # how long a --scheduler address may take to answer before the run stops
 SCHEMES = ("tcp://", "tls://")
+
+
+class SchedulerUnreachable(ValueError):
+    """No Dask scheduler answered at the --scheduler address: the CLI prints this one line
+    and exits 2, before any work is handed out."""
 
 
 class DaskExecutor:
@@ -53,14 +56,14 @@ def check_scheduler(scheduler: str) -> str:
 
 
 def _connect(scheduler: str):
-    """A Client of the scheduler at `scheduler`, or a UsageError naming the address when none
-    answers within CONNECT_SECONDS (before any work is handed out)."""
+    """A Client of the scheduler at `scheduler`, or SchedulerUnreachable naming the address
+    when none answers within CONNECT_SECONDS (before any work is handed out)."""
     from dask.distributed import Client
 
     try:
         return Client(scheduler, timeout=CONNECT_SECONDS)
     except (OSError, ValueError, TypeError) as error:  # TypeError: tls:// without a TLS set-up
-        raise UsageError(
+        raise SchedulerUnreachable(
             f"--scheduler {scheduler}: cannot reach a Dask scheduler within {CONNECT_SECONDS} s "
             f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
         ) from None

@@ -18,13 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.files.atomic_write import write_csv
-from bench.files.table_format import ERROR, EXACT, NONFINITE, UNDERFLOW, merge_measured
 from bench.workloads.profiles import CI
 from validation.accuracy import SEED, default_backends, read_accuracy, run_accuracy
 from validation.metrics import FLOOR_FACTOR, floor_tolerance_ulp
 from validation.op_gate import op_gate_messages
 from validation.reference.chains import case_floor
+from validation.vocabulary import ERROR, EXACT, NONFINITE, UNDERFLOW
 
 GATED = "dezero"
 PEERS = ("torch", "jax")
@@ -85,23 +84,15 @@ def case_floors(rows: pd.DataFrame) -> list[tuple[float, float]]:
     return floors
 
 
-def write_baseline(df: pd.DataFrame, path=BASELINE_PATH, keep: pd.DataFrame | None = None) -> Path:
-    """Write the gated cases, their rounding floors and dezero's errors as the baseline the gate
-    compares against (explicit command only); atomically, so a crash leaves the old one.
-
-    `keep`: the saved baseline of a filtered run; its cases that `df` did not measure stay.
-    """
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def baseline_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The gated cases of a dezero run `df` (errors and non-finite results left out), with their
+    rounding floors and dezero's errors: the rows of the baseline the gate compares against.
+    `python -m bench baseline` writes them (a filtered run in place of the cases `gated_rows`
+    measured)."""
     measured = gated_rows(df)
     rows = measured[~measured["flag"].isin([ERROR, NONFINITE])].copy()
     rows["floor_norm_ulp"], rows["floor_abs"] = zip(*case_floors(rows), strict=True)
-    rows = rows[BASELINE_COLUMNS]
-    if keep is not None:
-        rows = merge_measured(keep[BASELINE_COLUMNS], rows, CASE_KEYS, measured)
-    write_csv(rows.sort_values(KEYS), path)
-    return path
+    return rows[BASELINE_COLUMNS]
 
 
 def read_baseline(path=BASELINE_PATH) -> pd.DataFrame:

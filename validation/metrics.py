@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.files.table_format import NONFINITE, OK, OVERFLOW, PARTIAL_UNDERFLOW, UNDERFLOW
+from validation.vocabulary import NONFINITE, OK, OVERFLOW, PARTIAL_UNDERFLOW, UNDERFLOW
 
 METRIC_COLUMNS = (
     "max_abs_ulp",

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 import dezero
+from bench.workloads.op_table import GRAD_CASES, OpRecord, cotangent, sample_inputs
 from validation.metrics import floor_tolerance_ulp, normwise_ulp, underflow_violations
-from validation.op_table import GRAD_CASES, OpRecord, cotangent, sample_inputs
 from validation.reference.floor import REPLAY_TRIALS, Rounding, spread
 
 DTYPES = ("float64", "float32")

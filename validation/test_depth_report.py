@@ -6,11 +6,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bench.report.depth_sections import render_depth_sections
 from validation.depth_report import (
     excess_headline,
     findings,
     growth_exponents,
-    render_depth_sections,
     reproducer,
     root_causes,
 )

@@ -5,6 +5,10 @@ Dask path gives the in-process result."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,9 +18,9 @@ from hypothesis import seed as hypothesis_seed
 
 import dezero.functions as F
 from bench.cli import main
+from bench.report.fuzz_files import load
 from dezero import array_ops
 from validation.fuzz.checker import CI_PROGRAMS, CI_SEED, FAIL, check, ci_fuzz_messages, run_fuzz
-from validation.fuzz.program_file import load
 from validation.fuzz.programs import OP_NAMES, dumps, input_arrays, programs
 from validation.fuzz.reference import reference, tape_value_and_grads
 
@@ -153,7 +157,13 @@ def test_fuzz_command_writes_findings_and_exits_1_on_a_dezero_failure(
     out = tmp_path / "bug"
     assert main(["fuzz", "--programs", "20", "--backends", "dezero", "--out", str(out)]) == 1
     assert (out / "dezero-ulp" / "program.json").exists()
-    assert "replay" in (out / "dezero-ulp" / "repro.py").read_text()
+    repro = out / "dezero-ulp" / "repro.py"
+    assert "replay" in repro.read_text()
+    done = subprocess.run(
+        [sys.executable, str(repro)], capture_output=True, text=True, timeout=120,
+        env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )  # fmt: skip
+    assert done.returncode == 0 and "dezero" in done.stdout, done.stderr[-2000:]
     code = main(
         ["fuzz", "--backends", "dezero", "--replay", str(out / "dezero-ulp" / "program.json")]
     )
@@ -193,6 +203,17 @@ def test_fuzz_reference_does_not_import_what_it_checks():
 
     modules = {getattr(f, "__module__", None) or "numpy" for rule in RULES.values() for f in rule}
     assert not [m for m in modules if m.startswith(checked)], modules
+
+
+def test_the_fuzzer_reference_runs_the_chain_primitives_own_forward_and_vjp():
+    # one description per primitive: the chains' tape and the fuzzer's tape run the same code
+    from bench.workloads.ops import OPS as PRIMITIVES
+    from validation.fuzz.reference import RULES
+
+    shared = sorted(set(RULES) & set(PRIMITIVES))
+    assert len(shared) >= 11, shared
+    for name in shared:
+        assert RULES[name] == (PRIMITIVES[name].np_forward, PRIMITIVES[name].np_vjp), name
 
 
 def test_a_program_the_reference_cannot_run_is_a_reference_finding(monkeypatch):

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 import dezero.functions
-from bench.files.table_format import UNDERFLOW
+from bench.workloads.op_table import GRAD_CASES, OPS
 from validation import op_gate
 from validation.metrics import compare, underflow_violations
-from validation.op_table import GRAD_CASES, OPS
+from validation.vocabulary import UNDERFLOW
 
 CASE_IDS = [case.name.replace(" ", "-") for case in op_gate.OP_CASES]
 

@@ -9,11 +9,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bench.backends import BACKENDS
-from bench.files.table_format import OK
 from bench.workloads.chains import FAMILIES, make_chain
 from validation.metrics import compare
 from validation.reference.chains import dual_reference
 from validation.reference.floor import chain_floor
+from validation.vocabulary import OK
 
 ENGINES = [b for b in ("dezero", "torch", "jax") if BACKENDS[b].available()[0]]
 SCALAR_FAMILIES = [f for f, family in FAMILIES.items() if family.elementwise]

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from bench.backends import BACKENDS
-from bench.files.table_format import NONFINITE, OK, OVERFLOW, PARTIAL_UNDERFLOW, UNDERFLOW
 from bench.workloads.chains import FAMILIES, make_chain
 from bench.workloads.ops import OPS
 from validation.metrics import compare
@@ -15,6 +14,7 @@ from validation.reference.chains import dual_reference, longdouble_reference
 from validation.reference.duals import DUAL_OPS, Dual, dual_scalar, mp_to_longdouble
 from validation.reference.floor import chain_floor
 from validation.reference.tape import run_chain
+from validation.vocabulary import NONFINITE, OK, OVERFLOW, PARTIAL_UNDERFLOW, UNDERFLOW
 
 ELEMENTWISE = [name for name, op in OPS.items() if op.elementwise]
 

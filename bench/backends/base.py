@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench.machine import devices
+from bench.machine import devices, simd
 from bench.workloads.chains import Chain
 from bench.workloads.ops import OPS
 
@@ -103,6 +103,10 @@ class Backend:
     def device(self) -> devices.Device:
         """Where this backend runs in this process: the CPU, unless overridden."""
         return devices.cpu()
+
+    def simd_level(self) -> str:
+        """The SIMD level whose kernels round this backend's results here ('' off the CPU)."""
+        return simd.describe(self.math_library) if self.device().platform == "cpu" else ""
 
     @cached_property
     def ops(self) -> SimpleNamespace:

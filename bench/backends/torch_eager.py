@@ -13,6 +13,11 @@ from bench.backends.base import Backend, Prepared, cast
 from bench.machine import devices, threads
 
 
+def pin_threads() -> None:
+    """torch's thread pools as the torch backend runs them (any torch runner calls this first)."""
+    threads.pin_torch()
+
+
 class TorchEager(Backend):
     name = "torch"
     package = "torch"
@@ -31,7 +36,7 @@ class TorchEager(Backend):
     def prepare(self, chain, dtype=np.float64):
         import torch  # optional and slow to import: only where the torch backend runs
 
-        threads.pin_torch()
+        pin_threads()
         ops = self.ops
         device = torch.device(devices.torch_device())  # parsed once, not per call
         # on the CPU `.numpy()` shares memory; a GPU tensor must be copied back first

@@ -29,6 +29,7 @@ from bench.cli.args import select_device
 from bench.files import atomic_write
 from bench.files.inputs import UsageError
 from bench.machine import configure, threads
+from validation.executors import SchedulerUnreachable
 
 # subcommand -> its module, in the order `--help` lists them
 COMMANDS = {
@@ -75,7 +76,7 @@ def main(argv=None) -> int:
             return select_device(args) or COMMANDS[args.command].main(args)
         except argparse.ArgumentError as error:  # a check across arguments: argparse's one line
             parser.error(str(error))
-    except UsageError as error:
+    except (UsageError, SchedulerUnreachable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -10,9 +10,9 @@ from tqdm import tqdm
 
 from bench.files.inputs import read_csv_checked
 from bench.files.table_format import merge_measured
+from bench.report.accuracy_tables import write_accuracy
 from bench.workloads.profiles import Profile, accuracy_cases
 from validation.accuracy import REQUIRED_COLUMNS, read_accuracy, run_accuracy
-from validation.tables import write_accuracy
 
 # one row's identity: a backend's case against the exact reference or against a peer backend
 MERGE_KEYS = ["backend", "against", "family", "depth", "width", "dtype"]

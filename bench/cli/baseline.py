@@ -7,7 +7,9 @@ from pathlib import Path
 
 from bench.cli import args as shared
 from bench.files import destinations
+from bench.files.atomic_write import write_csv
 from bench.files.inputs import read_csv_checked
+from bench.files.table_format import merge_measured
 from bench.workloads.profiles import CI
 from validation import accuracy, gate
 
@@ -30,5 +32,13 @@ def main(args) -> int:
     if (args.families or args.depths) and Path(path).exists():  # checked before measuring
         keep = read_csv_checked(path, gate.BASELINE_COLUMNS, gate.read_baseline)
     df = accuracy.run_accuracy(CI, backends=[gate.GATED], **shared.gate_grid(args))
-    print(f"wrote {gate.write_baseline(df, path, keep=keep)}")
+    rows = gate.baseline_rows(df)
+    if keep is not None:  # the saved cases this run did not measure stay
+        rows = merge_measured(
+            keep[gate.BASELINE_COLUMNS], rows, gate.CASE_KEYS, gate.gated_rows(df)
+        )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(rows.sort_values(gate.KEYS), path)  # atomic: a crash leaves the old baseline
+    print(f"wrote {path}")
     return 0

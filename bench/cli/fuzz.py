@@ -11,10 +11,9 @@ from bench.backends import BACKENDS
 from bench.cli import args as shared
 from bench.files import destinations
 from bench.files.destinations import RESULTS
+from bench.report import fuzz_files
 from validation.executors import open_executor
 from validation.fuzz import checker as fuzzer
-from validation.fuzz import report as fuzz_report
-from validation.fuzz.program_file import load
 
 FUZZ_BACKENDS = ("dezero", "numpy", "torch", "jax", "autograd")
 # what a replay (one program, in process, printed) has no use for
@@ -58,10 +57,10 @@ def main(args) -> int:
         _check_replay(args)
     backends = args.backends or [b for b in FUZZ_BACKENDS if _installed(b)]
     if args.replay is not None:
-        rows = fuzz_report.replay(args.replay, backends)
+        rows = fuzz_files.replay(args.replay, backends)
         print(rows.to_string(index=False))
         return 1 if ((rows["backend"] == "dezero") & (rows["status"] == "fail")).any() else 0
-    destinations.check_files([args.out / name for name in fuzz_report.FUZZ_FILES])
+    destinations.check_files([args.out / name for name in fuzz_files.FUZZ_FILES])
     start = time.perf_counter()
     with open_executor(args.jobs, args.scheduler) as executor:
         programs = args.programs or (10**7 if args.seconds else 100)
@@ -75,7 +74,7 @@ def main(args) -> int:
             seconds=args.seconds,
         )
     seconds = time.perf_counter() - start
-    table = fuzz_report.write_results(args.out, rows, findings)
+    table = fuzz_files.write_results(args.out, rows, findings)
     info = fuzzer.summary(rows, findings)
     print(
         f"{info['programs']} programs in {seconds:.1f} s ({info['programs'] / seconds:.1f}/s), "
@@ -96,7 +95,7 @@ def _check_replay(args) -> None:
             None, f"argument --replay: re-checks one saved program; {flags} do not apply"
         )
     try:
-        load(args.replay)
+        fuzz_files.load(args.replay)
     except (OSError, ValueError) as error:
         raise argparse.ArgumentError(None, f"argument --replay: {error}") from None
 

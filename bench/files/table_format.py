@@ -1,9 +1,9 @@
-"""What every results table shares: its Markdown and CSV writers, its vocabulary, and how a
-filtered run's rows replace the saved ones.
+"""What every results table shares: its Markdown and CSV writers, and how a filtered run's
+rows replace the saved ones.
 
-The timing tables (`bench.timing.tables`), the accuracy tables (`validation.tables`), the
-report and the plots all import these names; none retypes them. It sits in bench's lowest
-layer (`bench.files`), so the timing tables and validation need nothing above them.
+The timing tables (`bench.timing.tables`), the accuracy tables (`bench.report.accuracy_tables`)
+and the CLI import these; the words inside accuracy rows are validation's
+(`validation.vocabulary`).
 """
 
 from __future__ import annotations
@@ -13,25 +13,6 @@ from pathlib import Path
 import pandas as pd
 
 from bench.files.atomic_write import write_csv, write_text
-
-# `against` of an accuracy row measured against the exact reference (else: another backend)
-EXACT = "exact"
-
-# `flag` of an accuracy row: why a ULP figure is there, partial, or absent
-OK = "ok"
-NONFINITE = "nonfinite"
-UNDERFLOW = "underflow"  # every reference element is 0 or subnormal in the dtype
-PARTIAL_UNDERFLOW = "partial_underflow"  # those elements left out of the ULP statistics
-OVERFLOW = "overflow"
-ERROR = "error"  # the backend raised: the note says what
-SKIPPED = "skipped"  # the backend cannot run the case: the note says why
-ULP_FLAGS_WITH_FIGURE = (OK, PARTIAL_UNDERFLOW)
-
-# accuracy rows that are estimates, not engines: the seed's central difference at the book's
-# eps, and at the best eps (`validation.finite_diff`)
-NUMERICAL_DIFF = "numerical_diff"
-NUMERICAL_DIFF_BEST = "numerical_diff_best"
-NOT_ENGINES = (NUMERICAL_DIFF, NUMERICAL_DIFF_BEST)
 
 
 def markdown_table(df: pd.DataFrame) -> str:

@@ -1,3 +1,4 @@
 """Every results file built from saved results: timing and accuracy tables, plots, REPORT.md
-and the README block. Reads the timing layer's and validation's tables.
+and the README block; and the fuzz run's files. Renders and writes what the timing layer and
+validation return.
 """

@@ -15,10 +15,10 @@ from bench.files.destinations import BENCHMARK_GLOB, README
 from bench.files.inputs import InputError, read_csv_checked
 from bench.report import markdown as report
 from bench.report import plots
+from bench.report.accuracy_tables import render_markdown
 from bench.report.plots import PLOTS
 from bench.timing import tables as timing
 from validation.accuracy import REQUIRED_COLUMNS, read_accuracy
-from validation.tables import render_markdown
 
 
 def benchmark_files(results_dir: Path, paths) -> list[Path]:

@@ -16,10 +16,11 @@ import pandas as pd
 
 from bench.backends import REFERENCE_BACKEND, backend_order
 from bench.files.atomic_write import write_text
-from bench.files.table_format import EXACT, NOT_ENGINES, markdown_table
+from bench.files.table_format import markdown_table
+from bench.report.depth_sections import render_depth_sections
 from bench.timing.tables import GROUP_KEYS, format_number, group_sections
-from validation.depth_report import excess_headline, render_depth_sections
-from validation.tables import format_ulp
+from validation.depth_report import excess_headline
+from validation.vocabulary import EXACT, NOT_ENGINES, format_ulp
 
 README_BEGIN = "<!-- results:begin -->"
 README_END = "<!-- results:end -->"

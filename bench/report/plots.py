@@ -26,7 +26,7 @@ from matplotlib.ticker import NullFormatter, StrMethodFormatter  # noqa: E402
 
 from bench.backends import REFERENCE_BACKEND, backend_order  # noqa: E402
 from bench.files.atomic_write import save_figure  # noqa: E402
-from bench.files.table_format import EXACT, NOT_ENGINES, ULP_FLAGS_WITH_FIGURE  # noqa: E402
+from validation.vocabulary import EXACT, NOT_ENGINES, ULP_FLAGS_WITH_FIGURE  # noqa: E402
 
 CHEAP_GRADIENT_BOUND = 5.0
 RATIO_TICKS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)

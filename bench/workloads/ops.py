@@ -9,6 +9,11 @@ the dotted name each framework spells it with.
 
 `np_vjp(gy, *xs, y)` returns one gradient per input *at the broadcast shape*; reducing
 it back to the input's shape is done once, by the caller (`unbroadcast`), not per op.
+
+This is where a primitive is described, once: its record in the op table
+(`bench.workloads.op_table`, which adds the dezero callable and the unit tests' samples) is
+built from its `Op`. The module stays light (numpy, optional mpmath) because every backend
+and chain imports it; the op table also loads dezero's functions and the optional frameworks.
 """
 
 import math
@@ -61,6 +66,18 @@ def unbroadcast(gx, shape):
         i + ndim_extra for i, n in enumerate(shape) if n == 1 and np.shape(gx)[i + ndim_extra] != 1
     )
     return np.sum(gx, axis=axes).reshape(shape)
+
+
+def expand(gy, x_shape, axis=None, keepdims=False):
+    """gy of a reduction (sum/max over `axis`) broadcast back to the input's shape."""
+    if axis is not None and not keepdims:
+        gy = np.expand_dims(gy, axis)
+    return np.broadcast_to(gy, x_shape)
+
+
+def sum_vjp(gy, x, y, axis=None, keepdims=False):
+    """sum's vjp; the fuzzer sums over `axis` (with `keepdims`), the chains over everything."""
+    return (expand(gy, np.shape(x), axis, keepdims),)
 
 
 def _monotone_up(f):
@@ -162,7 +179,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("matmul", 2, np.matmul,
        lambda gy, x0, x1, y: (gy @ np.swapaxes(x1, -1, -2), np.swapaxes(x0, -1, -2) @ gy),
        None, None, REALS, lambda lo, hi: REALS, _spell("matmul"), elementwise=False),
-    Op("sum", 1, np.sum, lambda gy, x, y: (np.broadcast_to(gy, np.shape(x)),),
+    Op("sum", 1, np.sum, sum_vjp,
        None, None, REALS, lambda lo, hi: REALS, _spell("sum"), elementwise=False),
 )}
 # fmt: on

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from bench.backends.torch_eager import pin_threads
 from validation.fuzz.programs import evaluate
 
 ELEMENTWISE = ("neg", "sin", "cos", "tanh", "sigmoid", "exp", "square", "log", "add", "mul")
@@ -151,9 +152,7 @@ def run_dezero(program, arrays, direction=None):
 def run_torch(program, arrays, direction=None):
     import torch
 
-    from bench.machine import threads
-
-    threads.pin_torch()
+    pin_threads()
     ns = torch_ops()
     leaves = [torch.tensor(a, requires_grad=True) for a in arrays]
     out = evaluate(program, ns, leaves)

@@ -27,11 +27,11 @@ import pandas as pd
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from bench.files.table_format import NONFINITE, UNDERFLOW
 from validation.fuzz.backends import RUNNERS
 from validation.fuzz.programs import dumps, input_arrays, op_names, programs
 from validation.fuzz.reference import reference, rounding_floor
 from validation.metrics import FLOOR_FACTOR, compare, floor_tolerance_ulp
+from validation.vocabulary import NONFINITE, UNDERFLOW
 
 # A correct engine may differ from the reference by the rounding floor (measured on the
 # program itself) times a safety factor, plus a few ULPs for kernels that are not correctly

@@ -1,35 +1,30 @@
-"""A saved fuzz program read back (`fuzz --replay`, the reproducers) and checked first.
+"""A saved fuzz program's checks (`fuzz --replay`, the reproducers), before anything runs it.
 
 A program file may have been edited by hand, so before any backend runs it every node is
 checked against the format of `validation.fuzz.programs` (known op, its number of
 arguments, each an earlier node; an input's shape and finite values agreeing), and then
 the program is run forward once in numpy so that an op given arguments of the wrong shape
 or attributes it cannot take is named here, with its node, instead of as a traceback or a
-"reference run fail" row. Every problem is an `InputError`: one line naming the file.
+"reference run fail" row. Every problem is one line; reading the file and naming it are the
+caller's (`bench.report.fuzz_files.load`).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from pathlib import Path
 
 import numpy as np
 
-from bench.files.inputs import InputError, parse_json, read_text
 from validation.fuzz.programs import BINARY, OP_NAMES, input_arrays, sinks
 
 INPUT = "input"
 
 
-def load(path) -> dict:
-    """The program in the JSON file at `path`, checked (InputError naming the file if not)."""
-    path = Path(path)
-    program = parse_json(path, read_text(path))
-    problem = structure_problem(program) or forward_problem(program)
-    if problem:
-        raise InputError(path, f"not a runnable fuzz program: {problem}")
-    return program
+def program_problem(program) -> str | None:
+    """What keeps `program` (read from JSON) from running, or None: its nodes as data first,
+    then a forward run."""
+    return structure_problem(program) or forward_problem(program)
 
 
 def structure_problem(program) -> str | None:

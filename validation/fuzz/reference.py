@@ -1,6 +1,6 @@
 """The exact-enough reference for fuzz programs: the longdouble tape over the op table's rules.
 
-The rules are the op table's records that carry a `vjp` (`validation.op_table`): their numpy
+The rules are the op table's records that carry a `vjp` (`bench.workloads.op_table`): their numpy
 reference and vjp, written for any numpy dtype, complex included, so the one tape
 (`validation.reference.tape.Tape`) gives:
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bench.workloads.op_table import OPS
 from validation.fuzz.programs import OP_NAMES, evaluate, input_arrays
-from validation.op_table import OPS
 from validation.reference.floor import REPLAY_TRIALS, Rounding, spread
 from validation.reference.tape import Tape
 

@@ -1,25 +1,27 @@
 """The op table: one declarative record per dezero function, shared by the tests and the gate.
 
-Each `OpRecord` (validation/op_record.py) names a dezero op, its numpy reference, the shapes of
-its differentiable inputs (several per op, broadcasting included), the interval inputs are drawn
-from and, where torch has the op, the torch spelling (for elementwise ops also the jax.numpy
-one). The network functions have their records in validation/op_table_nn.py, the
-numpy-style functions beyond the book's in validation/op_table_numpy.py; OPS lists them all.
-tests/test_functions.py (values, first derivatives), tests/test_higher_order.py (second
-derivatives, each vjp's output), the accuracy gate (validation/op_gate.py, exact gradients in
-float64 and float32), its strength table (validation/strength.py) and the fuzzer's reference
-rules (validation/fuzz/reference.py: the records with a `vjp`) are generated from it.
+Each `OpRecord` (bench/workloads/op_record.py) names a dezero op, its numpy reference, the
+shapes of its differentiable inputs (several per op, broadcasting included), the interval
+inputs are drawn from and, where torch has the op, the torch spelling (for elementwise ops
+also the jax.numpy one). The chains' primitives (`bench.workloads.ops`) are records here too
+(`P`): their reference and vjp are the primitive's own. The network functions have their
+records in op_table_nn.py, the numpy-style functions beyond the book's in op_table_numpy.py;
+OPS lists them all. tests/test_functions.py (values, first derivatives),
+tests/test_higher_order.py (second derivatives, each vjp's output), the accuracy gate
+(validation/op_gate.py, exact gradients in float64 and float32), its strength table
+(validation/strength.py) and the fuzzer's reference rules (validation/fuzz/reference.py: the
+records with a `vjp`) are generated from it; the chains, the depth tables and the gate's chain
+cases read the same primitives through `bench.workloads.ops`.
 """
 
 import numpy as np
 
 import dezero
 import dezero.functions as F
-from bench.workloads.ops import OPS as PRIMITIVES
-from validation import op_references as numpy_refs
-from validation.op_record import BINARY, TF, UNARY, OpRecord, jnp, torch
-from validation.op_table_nn import NN_OPS
-from validation.op_table_numpy import NUMPY_API_OPS
+from bench.workloads import op_references as numpy_refs
+from bench.workloads.op_record import BINARY, TF, UNARY, OpRecord, jnp, primitive_record, torch
+from bench.workloads.op_table_nn import NN_OPS
+from bench.workloads.op_table_numpy import NUMPY_API_OPS
 
 
 def _dropout_in_test_mode(x):
@@ -40,82 +42,64 @@ def _jnp(name):
     return lambda *xs: getattr(jnp, name)(*xs)
 
 
-def _vjp(name):
-    """The op registry's numpy vjp of primitive `name` (the chains' reference runs it too)."""
-    return PRIMITIVES[name].np_vjp
-
-
 def _same_in_every_framework(expression):
     """One lambda for torch and jax where the operator spelling is the same (x * x, a ** b)."""
     return {"torch_op": expression, "jax_op": expression}
 
 
 R = OpRecord
+P = primitive_record
 OPS = [
     # elementwise
-    R(
+    P(
         "square",
         F.square,
-        np.square,
         UNARY,
-        vjp=_vjp("square"),
         **_same_in_every_framework(lambda x: x * x),
     ),
-    R(
+    P(
         "exp",
         F.exp,
-        np.exp,
         UNARY,
         torch_op=lambda x: x.exp(),
         jax_op=_jnp("exp"),
-        vjp=_vjp("exp"),
     ),
-    R(
+    P(
         "log",
         F.log,
-        np.log,
         UNARY,
         domain=(0.5, 3.0),
         torch_op=lambda x: x.log(),
         jax_op=_jnp("log"),
-        vjp=_vjp("log"),
     ),
-    R(
+    P(
         "sin",
         F.sin,
-        np.sin,
         UNARY,
         torch_op=lambda x: x.sin(),
         jax_op=_jnp("sin"),
-        vjp=_vjp("sin"),
     ),
-    R(
+    P(
         "cos",
         F.cos,
-        np.cos,
         UNARY,
         torch_op=lambda x: x.cos(),
         jax_op=_jnp("cos"),
-        vjp=_vjp("cos"),
     ),
-    R(
+    P(
         "tanh",
         F.tanh,
-        np.tanh,
         UNARY,
         torch_op=lambda x: x.tanh(),
         jax_op=_jnp("tanh"),
-        vjp=_vjp("tanh"),
     ),
-    R(
+    P(
         "sigmoid",
         F.sigmoid,
-        numpy_refs.np_sigmoid,
         UNARY,
         domain=(-6, 6),
         torch_op=lambda x: x.sigmoid(),
         jax_op=lambda x: 1 / (1 + jnp.exp(-x)),
-        vjp=_vjp("sigmoid"),
     ),
     R(
         "relu",
@@ -147,12 +131,10 @@ OPS = [
         jax_op=lambda x: jnp.clip(x, -0.5, 0.5),
         vjp=numpy_refs.clip_vjp,
     ),
-    R(
+    P(
         "neg",
         F.neg,
-        np.negative,
         UNARY,
-        vjp=_vjp("neg"),
         **_same_in_every_framework(lambda x: -x),
     ),
     R(
@@ -193,12 +175,10 @@ OPS = [
         **_same_in_every_framework(lambda x: 2.0**x),
     ),
     # binary, broadcasting
-    R(
+    P(
         "add",
         F.add,
-        np.add,
         BINARY,
-        vjp=lambda gy, a, b, y: (gy, gy),
         **_same_in_every_framework(lambda a, b: a + b),
     ),
     R(
@@ -209,12 +189,10 @@ OPS = [
         vjp=lambda gy, a, b, y: (gy, -gy),
         **_same_in_every_framework(lambda a, b: a - b),
     ),
-    R(
+    P(
         "mul",
         F.mul,
-        np.multiply,
         BINARY,
-        vjp=lambda gy, a, b, y: (gy * b, gy * a),
         **_same_in_every_framework(lambda a, b: a * b),
     ),
     R(
@@ -311,13 +289,11 @@ OPS = [
         torch_op=lambda x: x.flatten(1),
     ),
     # reductions and broadcasting
-    R(
+    P(
         "sum",
         F.sum,
-        np.sum,
         UNARY + (((2, 3, 4),),),
         torch_op=lambda x: x.sum(),
-        vjp=numpy_refs.sum_vjp,
     ),
     R(
         "sum-axis0",
@@ -379,13 +355,11 @@ OPS = [
         torch_op=lambda x: x.amin(dim=0),
     ),
     # linear algebra
-    R(
+    P(
         "matmul",
         F.matmul,
-        np.matmul,
         (((2, 3), (3, 4)), ((5, 2, 3), (3, 4)), ((2, 2, 3), (2, 3, 4)), ((1, 3), (3, 1))),
         torch_op=torch.matmul if torch else None,
-        vjp=_vjp("matmul"),
     ),
     R(
         "linear",

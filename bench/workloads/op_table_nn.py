@@ -1,6 +1,6 @@
 """Op-table records for the network functions: activations over an axis, losses,
 convolution, pooling and normalisation (references by slicing, not dezero's im2col), and
-the second-order helpers a derivative of them runs. OPS in validation/op_table.py lists them
+the second-order helpers a derivative of them runs. OPS in bench/workloads/op_table.py lists them
 with the rest.
 """
 
@@ -9,8 +9,9 @@ import numpy as np
 import dezero
 import dezero.functions as F
 import dezero.functions_conv
-from validation import op_references as numpy_refs
-from validation.op_record import TF, OpRecord, torch
+from bench.workloads import op_references as numpy_refs
+from bench.workloads.op_record import TF, OpRecord, torch
+from bench.workloads.ops import OPS as PRIMITIVES
 
 
 def _labels(x):
@@ -84,7 +85,7 @@ NN_OPS = [
     R(
         "sigmoid_cross_entropy",
         lambda x: F.sigmoid_cross_entropy(x, _targets(x)),
-        lambda x: numpy_refs.np_bce(numpy_refs.np_sigmoid(x), _targets(x)),
+        lambda x: numpy_refs.np_bce(PRIMITIVES["sigmoid"].np_forward(x), _targets(x)),
         (((3, 4),), ((5,),)),
         torch_op=lambda x: TF.binary_cross_entropy_with_logits(x, _torch_targets(x)),
     ),

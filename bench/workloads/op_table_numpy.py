@@ -10,7 +10,7 @@ step sees a convention there.
 import numpy as np
 
 import dezero.functions as F
-from validation.op_record import BINARY, UNARY, OpRecord, jnp, torch
+from bench.workloads.op_record import BINARY, UNARY, OpRecord, jnp, torch
 
 
 def _condition(*xs):

@@ -1,8 +1,16 @@
 """The op table's record type, its common sample shapes, and the frameworks records compare
-against (torch and jax are optional: their comparisons are skipped without them)."""
+against (torch and jax are optional: their comparisons are skipped without them).
+
+A chain primitive (`bench.workloads.ops`) is described once, by its `Op`; its record here is
+built from it (`primitive_record`): the record's reference and vjp are the primitive's, and
+`record.primitive` gives the rest (exact reference, chain domain, image, spellings).
+"""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from bench.workloads.ops import OPS as PRIMITIVES
+from bench.workloads.ops import Op
 
 try:
     import torch
@@ -35,6 +43,21 @@ class OpRecord:
     # tape runs them (`validation.fuzz.reference`). Such a record's `ref` takes the fuzzer's
     # attributes (axis, shape, index...) as keywords whose defaults are the record's sample.
     vjp: Callable | None = None
+    # The chain primitive this record is, or None: `ref` and `vjp` are then that `Op`'s. Left
+    # out of equality and hashing (an Op holds a dict of spellings); `ref` and `vjp` count.
+    primitive: Op | None = field(default=None, compare=False)
+
+
+def primitive_record(name: str, op: Callable, shapes: tuple, **facts) -> OpRecord:
+    """The record of chain primitive `name`, its dezero callable `op` checked on `shapes`:
+    forward and vjp come from the primitive's `Op`, `facts` are the record's other fields."""
+    try:
+        primitive = PRIMITIVES[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a chain primitive; known: {sorted(PRIMITIVES)}") from None
+    return OpRecord(
+        name, op, primitive.np_forward, shapes, vjp=primitive.np_vjp, primitive=primitive, **facts
+    )
 
 
 UNARY = (((),), ((3,),), ((2, 3),))

@@ -5,14 +5,12 @@ inputs, since the gate differentiates them by the complex step (`validation.op_g
 
 import numpy as np
 
+from bench.workloads.ops import expand
+
 
 def np_log_softmax(x, axis=1):
     x_max = x.max(axis=axis, keepdims=True)
     return x - x_max - np.log(np.exp(x - x_max).sum(axis=axis, keepdims=True))
-
-
-def np_sigmoid(x):
-    return 1 / (1 + np.exp(-x))
 
 
 def np_bce(p, t):
@@ -99,17 +97,6 @@ def np_get_item_grad(gy):
 # The fuzzed ops' references with their attributes, and their vjps. Selections (max, relu,
 # clip) are taken on the real part, so the complex step follows the real computation's branch.
 REPEATED = (0, 0, 2, 0)  # get_item's sample index: repeated indices must add up
-
-
-def expand(gy, x_shape, axis=None, keepdims=False):
-    """gy of a reduction (sum/max over `axis`) broadcast back to the input's shape."""
-    if axis is not None and not keepdims:
-        gy = np.expand_dims(gy, axis)
-    return np.broadcast_to(gy, x_shape)
-
-
-def sum_vjp(gy, x, y, axis=None, keepdims=False):
-    return (expand(gy, x.shape, axis, keepdims),)
 
 
 def max_vjp(gy, x, y, axis=None, keepdims=False):

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
 
-from bench.files.table_format import (
-    EXACT,
-    PARTIAL_UNDERFLOW,
-    ULP_FLAGS_WITH_FIGURE,
-    markdown_table,
-    write_csv_and_markdown,
-)
+from bench.files.table_format import markdown_table, write_csv_and_markdown
+from validation.vocabulary import EXACT, format_ulp
 
 ROW_KEYS = ["family", "width", "reference", "backend"]
-
-
-def format_ulp(value: float, flag: str) -> str:
-    """A ULP cell: the flag where there is no meaningful number, `*` after a partial figure."""
-    if flag not in ULP_FLAGS_WITH_FIGURE or value is pd.NA or math.isnan(value):
-        return flag
-    text = f"{value:.1f}" if abs(value) < 10 else f"{value:,.0f}"
-    return text + ("*" if flag == PARTIAL_UNDERFLOW else "")
 
 
 def pivot(df: pd.DataFrame, metric: str) -> pd.DataFrame:
