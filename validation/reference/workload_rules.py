@@ -103,6 +103,7 @@ def _concatenate_vjp(gy, *xs_and_y, axis=0):
 
 
 def _getitem_vjp(gy, x, y, index):
+    gy = np.asarray(gy)  # a 0-d object array's arithmetic gives a bare mpmath number
     gx = np.zeros(x.shape, dtype=np.result_type(gy, x))
     if gx.dtype == object:
         gx[...] = 0
