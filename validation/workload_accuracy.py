@@ -166,4 +166,6 @@ def workload_accuracy(
 
 def to_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows to the typed DataFrame (missing fields become NA)."""
-    return pd.DataFrame(rows).reindex(columns=list(COLUMNS)).astype(COLUMNS)
+    df = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+    df["ref_bits"] = df["ref_bits"].fillna(0)
+    return df.astype(COLUMNS)
