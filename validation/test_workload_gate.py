@@ -74,6 +74,12 @@ def test_gate_fails_on_a_crash_a_silent_gap_and_a_nonfinite_gradient():
     assert "not finite" in messages[2] and "GradBench" in messages[3]
 
 
+def test_outputs_of_the_wrong_size_are_refused_by_name():
+    outputs = _dezero_outputs("lse")
+    with pytest.raises(ValueError, match="lse gave outputs of sizes"):
+        measure_outputs("lse", WORKLOADS["lse"].quick[0], [outputs[0], outputs[1][:-1]])
+
+
 def test_gradbench_error_is_their_metric():
     """|a - b| / max(1, |a| + |b|): absolute below 1, relative above."""
     assert gradbench_error([1e-3], [0.0]) == pytest.approx(1e-3)

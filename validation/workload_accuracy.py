@@ -60,9 +60,11 @@ COLUMNS = {
 }
 
 
-def size_label(size: dict) -> str:
-    """ "d=2,k=5,n=1000": a size as the tables print it."""
-    return ",".join(f"{k}={v}" for k, v in size.items())
+def size_label(name: str, size: dict) -> str:
+    """A size as the tables print it ("d=2,k=5,n=1000"): the evaluation's own label, where
+    it has one."""
+    label = getattr(WORKLOADS[name], "size_label", None)
+    return label(size) if label is not None else ",".join(f"{k}={v}" for k, v in size.items())
 
 
 def grid_sizes(workload, sizes: str) -> tuple:
@@ -91,10 +93,8 @@ def measure_outputs(name: str, size: dict, outputs, dtype=np.float64) -> dict:
     got = quantities(outputs)
     if got.keys() != reference.keys() or any(got[q].size != reference[q].size for q in got):
         shapes = {q: v.size for q, v in got.items()}
-        raise ValueError(
-            f"{name} gave outputs {shapes}, the reference has "
-            f"{ {q: v.size for q, v in reference.items()} }"
-        )
+        sizes = {q: v.size for q, v in reference.items()}
+        raise ValueError(f"{name} gave outputs of sizes {shapes}, the reference {sizes}")
     row = {"gradbench_error": 0.0}
     for q, want in reference.items():
         metrics = compare(got[q], want, dtype)
@@ -119,7 +119,7 @@ def measure_case(name: str, size: dict, backend: str, dtype=np.float64) -> dict:
     """The row of one evaluation at one size in one backend."""
     row = {
         "eval": name,
-        "size": size_label(size),
+        "size": size_label(name, size),
         "backend": backend,
         "dtype": np.dtype(dtype).name,
         "reference": workload_reference(name, size_key(size)).kind,
@@ -128,14 +128,16 @@ def measure_case(name: str, size: dict, backend: str, dtype=np.float64) -> dict:
     reason = unsupported(backend, name)
     if reason is not None:
         return row | {"status": UNSUPPORTED, "reason": reason}
+    workload_floor(name, size_key(size), row["dtype"])  # its failure is not the backend's
     try:
         prepared = prepare_workload(backend, name, size, dtype)
         start = time.perf_counter()
         outputs = prepared.call()
         seconds = time.perf_counter() - start
-    except Exception as exc:  # a crash is a measurement too: the gate fails on it
+        errors = measure_outputs(name, size, outputs, dtype)
+    except Exception as exc:  # a crash or a wrong shape is a measurement too: the gate fails it
         return row | {"status": ERROR, "reason": f"{type(exc).__name__}: {exc}"[:300]}
-    return row | {"status": OK, "seconds": seconds} | measure_outputs(name, size, outputs, dtype)
+    return row | {"status": OK, "seconds": seconds} | errors
 
 
 def workload_accuracy(

@@ -36,8 +36,8 @@ class Traced(Value):
     __array_ufunc__ = None  # numpy defers to the reflected operators below
 
     def __init__(self, value, slot, ops):
-        super().__init__(value, slot)
-        self.ops = ops
+        # set here, not through Value.__init__: a nested solver makes 10**5 of these
+        self.value, self.slot, self.ops = value, slot, ops
 
     shape = property(lambda self: self.value.shape)
     ndim = property(lambda self: self.value.ndim)
