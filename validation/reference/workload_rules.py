@@ -111,6 +111,14 @@ def _getitem_vjp(gy, x, y, index):
     return (gx,)
 
 
+def _stack_vjp(gy, *xs_and_y, axis=0):
+    return tuple(np.moveaxis(gy, axis, 0))
+
+
+def _transpose_vjp(gy, x, y, axes=None):
+    return (np.transpose(gy, None if axes is None else np.argsort(axes)),)
+
+
 def _power(x, p):
     # repeated products: a complex power and an mpmath one both keep them exact to rounding
     y = x
@@ -157,4 +165,8 @@ WORKLOAD_RULES = {
     "logsumexp": (_logsumexp, _logsumexp_vjp),
     "concatenate": (lambda *xs, axis=0: np.concatenate(xs, axis=axis), _concatenate_vjp),
     "getitem": (lambda x, index: x[index], _getitem_vjp),
+    "stack": (lambda *xs, axis=0: np.stack(xs, axis=axis), _stack_vjp),
+    "transpose": (lambda x, axes=None: np.transpose(x, axes), _transpose_vjp),
+    # the condition is a constant: only the chosen branch's gradient flows
+    "where": (np.where, lambda gy, c, a, b, y: (0 * gy, np.where(c, gy, 0), np.where(c, 0, gy))),
 }

@@ -131,6 +131,15 @@ class ReferenceOps:
     def concatenate(self, seq, axis=0):
         return self.call("concatenate", *seq, axis=axis)
 
+    def stack(self, seq, axis=0):
+        return self.call("stack", *seq, axis=axis)
+
+    def transpose(self, x, axes=None):
+        return self.call("transpose", x, axes=None if axes is None else tuple(axes))
+
+    def where(self, condition, a, b):
+        return self.call("where", self.value(condition), a, b)
+
     def grad(self, y, xs, create_graph=False) -> list:
         """d y / d x for each x of `xs`, with torch.autograd.grad's meaning; `create_graph`
         records each gradient so that a later `grad` differentiates it again."""
