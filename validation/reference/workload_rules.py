@@ -46,7 +46,7 @@ def _pick(x, axis, arg):
     the picked elements (the first one where several tie)."""
     flat = x.reshape(-1) if axis is None else x
     at = 0 if axis is None else axis
-    index = np.expand_dims(arg(real(flat).astype(float), axis=at), at)
+    index = np.expand_dims(arg(real(flat), axis=at), at)  # at full precision: no false ties
     mask = np.zeros(flat.shape, dtype=bool)
     np.put_along_axis(mask, index, True, axis=at)
     picked = np.take_along_axis(flat, index, axis=at)
@@ -73,7 +73,8 @@ def _spread(gy, shape, axis):
 
 
 def _logsumexp(x, axis=None):
-    # the shift is a constant (real) so a complex step and an mpmath run take the same one
+    # the shift is any constant near the max (it cancels): a real float, so a complex step
+    # and an mpmath run take the same one
     shift = np.max(real(x).astype(float), axis=axis, keepdims=True)
     y = log(np.sum(exp(x - shift), axis=axis, keepdims=True)) + shift
     return y.reshape(()) if axis is None else np.squeeze(y, axis)
