@@ -65,7 +65,8 @@ def unbroadcast(gx, shape):
     axes = tuple(range(ndim_extra)) + tuple(
         i + ndim_extra for i, n in enumerate(shape) if n == 1 and np.shape(gx)[i + ndim_extra] != 1
     )
-    return np.sum(gx, axis=axes).reshape(shape)
+    # asarray: a sum of an object array (mpmath numbers) to one element is that number
+    return np.asarray(np.sum(gx, axis=axes)).reshape(shape)
 
 
 def expand(gy, x_shape, axis=None, keepdims=False):

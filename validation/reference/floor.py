@@ -14,7 +14,8 @@ Where the callers legitimately differ, it is a parameter, not another definition
   input's);
 * how the runs are made: elementwise chains stream FLOOR_TRIALS lanes at once in forward
   mode (memory flat in depth); a run that replays a whole tape or complex step is repeated
-  at most REPLAY_TRIALS times (an mlp chain at depth 10**4 takes ~3.5 s per replay);
+  at most REPLAY_TRIALS times (an mlp chain at depth 10**4 takes ~3.5 s per replay), and so
+  is any other computation that takes a rounding (`replay_floor`: GradBench's evaluations);
 * which reading is compared: `Floor.ulp` elementwise (the depth tables divide the largest
   elementwise error by it), `Floor.norm_ulp` normwise (the gates compare normwise errors),
   `Floor.abs` absolute (where the exact result underflows and ULPs mean nothing).
@@ -176,3 +177,11 @@ def chain_floor(
         lanes["value"] = [np.ravel(v)[elements] for v in lanes["value"]]
         lanes["grad"] = [np.ravel(g)[elements] for g in lanes["grad"]]
     return {quantity: spread(np.stack(rows), dtype) for quantity, rows in lanes.items()}
+
+
+def replay_floor(run, dtype, replays: int = REPLAY_TRIALS, seed: int = 0) -> dict[str, Floor]:
+    """The floor of each quantity of `run(noise) -> {quantity: np.longdouble array}`: its run
+    with `noise=None` against `replays` runs with every rounding redone (`Rounding`)."""
+    rng = np.random.default_rng(seed)
+    runs = [run(None)] + [run(Rounding(dtype, rng)) for _ in range(replays)]
+    return {q: spread(np.stack([np.ravel(r[q]) for r in runs]), dtype) for q in runs[0]}

@@ -45,12 +45,13 @@ class Tape:
     backward, where gradient terms can cancel (x / x).
     """
 
-    def __init__(self, rules: dict, noise=None, round_backward: bool = False):
+    def __init__(self, rules: dict, noise=None, round_backward: bool = False, value_type=Value):
         self.rules = rules
         self.records = []  # (name, input values, attrs, output value), in call order
         self.size = 0
         self.noise = noise
         self.round_backward = round_backward
+        self.value_type = value_type  # (value, slot) -> a Value: a namespace's own with operators
 
     @property
     def ops(self) -> SimpleNamespace:
@@ -59,7 +60,7 @@ class Tape:
 
     def leaf(self, value) -> Value:
         self.size += 1
-        return Value(np.asarray(value), self.size - 1)
+        return self.value_type(np.asarray(value), self.size - 1)
 
     def call(self, name, *args: Value, **attrs) -> Value:
         forward, _ = self.rules[name]
@@ -70,23 +71,43 @@ class Tape:
 
     def grads(self, out: Value, leaves) -> list:
         """d out / d leaf for each leaf, by one reverse pass over the records (no recursion)."""
-        grads = [None] * self.size
-        grads[out.slot] = np.ones_like(out.value)
+        grads = self.sweep(reversed(self.records), out)
+        return [grads.get(leaf.slot, np.zeros_like(leaf.value)) for leaf in leaves]
+
+    def region(self, out: Value, after: int) -> list:
+        """The records `out` depends on whose outputs came after slot `after`, last first:
+        all that d out / d (the value at slot `after`) needs."""
+        needed, region = {out.slot}, []
+        for record in reversed(self.records):
+            slot = record[3].slot
+            if slot <= after:
+                break
+            if slot in needed:
+                region.append(record)
+                needed.update(a.slot for a in record[1])
+        return region
+
+    def sweep(self, records, out: Value, values=None) -> dict:
+        """Reverse pass over `records` (last first) from d out / d out = 1: slot -> gradient
+        of every value reached. `values` (slot -> array) replaces recorded values where given:
+        a replay of the records at other inputs (a complex step) is swept the same way."""
+
+        def value(v):
+            return v.value if values is None else values.get(v.slot, v.value)
+
+        grads = {out.slot: np.ones_like(value(out))}
         rounded = self.noise if self.round_backward else None
-        for name, args, attrs, node in reversed(self.records):
-            gy = grads[node.slot]
+        for name, args, attrs, node in records:
+            gy = grads.get(node.slot)
             if gy is None:
                 continue
-            gxs = self.rules[name][1](gy, *[a.value for a in args], node.value, **attrs)
+            gxs = self.rules[name][1](gy, *[value(a) for a in args], value(node), **attrs)
             for a, gx in zip(args, gxs, strict=True):
                 gx = unbroadcast(gx, np.shape(a.value))
                 if rounded is not None:
                     gx = rounded(gx)
-                grads[a.slot] = gx if grads[a.slot] is None else grads[a.slot] + gx
-        return [
-            np.zeros_like(leaf.value) if grads[leaf.slot] is None else grads[leaf.slot]
-            for leaf in leaves
-        ]
+                grads[a.slot] = gx if a.slot not in grads else grads[a.slot] + gx
+        return grads
 
 
 def run_chain(chain, dtype, noise=None) -> tuple:
