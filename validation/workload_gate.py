@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bench.files.table_format import NONFINITE, UNDERFLOW
 from validation.metrics import FLOOR_FACTOR, floor_tolerance_ulp
 from validation.reference.workload_cases import QUANTITIES
+from validation.vocabulary import NONFINITE, UNDERFLOW
 from validation.workload_accuracy import ERROR, GRADBENCH_TOLERANCE, OK, UNSUPPORTED
 
 
