@@ -12,22 +12,17 @@ A backend that cannot express an evaluation skips with its reason.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pytest
 
 from bench.backends import BACKENDS
-from bench.backends.workload_standin import (
-    WORKLOAD_BACKENDS,
-    WORKLOADS,
-    prepare_workload,
-    unsupported,
-)
+from bench.backends.workload_standin import WORKLOADS, prepare_workload, unsupported
 from bench.machine import threads
 from bench.timing.plugin import benchmarks_enabled
-from bench.workloads.grids import GRID_OF_PROFILE, active_filter, grid_sizes, input_elements
+from bench.timing.workload_suite import workload_cases
+from bench.workloads.grids import GRID_OF_PROFILE, active_filter, input_elements
 from bench.workloads.profiles import active_profile
 
 DTYPE = np.float64
@@ -37,32 +32,6 @@ CHECK_AGAINST = "torch"
 # NOTE: engines sum in different orders (matmul, logsumexp); 1e-9 relative is far above
 # those roundings on the quick sizes and far below any wrong gradient.
 RTOL, ATOL = 1e-9, 1e-12
-
-
-@dataclass(frozen=True)
-class WorkloadCase:
-    evaluation: str
-    size: dict
-    size_index: int  # position in the evaluation's grid: the order of the tables
-    backend: str
-
-    @property
-    def label(self) -> str:
-        return WORKLOADS[self.evaluation].size_label(self.size)
-
-    @property
-    def id(self) -> str:
-        return f"{self.evaluation}-{self.label}-{self.backend}"
-
-
-def workload_cases(grid: str, evals=None, backends=None) -> list[WorkloadCase]:
-    """Every case of `grid`, evaluation by evaluation, size by size, backend by backend."""
-    return [
-        WorkloadCase(name, size, index, backend)
-        for name in evals or WORKLOADS
-        for index, size in enumerate(grid_sizes(WORKLOADS[name], grid))
-        for backend in backends or WORKLOAD_BACKENDS
-    ]
 
 
 def pytest_generate_tests(metafunc):
