@@ -47,7 +47,8 @@ def test_readme_block_is_what_tables_writes_from_the_committed_runs():
 
 def test_readme_names_every_command_of_the_cli():
     text = README.read_text()
-    for command in ("run", "accuracy", "tables", "compare", "check", "baseline", "fuzz", "book"):
+    commands = ("run", "accuracy", "workloads", "tables", "compare", "check", "baseline", "fuzz")
+    for command in (*commands, "book"):
         assert re.search(rf"^\| `{command}\b", text, re.MULTILINE), command
 
 

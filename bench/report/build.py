@@ -74,7 +74,7 @@ def build_tables(
         )
     table = timing.timing_table(raw)
     # and every destination before the first write: a folder in a file's place changes nothing
-    readme = readme if files else None
+    readme = readme if files or workloads is not None else None
     destinations.check_files([*output_paths(results_dir), *([readme] if readme else [])])
     results_dir.mkdir(parents=True, exist_ok=True)
     written = []

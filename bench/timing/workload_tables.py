@@ -128,8 +128,13 @@ def _typed(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_workloads(path) -> pd.DataFrame:
-    """Read `workloads.csv` back with its column types."""
-    return _typed(pd.read_csv(path, keep_default_na=False, na_values=[""]))
+    """Read `workloads.csv` back with its column types (ValueError when a key column is
+    missing: any other column may be absent, as in a table from an older run)."""
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    missing = [key for key in KEYS if key not in table.columns]
+    if missing:
+        raise ValueError(f"no {', '.join(missing)} column; expected a workloads table")
+    return _typed(table)
 
 
 def _note(row) -> str:
