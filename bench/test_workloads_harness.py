@@ -292,3 +292,15 @@ def test_the_suite_collects_every_quick_case_under_k_workloads():
     collected = [line for line in done.stdout.splitlines() if "::" in line]
     expected = {f"test_workload[{case.id}]" for case in workload_cases("quick")}
     assert {line.rsplit("::", 1)[1] for line in collected} == expected
+
+
+def test_one_json_holding_chains_and_workloads_splits_between_the_two_tables():
+    """`pytest --benchmark-only` unfiltered times both suites into one JSON."""
+    from bench.timing.testing_runs import sin_run
+    from bench.timing.workload_tables import timing_rows
+
+    document = sin_run()
+    chains = len(document["benchmarks"])
+    document["benchmarks"] += _document({(*GMM, "dezero"): 0.004})["benchmarks"]
+    assert len(timing.benchmark_rows(document)) == chains
+    assert list(timing_rows(document)["backend"]) == ["dezero"]
