@@ -63,10 +63,12 @@ def _cases(rows) -> pd.DataFrame:
 
 
 def _accuracy(errors: dict) -> pd.DataFrame:
+    """`workload_accuracy`'s shape: `eval`, and figures per quantity (objective, gradient)."""
     return pd.DataFrame(
         [
-            {"evaluation": e, "size": s, "backend": b, "status": "ok", "reason": None,
-             "max_rel_error": error, "excess": 0.5, "gradbench_error": error}
+            {"eval": e, "size": s, "backend": b, "status": "ok", "reason": None,
+             "objective_rel_err": error / 10, "gradient_rel_err": error,
+             "objective_excess": 0.5, "gradient_excess": 0.75, "gradbench_error": error}
             for (e, s, b), error in errors.items()
         ]
     )  # fmt: skip
@@ -105,6 +107,9 @@ def test_markdown_shows_each_reason_and_flags_a_gradient_beyond_gradbench_tolera
     assert "## gmm" in text and "jax cannot run it here" in text
     assert "3.0e-03 FAIL" in text and "1.0e-16 ok" in text
     assert "box (test cpu), commit testcommit: 2 rows" in text
+    rows = table.set_index("backend")
+    assert rows.at["dezero", "max_rel_error"] == 3e-3  # the largest of its quantities
+    assert rows.at["dezero", "excess"] == 0.75
 
 
 def test_merge_replaces_only_the_rows_the_run_produced():

@@ -1,11 +1,12 @@
 """STAND-IN for `workload_accuracy`; delete at merge (import the exact-reference one instead).
 
-The `workloads` command codes against this contract: `workload_accuracy(evals, backends,
-sizes)` with `sizes` a grid name ('quick', 'default', 'full') returns a DataFrame with one row
-per evaluation x size x backend and the columns of `ACCURACY_COLUMNS`: `status` is 'ok',
-'skipped' or 'error' with `reason` saying why; `max_rel_error` is the largest relative error
-of the objective and gradient, `excess` the error over the rounding floor, `gradbench_error`
-GradBench's |a - b| / max(1, |a| + |b|) (it passes at 1e-4).
+The `workloads` command codes against this contract (the exact reference's, on its way in
+as validation/workload_accuracy.py): `workload_accuracy(evals, backends, sizes)` with
+`sizes` a grid name ('quick', 'default', 'full') returns a DataFrame with one row per
+`eval` x `size` x `backend`: `status` 'ok', 'unsupported' or 'error' with `reason` saying
+why; per quantity q (objective, gradient, or one `result`) `<q>_rel_err` and `<q>_excess`
+(the error over the rounding floor); `gradbench_error`, GradBench's
+max |a - b| / max(1, |a| + |b|) (it passes at 1e-4).
 
 This stand-in has no exact reference: it measures every backend against torch (float64),
 so torch's own rows read 0 and `excess` is empty. Only the shape of the table is real.
@@ -20,8 +21,8 @@ from bench.backends.workload_standin import WORKLOADS, prepare_workload, unsuppo
 from bench.workloads.grids import grid_sizes
 
 ACCURACY_COLUMNS = [
-    "evaluation", "size", "backend", "status", "reason",
-    "max_rel_error", "excess", "gradbench_error",
+    "eval", "size", "backend", "status", "reason", "result_rel_err", "result_excess",
+    "gradbench_error",
 ]  # fmt: skip
 STANDIN_REFERENCE = "torch"
 
@@ -45,10 +46,10 @@ def workload_accuracy(evals, backends, sizes: str) -> pd.DataFrame:
             label = workload.size_label(size)
             reference = prepare_workload(STANDIN_REFERENCE, name, size).call()
             for backend in backends:
-                row = {"evaluation": name, "size": label, "backend": backend}
+                row = {"eval": name, "size": label, "backend": backend}
                 why = unsupported(backend, name)
                 if why:
-                    rows.append(row | {"status": "skipped", "reason": why})
+                    rows.append(row | {"status": "unsupported", "reason": why})
                     continue
                 try:
                     results = prepare_workload(backend, name, size).call()
@@ -59,6 +60,6 @@ def workload_accuracy(evals, backends, sizes: str) -> pd.DataFrame:
                     continue
                 rel, gradbench = _errors(results, reference)
                 rows.append(
-                    row | {"status": "ok", "max_rel_error": rel, "gradbench_error": gradbench}
+                    row | {"status": "ok", "result_rel_err": rel, "gradbench_error": gradbench}
                 )
     return pd.DataFrame(rows).reindex(columns=ACCURACY_COLUMNS)

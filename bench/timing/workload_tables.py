@@ -88,12 +88,22 @@ def workload_table(cases: pd.DataFrame, document: dict | None, accuracy=None) ->
     timed = timing_rows(document or {}).drop(columns=["size_index", "status", "reason"])
     table = cases.merge(timed, on=KEYS, how="left", validate="one_to_one")
     if accuracy is not None:
-        measured = accuracy.rename(
-            columns={"status": "accuracy_status", "reason": "accuracy_reason"}
-        )
-        measured = measured.reindex(columns=[*KEYS, *ACCURACY_COLUMNS])
-        table = table.merge(measured, on=KEYS, how="left", validate="one_to_one")
+        table = table.merge(accuracy_columns(accuracy), on=KEYS, how="left", validate="one_to_one")
     return with_ratios(_typed(table))
+
+
+def accuracy_columns(accuracy: pd.DataFrame) -> pd.DataFrame:
+    """`workload_accuracy`'s rows as this table's accuracy columns: `eval` is `evaluation`,
+    status/reason become accuracy_*, and the per-quantity figures (objective, gradient or
+    result: `<q>_rel_err`, `<q>_excess`) their largest, `max_rel_error` and `excess`."""
+    df = accuracy.rename(
+        columns={"eval": "evaluation", "status": "accuracy_status", "reason": "accuracy_reason"}
+    )
+    for column, suffix in (("max_rel_error", "_rel_err"), ("excess", "_excess")):
+        if column not in df:
+            per_quantity = [c for c in df.columns if c.endswith(suffix)]
+            df[column] = df[per_quantity].astype("float64").max(axis=1) if per_quantity else None
+    return df.reindex(columns=[*KEYS, *ACCURACY_COLUMNS])
 
 
 def merge_saved(saved: pd.DataFrame | None, run: pd.DataFrame, accuracy_measured: bool):
