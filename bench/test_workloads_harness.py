@@ -309,3 +309,13 @@ def test_one_json_holding_chains_and_workloads_splits_between_the_two_tables():
     document["benchmarks"] += _document({(*GMM, "dezero"): 0.004})["benchmarks"]
     assert len(timing.benchmark_rows(document)) == chains
     assert list(timing_rows(document)["backend"]) == ["dezero"]
+
+
+def test_a_pytest_error_in_the_timing_run_writes_nothing_and_exits_1(tmp_path, monkeypatch, capsys):
+    from bench.timing import run_suite
+
+    monkeypatch.setattr(run_suite, "run_benchmarks", lambda *args: (4, []))  # usage error
+    argv = ["workloads", "--sizes", "quick", "--results", str(tmp_path / "results")]
+    assert cli.main([*argv, "--no-readme", "--quiet"]) == 1
+    assert "workload benchmarks failed (pytest exit 4)" in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()

@@ -53,5 +53,6 @@ def main(args) -> int:
     failed = run_workloads(
         folder, args.sizes, args.evals, args.backends, not args.skip_accuracy, args.quiet
     )
-    build_tables(folder, readme=readme, quiet=args.quiet)
+    if (folder / WORKLOADS_CSV).exists():  # none when pytest itself failed on a first run
+        build_tables(folder, readme=readme, quiet=args.quiet)
     return 1 if failed else 0

@@ -3,6 +3,7 @@ merged instead of overwritten (the rows this run produced replace theirs, the re
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from bench.backends.workload_standin import WORKLOAD_BACKENDS, WORKLOADS
@@ -33,10 +34,14 @@ def workload_backends(backends=None) -> list[str]:
 
 def run_workloads(folder, grid, evals=None, backends=None, accuracy=True, quiet=False) -> int:
     """Time (and unless `accuracy` is False, check) `grid`'s cases and merge them into
-    `folder`/workloads.csv; returns how many cases failed."""
+    `folder`/workloads.csv; returns how many cases failed (1 when pytest could not run)."""
     saved = read_saved(folder)
     evals, backends = evals or list(WORKLOADS), backends or list(WORKLOAD_BACKENDS)
-    cases, document = time_workloads(grid, evals, backends, quiet)
+    try:
+        cases, document = time_workloads(grid, evals, backends, quiet)
+    except RuntimeError as error:  # pytest itself failed: nothing measured, nothing written
+        print(error, file=sys.stderr)
+        return 1
     measured = workload_accuracy(evals, backends, grid) if accuracy else None
     table = merge_saved(saved, workload_table(cases, document, measured), accuracy)
     path = write_csv(table, Path(folder) / WORKLOADS_CSV)
@@ -48,7 +53,6 @@ def run_workloads(folder, grid, evals=None, backends=None, accuracy=True, quiet=
             f"{counts.get('failed', 0)} failed; wrote {path}"
         )
     for _, row in cases[cases["status"] == "failed"].iterrows():
-        print(
-            f"FAILED workload {row['evaluation']} {row['size']} {row['backend']}: {row['reason']}"
-        )
+        where = f"{row['evaluation']} {row['size']} {row['backend']}"
+        print(f"FAILED workload {where}: {row['reason']}", file=sys.stderr)
     return int(counts.get("failed", 0))
