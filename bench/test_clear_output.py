@@ -131,6 +131,7 @@ def test_a_run_that_saved_its_json_keeps_its_folder(tmp_path, monkeypatch):
 
     monkeypatch.setattr(run_suite, "run_benchmarks", benchmarks)
     results = tmp_path / "results"
-    argv = ["run", "--quick", "--quiet", "--skip-accuracy", "--results", str(results)]
+    argv = ["run", "--quick", "--quiet", "--skip-accuracy", "--skip-workloads"]
+    argv += ["--results", str(results)]
     assert cli.main(argv) == 0
     assert (results / "runs" / "quick" / "benchmark-quick-float64.json").is_file()

@@ -136,7 +136,7 @@ def test_the_same_json_twice_is_one_run_in_the_report(tmp_path, monkeypatch):
     monkeypatch.setattr(
         plots,
         "write_plots",
-        lambda d, timing=None, accuracy=None: [atomic_write.write_text(Path(d) / "p.png", "")],
+        lambda d, **tables: [atomic_write.write_text(Path(d) / "p.png", "")],
     )
     run = write_json(tmp_path / "laptop.json", sin_run(seed=1))
     results = tmp_path / "results"

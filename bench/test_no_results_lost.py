@@ -204,7 +204,7 @@ def published(tmp_path, monkeypatch, saved_accuracy):
     saved_accuracy.to_csv(results / "accuracy.csv", index=False)
     readme.write_text(f"# project\n\n{README_BEGIN}\nold\n{README_END}\n")
 
-    def write_plots(results_dir, timing=None, accuracy=None):
+    def write_plots(results_dir, timing=None, accuracy=None, workloads=None):
         return [atomic_write.write_text(Path(results_dir) / name, "plot") for name in plots.PLOTS]
 
     monkeypatch.setattr(plots, "write_plots", write_plots)

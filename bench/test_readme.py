@@ -9,6 +9,7 @@ import pandas as pd
 from bench.files.destinations import README, RESULTS
 from bench.report import markdown as report
 from bench.timing import tables as timing
+from bench.timing.workload_tables import WORKLOADS_CSV, read_workloads
 
 REPO = README.parent
 DOCS = sorted((REPO / "docs").glob("*.md"))
@@ -40,14 +41,17 @@ def test_readme_fits_160_lines_with_the_results_block_near_the_top():
 def test_readme_block_is_what_tables_writes_from_the_committed_runs():
     raw, _ = timing.load_benchmarks([RESULTS / "benchmark-default-float64.json"])
     accuracy = pd.read_csv(RESULTS / "accuracy.csv")
-    block = report.readme_block(timing.timing_table(raw), accuracy)
+    saved = RESULTS / WORKLOADS_CSV  # the evaluations' lines, once a run has committed them
+    workloads = read_workloads(saved) if saved.exists() else None
+    block = report.readme_block(timing.timing_table(raw), accuracy, workloads)
     text = README.read_text()
     assert f"{report.README_BEGIN}\n{block}\n{report.README_END}" in text
 
 
 def test_readme_names_every_command_of_the_cli():
     text = README.read_text()
-    for command in ("run", "accuracy", "tables", "compare", "check", "baseline", "fuzz", "book"):
+    commands = ("run", "accuracy", "workloads", "tables", "compare", "check", "baseline", "fuzz")
+    for command in (*commands, "book"):
         assert re.search(rf"^\| `{command}\b", text, re.MULTILINE), command
 
 

@@ -68,7 +68,7 @@ def published(published_template, tmp_path, monkeypatch):
     shutil.copytree(published_template[0], results)
     shutil.copy(published_template[1], readme)
 
-    def write_plots(results_dir, timing=None, accuracy=None):
+    def write_plots(results_dir, timing=None, accuracy=None, workloads=None):
         return [atomic_write.write_text(Path(results_dir) / name, "plot") for name in plots.PLOTS]
 
     monkeypatch.setattr(plots, "write_plots", write_plots)
@@ -213,8 +213,8 @@ def test_quick_run_leaves_published_results_byte_identical(
     before = _snapshot(results, readme)
     _fake_benchmarks(monkeypatch, sin_run(2.0, seed=5))
     monkeypatch.setattr(accuracy_results, "run_accuracy", lambda *a, **k: accuracy_rows.head(30))
-    argv = ["run", "--quick", "--quiet", "--results", str(results), "--readme", str(readme)]
-    assert cli.main(argv) == 0
+    argv = ["run", "--quick", "--quiet", "--skip-workloads", "--results", str(results)]
+    assert cli.main([*argv, "--readme", str(readme)]) == 0
     assert _snapshot(results, readme) == before
     folder = results / "runs" / "quick"
     written = {p.name for p in folder.iterdir()}
@@ -244,7 +244,8 @@ def test_float32_and_filtered_runs_write_their_own_folder(
 def test_publish_flag_writes_the_published_files(published, monkeypatch):
     results, readme = published
     _fake_benchmarks(monkeypatch, sin_run(3.0, seed=7))
-    argv = ["run", "--quick", "--skip-accuracy", "--quiet", "--publish", "--results", str(results)]
+    argv = ["run", "--quick", "--skip-accuracy", "--skip-workloads", "--quiet", "--publish"]
+    argv += ["--results", str(results)]
     before = (results / "timing.csv").read_bytes()
     assert cli.main([*argv, "--readme", str(readme)]) == 0
     assert (results / "benchmark-quick-float64.json").exists()
@@ -285,7 +286,8 @@ def test_real_ctrl_c_during_benchmarks_stops_cleanly(tmp_path):
     """SIGINT to the whole process group, as a terminal sends it, mid benchmark run."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTHONPATH"] = str(REPO)
-    flags = ["--skip-accuracy", "--quiet", "--backends", "dezero", "numpy", "--no-readme"]
+    flags = ["--skip-accuracy", "--skip-workloads", "--quiet", "--backends", "dezero", "numpy"]
+    flags += ["--no-readme"]
     command = [sys.executable, "-m", "bench", "run", "--quick", *flags, "--results", str(tmp_path)]
     # A job started in the background by a non-interactive shell inherits SIGINT ignored (so
     # Python installs no handler); a terminal's Ctrl-C reaches a process that does not ignore

@@ -1,9 +1,13 @@
-"""A stand-in for the workload runner, so validation's workload accuracy runs before it lands.
+"""STAND-IN for the workload runner's interface; delete at merge (import the real one instead).
 
-It offers the runner's interface (`WORKLOAD_BACKENDS`, `unsupported`, `prepare_workload`)
-for dezero and torch, with the two op namespaces of bench.experiments.gradbench_engines
-restated here (a lower layer may not import that one). Delete this module when the runner
-lands, and import those three names from it in `validation.workload_accuracy`.
+The timing suite, the `workloads` command and the report code against this interface:
+`WORKLOADS[name]` with `inputs`, `run`, `sizes`, `default`, `quick` and `size_label(size)`;
+`WORKLOAD_BACKENDS`; `unsupported(backend, name) -> str | None`; and
+`prepare_workload(backend, name, size, dtype) -> obj` with `.call() -> list[np.ndarray]` and
+`.compile_seconds`. Until the real runner lands this wraps the nine evaluations of
+`bench.workloads.gradbench` and the two op namespaces (dezero, torch) of
+`bench.experiments.gradbench_engines` (copied below: the backends layer may not import
+bench.experiments); every other backend answers with its reason.
 """
 
 from __future__ import annotations
@@ -12,19 +16,79 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.workloads.gradbench import WORKLOADS
+from bench.workloads import gradbench
 
 WORKLOAD_BACKENDS = ("dezero", "dezero_replay", "torch", "jax", "jax_jit", "autograd")
-MATH = ("exp", "log", "sqrt", "sigmoid", "tanh", "matmul", "reshape")
+_ENGINES = ("dezero", "torch")
 
 
-class _Dezero:
+@dataclass(frozen=True)
+class _Workload:
+    """A registry entry with the grids and size label the interface promises."""
+
+    name: str
+    inputs: object
+    run: object
+    sizes: tuple
+    default: tuple
+    quick: tuple
+
+    @staticmethod
+    def size_label(size: dict) -> str:
+        return ",".join(f"{key}={value}" for key, value in size.items())
+
+
+WORKLOADS = {
+    name: _Workload(w.name, w.inputs, w.run, w.sizes, w.quick, w.quick)
+    for name, w in gradbench.WORKLOADS.items()
+}
+
+
+def unsupported(backend: str, name: str) -> str | None:
+    """Why `backend` cannot run evaluation `name`, or None when it can."""
+    if name not in WORKLOADS:
+        raise KeyError(f"unknown evaluation {name!r}; expected one of {', '.join(WORKLOADS)}")
+    if backend not in WORKLOAD_BACKENDS:
+        raise KeyError(
+            f"unknown backend {backend!r}; expected one of {', '.join(WORKLOAD_BACKENDS)}"
+        )
+    if backend not in _ENGINES:
+        return f"{backend} has no workload namespace in this stand-in"
+    return None
+
+
+@dataclass
+class _Prepared:
+    engine: object
+    workload: _Workload
+    params: list
+    consts: dict
+    compile_seconds: float | None = None
+
+    def call(self) -> list[np.ndarray]:
+        return self.workload.run(self.engine, self.params, self.consts)
+
+
+def prepare_workload(backend: str, name: str, size: dict, dtype=np.float64) -> _Prepared:
+    """Inputs of `name` at `size`, ready for repeated `.call()`s in `backend`."""
+    why = unsupported(backend, name)
+    if why:
+        raise ValueError(why)
+    params, consts = WORKLOADS[name].inputs(size)
+    params = [np.asarray(p, dtype=dtype) for p in params]
+    return _Prepared(ENGINES[backend](), WORKLOADS[name], params, consts)
+
+
+# ---- copied from bench.experiments.gradbench_engines for the stand-in only
+class DezeroEngine:
+    name = "dezero"
+
     def __init__(self):
         import dezero
         import dezero.functions as F
 
         self._dezero, self._F = dezero, F
-        for op in MATH:
+        for op in ("exp", "log", "sqrt", "sigmoid", "tanh", "matmul", "reshape"):
             setattr(self, op, getattr(F, op))
 
     def leaf(self, a):
@@ -59,12 +123,14 @@ class _Dezero:
         return self._dezero.grad(f(x), x, create_graph=create_graph)[0]
 
 
-class _Torch:
+class TorchEngine:
+    name = "torch"
+
     def __init__(self):
         import torch
 
         self._torch = torch
-        for op in MATH:
+        for op in ("exp", "log", "sqrt", "sigmoid", "tanh", "matmul", "reshape"):
             setattr(self, op, getattr(torch, op))
 
     def leaf(self, a):
@@ -95,42 +161,11 @@ class _Torch:
         return self._torch.autograd.grad(y, xs, create_graph=create_graph)
 
     def grad_at(self, f, x, create_graph):
+        # torch differentiates only tensors that require grad: a constant point becomes a
+        # fresh leaf (it depends on nothing, so no outer gradient is lost).
         if not x.requires_grad:
             x = x.detach().requires_grad_(True)
         return self._torch.autograd.grad(f(x), x, create_graph=create_graph)[0]
 
 
-NAMESPACES = {"dezero": _Dezero, "torch": _Torch}
-
-
-def unsupported(backend: str, name: str) -> str | None:
-    """Why `backend` cannot run evaluation `name` here, or None."""
-    if name not in WORKLOADS:
-        raise KeyError(f"unknown evaluation {name!r}; expected one of {sorted(WORKLOADS)}")
-    if backend not in WORKLOAD_BACKENDS:
-        raise KeyError(f"unknown backend {backend!r}; expected one of {WORKLOAD_BACKENDS}")
-    if backend not in NAMESPACES:
-        return f"the stand-in runner has no {backend} namespace (the workload runner will)"
-    return None
-
-
-@dataclass
-class PreparedWorkload:
-    call: object
-    compile_seconds: float | None = None
-
-
-def prepare_workload(backend: str, name: str, size: dict, dtype=np.float64) -> PreparedWorkload:
-    """One evaluation at one size, ready to run in `backend`: `call()` -> numpy outputs."""
-    reason = unsupported(backend, name)
-    if reason is not None:
-        raise ValueError(f"{backend} cannot run {name}: {reason}")
-    workload = WORKLOADS[name]
-    params, consts = workload.inputs(size)
-    params = [np.asarray(p, dtype=dtype) for p in params]
-    ops = NAMESPACES[backend]()
-
-    def call():
-        return [np.asarray(o) for o in workload.run(ops, params, consts)]
-
-    return PreparedWorkload(call)
+ENGINES = {"dezero": DezeroEngine, "torch": TorchEngine}

@@ -4,6 +4,7 @@ One module per command, each with `add_parser(sub)` and `main(args) -> int`:
 - `run`: the benchmark suite in a subprocess (`bench.timing.run_suite`), then the profile's
   accuracy sweep (`bench.cli.accuracy_sweep`), then `tables`.
 - `accuracy`: the accuracy sweep alone, on a profile's accuracy grid.
+- `workloads`: GradBench's evaluations timed and checked per backend (`bench.cli.workloads_run`).
 - `fuzz`: random programs against the exact reference (`validation.fuzz.checker`), shrunk findings
   and reproducers under results/fuzz/; `--scheduler` runs it (or `accuracy`) on Dask.
 - `tables`: every table, plot, REPORT.md and the README block from saved results only
@@ -24,7 +25,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.cli import accuracy, baseline, book, check, compare, fuzz, run, tables
+from bench.cli import accuracy, baseline, book, check, compare, fuzz, run, tables, workloads
 from bench.cli.args import select_device
 from bench.files import atomic_write
 from bench.files.inputs import UsageError
@@ -35,6 +36,7 @@ from validation.executors import SchedulerUnreachable
 COMMANDS = {
     "run": run,
     "accuracy": accuracy,
+    "workloads": workloads,
     "fuzz": fuzz,
     "tables": tables,
     "compare": compare,

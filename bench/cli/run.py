@@ -1,4 +1,5 @@
-"""`run`: the benchmark suite in a subprocess, then the profile's accuracy sweep, then `tables`."""
+"""`run`: the benchmark suite in a subprocess, then the profile's accuracy sweep, then GradBench's
+evaluations at the profile's sizes (`bench.cli.workloads_run`), then `tables`."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 
 from bench.cli import args as shared
 from bench.cli.accuracy_sweep import run_accuracy_sweep
+from bench.cli.workloads_run import read_saved, run_workloads, workload_backends
 from bench.files import atomic_write, destinations
 from bench.report.build import build_tables, output_paths
 from bench.timing import run_suite
+from bench.timing.workload_tables import WORKLOADS_CSV
 from bench.workloads.profiles import PROFILES
 
 
@@ -53,6 +56,12 @@ def add_parser(sub) -> None:
         help="benchmark dtype (float64 unless given); accuracy covers both dtypes unless given",
     )
     run.add_argument("--skip-accuracy", action="store_true", help="benchmarks only")
+    run.add_argument(
+        "--skip-workloads",
+        action="store_true",
+        help="leave out GradBench's evaluations (a run filtered by family, depth or float32 "
+        "always does)",
+    )
     shared.device_arg(run)
     run.add_argument(
         "--jobs", type=shared.count, default=1, help="processes for the accuracy sweep"
@@ -72,6 +81,10 @@ def main(args) -> int:
     json_path = folder / f"benchmark-{args.profile}-{dtype}{tag}.json"
     readme = shared.readme(args) if publish else None
     _check_destinations(folder, json_path, readme)
+    workloads = _workloads_wanted(args)
+    if workloads:  # a bad saved workloads table or its place: exit 2 before the benchmarks
+        destinations.check_files([folder / WORKLOADS_CSV])
+        read_saved(folder)
     created = destinations.new_folders(folder)  # removed again if the run saves nothing
     folder.mkdir(parents=True, exist_ok=True)
     log_fd, log_name = tempfile.mkstemp(prefix=f"dezero-bench-{args.profile}-", suffix=".log")
@@ -119,10 +132,23 @@ def main(args) -> int:
             jobs=args.jobs,
             quiet=args.quiet,
         )
+    workloads_failed = 0
+    if workloads:
+        workloads_failed = run_workloads(
+            folder, args.profile, None, workloads, not args.skip_accuracy, args.quiet
+        )
     build_tables(folder, readme=readme, quiet=args.quiet)
     if not args.quiet:
         print(f"run took {time.perf_counter() - start:.0f} s")
-    return 1 if failed else 0
+    return 1 if failed or workloads_failed else 0
+
+
+def _workloads_wanted(args) -> list[str] | None:
+    """The backends GradBench's evaluations run in with this run, None when they are left out:
+    by --skip-workloads, by a chain filter (family, depth) or a dtype other than float64."""
+    if args.skip_workloads or args.families or args.depths or args.dtype not in (None, "float64"):
+        return None
+    return workload_backends(args.backends) or None
 
 
 def _check_destinations(folder: Path, json_path: Path, readme: Path | None) -> None:

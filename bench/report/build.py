@@ -1,7 +1,8 @@
 """`tables`: every results file built from saved results only (runs nothing).
 
 The one module that writes the generated files of `results/` (timing.csv/.md through
-`bench.timing.tables`, accuracy.md, the plots, REPORT.md) and the README's generated block.
+`bench.timing.tables`, accuracy.md, workloads.md from workloads.csv, the plots, REPORT.md)
+and the README's generated block.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from bench.report import plots
 from bench.report.accuracy_tables import render_markdown
 from bench.report.plots import PLOTS
 from bench.timing import tables as timing
+from bench.timing import workload_tables
+from bench.timing.workload_tables import WORKLOADS_CSV
 from validation.accuracy import REQUIRED_COLUMNS, read_accuracy
 
 
@@ -39,7 +42,7 @@ def benchmark_files(results_dir: Path, paths) -> list[Path]:
 
 def output_paths(results_dir: Path) -> list[Path]:
     """Every file `build_tables` may write into `results_dir` (the README aside)."""
-    names = ("timing.csv", "timing.md", "accuracy.md", *PLOTS, "REPORT.md")
+    names = ("timing.csv", "timing.md", "accuracy.md", "workloads.md", *PLOTS, "REPORT.md")
     return [Path(results_dir) / name for name in names]
 
 
@@ -53,19 +56,25 @@ def build_tables(
     if accuracy_path is not None and not Path(accuracy_path).exists():
         raise InputError(accuracy_path, "no such accuracy CSV")
     accuracy_path = Path(accuracy_path or results_dir / "accuracy.csv")
-    if not files and not accuracy_path.exists():
+    workloads_path = results_dir / WORKLOADS_CSV
+    if not files and not accuracy_path.exists() and not workloads_path.exists():
         raise FileNotFoundError(
-            f"nothing to build from: no {BENCHMARK_GLOB} and no {accuracy_path.name} in "
-            f"{results_dir}; run `python -m bench run` first"
+            f"nothing to build from: no {BENCHMARK_GLOB}, {accuracy_path.name} or "
+            f"{WORKLOADS_CSV} in {results_dir}; run `python -m bench run` first"
         )
     # every input is read and checked before the first write: a bad one changes nothing
     raw, meta = timing.load_benchmarks(files)
     accuracy = None
     if accuracy_path.exists():
         accuracy = read_csv_checked(accuracy_path, REQUIRED_COLUMNS, read_accuracy)
+    workloads = None
+    if workloads_path.exists():
+        workloads = read_csv_checked(
+            workloads_path, workload_tables.KEYS, workload_tables.read_workloads
+        )
     table = timing.timing_table(raw)
     # and every destination before the first write: a folder in a file's place changes nothing
-    readme = readme if files else None
+    readme = readme if files or workloads is not None else None
     destinations.check_files([*output_paths(results_dir), *([readme] if readme else [])])
     results_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -75,11 +84,15 @@ def build_tables(
         md_path = results_dir / "accuracy.md"
         write_text(md_path, render_markdown(accuracy))
         written.append(md_path)
-    figures = plots.write_plots(results_dir, timing=table, accuracy=accuracy)
+    if workloads is not None:
+        md_path = results_dir / "workloads.md"
+        write_text(md_path, workload_tables.render_markdown(workloads))
+        written.append(md_path)
+    figures = plots.write_plots(results_dir, timing=table, accuracy=accuracy, workloads=workloads)
     written += figures
-    written.append(report.write_report(results_dir, table, accuracy, meta, figures))
+    written.append(report.write_report(results_dir, table, accuracy, meta, figures, workloads))
     if readme is not None:
-        if report.update_readme(readme, report.readme_block(table, accuracy)):
+        if report.update_readme(readme, report.readme_block(table, accuracy, workloads)):
             written.append(Path(readme))
         else:
             print(

@@ -7,6 +7,8 @@
   √depth, systematic ones like depth).
 - `bwd_fwd_ratio.png`: time(forward + backward) / time(forward) against depth, with the
   cheap-gradient bound of 5.
+- `workloads.png`: GradBench's evaluations, seconds per call against the number of input
+  elements, one panel per evaluation, one line per backend (log-log).
 """
 
 from __future__ import annotations
@@ -209,16 +211,36 @@ def plot_ulp_error(accuracy: pd.DataFrame, path, dtype: str = "float64") -> Path
     return _finish(fig, Path(path), title)
 
 
+def plot_workloads(table: pd.DataFrame, path) -> Path | None:
+    """Seconds per call against input elements, a panel per evaluation, a line per backend."""
+    timed = table[table["median_s"].notna()]
+    evaluations = list(dict.fromkeys(timed["evaluation"]))
+    if not evaluations:
+        return None
+    fig, axes = _panels(evaluations)
+    styles = _styles(timed["backend"].unique())
+    for ax, evaluation in zip(axes, evaluations, strict=True):
+        part = timed[timed["evaluation"] == evaluation]
+        for backend, style in styles.items():
+            line = part[part["backend"] == backend].sort_values("elements")
+            if not line.empty:
+                ax.plot(line["elements"], line["median_s"], label=backend, **style)
+        _log_log_axes(ax, "seconds per call (median)", evaluation)
+        ax.set_xlabel("input elements")
+    return _finish(fig, Path(path), "GradBench evaluations: time per call, float64")
+
+
 PLOTS = {
     "time_per_op.png": ("timing", plot_time_per_op),
     "bwd_fwd_ratio.png": ("timing", plot_bwd_fwd_ratio),
     "ulp_error.png": ("accuracy", plot_ulp_error),
+    "workloads.png": ("workloads", plot_workloads),
 }
 
 
-def write_plots(results_dir, timing=None, accuracy=None) -> list[Path]:
+def write_plots(results_dir, timing=None, accuracy=None, workloads=None) -> list[Path]:
     """Draw every plot whose table is given into `results_dir`; returns the paths written."""
-    tables = {"timing": timing, "accuracy": accuracy}
+    tables = {"timing": timing, "accuracy": accuracy, "workloads": workloads}
     written = []
     for name, (table, draw) in PLOTS.items():
         if tables[table] is not None and not tables[table].empty:

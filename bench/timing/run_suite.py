@@ -23,6 +23,7 @@ from bench.files.table_format import markdown_table
 from bench.workloads.profiles import PROFILES, plan
 
 REPO = Path(__file__).resolve().parents[2]
+CHAINS_SUITE = "bench/timing/test_benchmarks.py"
 PER_CASE_OVERHEAD_S = 0.02  # pytest and prepare() per case, for the progress estimate
 
 
@@ -54,26 +55,33 @@ def _case_label(case: dict) -> str:
     )
 
 
-def run_benchmarks(args, json_path: Path, log_path: Path) -> tuple[int, list[dict]]:
-    """Run the suite in a subprocess; returns pytest's exit code and one event per test.
+def run_benchmarks(
+    args, json_path: Path, log_path: Path, suite: str = CHAINS_SUITE, extra_env: dict | None = None
+) -> tuple[int, list[dict]]:
+    """Run `suite` in a subprocess; returns pytest's exit code and one event per test.
 
-    `args` carries profile, dtype, backends, families, depths and quiet (the `run` command's).
+    `args` carries profile, dtype, backends, families, depths and quiet (the `run` command's);
+    `extra_env` adds variables for the suite (the workloads' filter).
     """
     read_fd, write_fd = os.pipe()
     wanted = {"backends": args.backends, "families": args.families, "depths": args.depths}
     # PYTEST_* from an enclosing pytest (xdist worker ids, PYTEST_ADDOPTS=-n ...) would make
     # pytest-benchmark switch itself off: the subprocess's command line says all it needs.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | {
-        "DEZERO_BENCH_PROFILE": args.profile,
-        "DEZERO_BENCH_DTYPE": args.dtype or "float64",
-        "DEZERO_BENCH_FILTER": json.dumps(wanted),
-        "DEZERO_BENCH_PROGRESS_FD": str(write_fd),
-    }
+    env = (
+        {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        | {
+            "DEZERO_BENCH_PROFILE": args.profile,
+            "DEZERO_BENCH_DTYPE": args.dtype or "float64",
+            "DEZERO_BENCH_FILTER": json.dumps(wanted),
+            "DEZERO_BENCH_PROGRESS_FD": str(write_fd),
+        }
+        | (extra_env or {})
+    )
     command = [
         sys.executable,
         "-m",
         "pytest",
-        "bench/timing/test_benchmarks.py",
+        suite,
         "--benchmark-only",
         f"--benchmark-json={json_path}",
         "-p",

@@ -121,6 +121,8 @@ def benchmark_rows(document: dict) -> list[dict]:
     commit = commit_label(document.get("commit_info") or {})
     rows = []
     for bench in document.get("benchmarks", []):
+        if (bench.get("extra_info") or {}).get("workload"):
+            continue  # a GradBench evaluation: the workloads table reads those
         stats = bench["stats"]
         row = {column: _field(bench, column) for column in EXTRA_ALIASES}
         row |= {
