@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 import pandas as pd
 
-from bench.backends import BACKENDS
+from bench.backends import BACKENDS, plugins
 from bench.files.table_format import ERROR, EXACT, NUMERICAL_DIFF, NUMERICAL_DIFF_BEST, SKIPPED
 from bench.machine import simd
 from bench.workloads.chains import make_chain
@@ -105,7 +105,7 @@ def measure(case: AccuracyCase, backends: Iterable[str], profile: Profile) -> li
     }
     rows, computed, placed = [], {}, {}
     for name in backends:
-        backend = BACKENDS[name]
+        backend = plugins.lookup(name)  # a spawned worker loads the run's plugins here
         placed[name] = _device_fields(backend)
         row = base | {"backend": name, "against": EXACT, "version": backend.version()}
         row |= placed[name]

@@ -93,9 +93,11 @@ def evaluations_of(name: str) -> list[str]:
     return [w for w in workloads.WORKLOADS if workloads.unsupported(name, w) is None]
 
 
-def every_engine() -> list[Capabilities]:
-    """Every registered engine, then every plugin that did not load (with its reason)."""
-    records = [describe(name, backend) for name, backend in BACKENDS.items()]
+def every_engine(names=None) -> list[Capabilities]:
+    """Every registered engine (or those of `names`), then every plugin that did not load,
+    with its reason."""
+    chosen = BACKENDS if names is None else {name: BACKENDS[name] for name in names}
+    records = [describe(name, backend) for name, backend in chosen.items()]
     for found in plugins.BROKEN.values():
         records.append(Capabilities(found.name, found.source, found.spec, reason=found.error))
     return records

@@ -9,7 +9,8 @@ broken plugin costs one line in the commands that use backends and nothing elsew
 A spec named on the command line must load (the user asked for it: `PluginError`, exit 2);
 a broken entry point is recorded in `BROKEN` with its reason and the others still load.
 The specs of a run travel to its child processes (the benchmark suite, spawned accuracy
-workers) in `DEZERO_BENCH_BACKEND_MODULES`, set by `export` at the command line's start.
+workers) in `DEZERO_BENCH_BACKEND_MODULES` (comma-separated), set by `export` at the command
+line's start.
 """
 
 from __future__ import annotations
@@ -134,14 +135,14 @@ def load_modules(specs) -> None:
 def export(specs) -> None:
     """Hand `specs` to this run's child processes (call it where the run sets itself up)."""
     if specs:
-        os.environ[MODULES_ENV] = os.pathsep.join(specs)
+        os.environ[MODULES_ENV] = ",".join(specs)
 
 
 def register_from_environment() -> list[Found]:
     """Entry points and the specs a parent run exported (a child process's set-up); returns
     the broken entry points."""
     broken = load_entry_points()
-    load_modules(s for s in os.environ.get(MODULES_ENV, "").split(os.pathsep) if s)
+    load_modules(s for s in os.environ.get(MODULES_ENV, "").split(",") if s)
     return broken
 
 

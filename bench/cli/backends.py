@@ -20,12 +20,19 @@ def add_parser(sub) -> None:
     backends.add_argument(
         "--json", action="store_true", help="one JSON list with every field (machine-readable)"
     )
+    backends.add_argument(
+        "--backends",
+        nargs="+",
+        choices=shared.NAMES["backends"],
+        metavar="NAME",
+        help="only these engines (each one listed imports its framework)",
+    )
     shared.backend_module_arg(backends)
 
 
 def main(args) -> int:
     """Print the engines; a plugin that did not load is a row with its reason."""
-    records = every_engine()
+    records = every_engine(args.backends)
     if args.json:
         print(json.dumps([r.as_dict() for r in records], indent=1))
     else:
