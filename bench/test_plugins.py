@@ -58,6 +58,25 @@ def bad_name():
 
 
 NOT_CALLABLE = 3
+
+
+class Fuzzed(NumpyTape):
+    # the numpy tape's fuzz runner with a planted relative error of 1e-9 in every gradient
+
+    name = "fuzzed"
+
+    def fuzz_runner(self):
+        from validation.fuzz.backends import run_numpy
+
+        def run(program, arrays, direction=None):
+            value, grads, hvp = run_numpy(program, arrays, direction)
+            return value, [g * (1 + 1e-9) for g in grads], hvp
+
+        return run
+
+
+def fuzzed():
+    return Fuzzed()
 """
 
 
@@ -208,3 +227,23 @@ def test_the_accuracy_sweep_measures_a_command_line_engine(registry, capsys):
     mine = rows[(rows["backend"] == "tape_copy") & (rows["against"] == "exact")]
     assert set(mine["quantity"]) == {"value", "grad"}
     assert (mine["max_abs_ulp"] < 4).all(), mine[["quantity", "max_abs_ulp"]]
+
+
+def test_the_fuzzer_checks_a_plugin_engine_that_offers_a_runner_and_shrinks_its_bug(
+    registry, capsys
+):
+    out = registry / "fuzz"
+    argv = ["fuzz", "--programs", "5", "--backends", "fuzzed", "numpy", "--out", str(out)]
+    assert cli.main([*argv, "--backend-module", "plugin_adapters:fuzzed"]) == 0
+    findings = (out / "findings.csv").read_text().splitlines()
+    assert findings[0].startswith("backend,") and len(findings) == 2
+    assert findings[1].startswith("fuzzed,ulp,1,neg,True")  # shrunk to one op
+
+
+def test_the_fuzzer_refuses_a_plugin_engine_without_a_runner(registry, capsys):
+    argv = ["fuzz", "--backends", "tape_copy", "--backend-module", "plugin_adapters:make"]
+    with pytest.raises(SystemExit) as stop:
+        cli.main([*argv, "--out", str(registry / "fuzz")])
+    assert stop.value.code == 2
+    assert "invalid choice: 'tape_copy'" in capsys.readouterr().err
+    assert not (registry / "fuzz").exists()

@@ -117,5 +117,10 @@ class Backend:
     def prepare(self, chain: Chain, dtype=np.float64) -> Prepared:
         raise NotImplementedError(f"backend {self.name!r} does not implement prepare")
 
+    def fuzz_runner(self) -> Callable | None:
+        """The fuzzer's runner for an engine outside the registry (see validation.fuzz.backends:
+        `runner(program, arrays, direction) -> (value, grads, hvp)`), or None: chains only."""
+        return None
+
     def __repr__(self):
         return f"<backend {self.name}>"
