@@ -6,11 +6,14 @@ registry as it found it (`registry` fixture).
 
 import importlib.metadata
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from bench import cli
 from bench.backends import BACKENDS, plugins
+from bench.cli.args import tagged_backends
+from bench.timing.run_suite import filter_tag
 from validation.accuracy import read_accuracy
 
 ADAPTERS = """
@@ -247,3 +250,12 @@ def test_the_fuzzer_refuses_a_plugin_engine_without_a_runner(registry, capsys):
     assert stop.value.code == 2
     assert "invalid choice: 'tape_copy'" in capsys.readouterr().err
     assert not (registry / "fuzz").exists()
+
+
+def test_a_run_with_an_engine_from_outside_is_tagged_not_published(registry):
+    args = SimpleNamespace(backends=None)
+    assert tagged_backends(args) is None  # the built-ins alone: the published default run
+    plugins.load_modules(["plugin_adapters:make"])
+    assert tagged_backends(args) == list(BACKENDS)
+    assert "-tape_copy" in filter_tag(tagged_backends(args))
+    assert tagged_backends(SimpleNamespace(backends=["numpy"])) == ["numpy"]

@@ -130,6 +130,14 @@ def load_backends(argv) -> None:
     plugins.export(specs)
 
 
+def tagged_backends(args) -> list[str] | None:
+    """The backends a run's output is tagged with: --backends, else every engine when one comes
+    from outside the registry (such a run is not the published default: `--publish` makes it)."""
+    if args.backends is None and plugins.REGISTERED:
+        return list(BACKENDS)
+    return args.backends
+
+
 def warn_broken_plugins(args) -> None:
     """One line per entry point that did not load, in the commands that choose backends."""
     if hasattr(args, "backend_module"):
