@@ -63,6 +63,17 @@ def bad_name():
 NOT_CALLABLE = 3
 
 
+class Crashing(NumpyTape):
+    name = "crashing"
+
+    def unsupported(self, chain, dtype):
+        raise ZeroDivisionError("dtype table is empty")
+
+
+def crashing():
+    return Crashing()
+
+
 class Fuzzed(NumpyTape):
     # the numpy tape's fuzz runner with a planted relative error of 1e-9 in every gradient
 
@@ -259,3 +270,13 @@ def test_a_run_with_an_engine_from_outside_is_tagged_not_published(registry):
     assert tagged_backends(args) == list(BACKENDS)
     assert "-tape_copy" in filter_tag(tagged_backends(args))
     assert tagged_backends(SimpleNamespace(backends=["numpy"])) == ["numpy"]
+
+
+def test_an_adapter_that_raises_while_listed_is_a_row_with_the_reason(registry, capsys):
+    rows = listing(
+        ["--backends", "crashing", "--backend-module", "plugin_adapters:crashing"], capsys
+    )
+    assert not rows[0]["available"]
+    assert (
+        rows[0]["reason"] == "crashing: its adapter raised ZeroDivisionError: dtype table is empty"
+    )

@@ -50,14 +50,14 @@ def describe(name: str, backend: Backend) -> Capabilities:
     try:
         record.version = backend.version()
         record.device = backend.device().label
+        record.orders = ["first", "second"] if backend.second_order else ["first"]
+        chain = make_chain(*PROBE)
+        record.dtypes = [d for d, t in DTYPES.items() if backend.unsupported(chain, t) is None]
+        record.ops = ops_of(backend)
+        record.evaluations = evaluations_of(name)
     except Exception as error:  # an adapter's bug is reported in its row, not a traceback
-        record.reason = f"version/device failed: {type(error).__name__}: {error}"
-        return record
-    record.orders = ["first", "second"] if backend.second_order else ["first"]
-    chain = make_chain(*PROBE)
-    record.dtypes = [d for d, t in DTYPES.items() if backend.unsupported(chain, t) is None]
-    record.ops = ops_of(backend)
-    record.evaluations = evaluations_of(name)
+        record.available = False
+        record.reason = f"{name}: its adapter raised {type(error).__name__}: {error}"[:300]
     return record
 
 
