@@ -100,7 +100,8 @@ def registry(tmp_path, monkeypatch):
     (tmp_path / "plugin_adapters.py").write_text(ADAPTERS)
     (tmp_path / "plugin_broken.py").write_text("import no_such_framework_here\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delenv(plugins.MODULES_ENV, raising=False)
+    # set (empty) so that monkeypatch removes what a command exports, after the test
+    monkeypatch.setenv(plugins.MODULES_ENV, "")
     saved = dict(BACKENDS), dict(plugins.REGISTERED), dict(plugins.BROKEN)
     yield tmp_path
     for live, before in zip((BACKENDS, plugins.REGISTERED, plugins.BROKEN), saved):

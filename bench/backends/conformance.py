@@ -82,6 +82,9 @@ def leaves(inputs) -> list:
     return out
 
 
+_PREPARED: dict[tuple, tuple[Backend, Prepared]] = {}  # (id(backend), case, dtype) -> ...
+
+
 def prepare(backend: Backend, case, dtype) -> Prepared:
     """`backend.prepare` of the kit chain `case`, whose refusal must have come from
     `unsupported()` instead; the checks of one case share it (a jit compiles once)."""
@@ -103,9 +106,6 @@ def prepare(backend: Backend, case, dtype) -> Prepared:
         _PREPARED.clear()
     _PREPARED[key] = (backend, prepared)  # the backend too: its id stays its own
     return prepared
-
-
-_PREPARED: dict[tuple, tuple[Backend, Prepared]] = {}
 
 
 @lru_cache(maxsize=len(CHAINS) + 1)
