@@ -22,8 +22,9 @@ CI = os.environ.get("DEZERO_CI") == "1"
 REQUIRED_IN_CI = ("torch", "jax", "autograd")
 MISSING_PACKAGE_WORDS = ("is not installed", "could not import", "No module named")
 # the benchmark suite's options, header and machine record; a plugin of the whole run (not a
-# conftest of bench/timing/) so it sets pytest-benchmark's options before that plugin reads them
-pytest_plugins = ("bench.timing.plugin",)
+# conftest of bench/timing/) so it sets pytest-benchmark's options before that plugin reads them;
+# and the conformance kit's --backend / --backend-module options
+pytest_plugins = ("bench.timing.plugin", "bench.backends.conformance")
 
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 settings.register_profile("dev")

@@ -6,6 +6,7 @@ import re
 
 import pandas as pd
 
+from bench import cli
 from bench.files.destinations import README, RESULTS
 from bench.report import markdown as report
 from bench.timing import tables as timing
@@ -50,8 +51,7 @@ def test_readme_block_is_what_tables_writes_from_the_committed_runs():
 
 def test_readme_names_every_command_of_the_cli():
     text = README.read_text()
-    commands = ("run", "accuracy", "workloads", "tables", "compare", "check", "baseline", "fuzz")
-    for command in (*commands, "book"):
+    for command in cli.COMMANDS:
         assert re.search(rf"^\| `{command}\b", text, re.MULTILINE), command
 
 

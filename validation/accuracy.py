@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 import pandas as pd
 
-from bench.backends import BACKENDS
+from bench.backends import BACKENDS, plugins
 from bench.workloads.chains import make_chain
 from bench.workloads.profiles import PROFILES, AccuracyCase, Profile, accuracy_cases
 from validation import finite_diff
@@ -104,7 +104,7 @@ def measure(case: AccuracyCase, backends: Iterable[str], profile: Profile) -> li
     }
     rows, computed, placed = [], {}, {}
     for name in backends:
-        backend = BACKENDS[name]
+        backend = plugins.lookup(name)  # a spawned worker loads the run's plugins here
         placed[name] = _device_fields(backend)
         row = base | {"backend": name, "against": EXACT, "version": backend.version()}
         row |= placed[name]

@@ -17,6 +17,7 @@ class AutogradHips(Backend):
     name = "autograd"
     package = "autograd"
     spelling_key = "autograd"
+    second_order = True
 
     def unsupported(self, chain, dtype):
         n = 1 + len(chain.params)

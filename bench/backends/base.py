@@ -83,6 +83,7 @@ class Backend:
     spelling_key: str = ""  # which `Op.spelling` entry names this backend's ops
     gpu_capable: bool = False  # whether a GPU run (`--device gpu`) moves it to the GPU
     math_library: str = "numpy"  # whose CPU kernels round its ops (`bench.machine.simd.LIBRARIES`)
+    second_order: bool = False  # whether the engine differentiates its own gradients (hvp)
 
     def available(self) -> tuple[bool, str]:
         """(True, '') when the framework imports, else (False, why) so callers can skip."""
@@ -119,6 +120,11 @@ class Backend:
 
     def prepare(self, chain: Chain, dtype=np.float64) -> Prepared:
         raise NotImplementedError(f"backend {self.name!r} does not implement prepare")
+
+    def fuzz_runner(self) -> Callable | None:
+        """The fuzzer's runner for an engine outside the registry (see validation.fuzz.backends:
+        `runner(program, arrays, direction) -> (value, grads, hvp)`), or None: chains only."""
+        return None
 
     def __repr__(self):
         return f"<backend {self.name}>"

@@ -11,6 +11,7 @@ class DezeroEager(Backend):
     package = "dezero"
     distribution = "dezero-bench"
     spelling_key = "dezero"
+    second_order = True
 
     def prepare(self, chain, dtype=np.float64):
         ops = self.ops

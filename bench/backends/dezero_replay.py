@@ -17,6 +17,7 @@ from bench.backends.dezero_eager import DezeroEager
 
 class DezeroReplay(DezeroEager):
     name = "dezero_replay"
+    second_order = False  # a replayed tape has no graph of its gradient
 
     def prepare(self, chain, dtype=np.float64):
         ops = self.ops

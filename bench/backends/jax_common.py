@@ -28,6 +28,7 @@ class JaxBackend(Backend):
     spelling_key = "jax"
     gpu_capable = True
     math_library = "xla"
+    second_order = True
 
     def available(self):
         ok, why = super().available()

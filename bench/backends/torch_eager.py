@@ -24,6 +24,7 @@ class TorchEager(Backend):
     spelling_key = "torch"
     gpu_capable = True
     math_library = "torch"
+    second_order = True
 
     def device(self):
         return devices.torch_placement()

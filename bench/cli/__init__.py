@@ -12,6 +12,8 @@ One module per command, each with `add_parser(sub)` and `main(args) -> int`:
 - `compare`: the timing gate (exit 1 when dezero got slower, `bench.timing.gate`).
 - `check`: the accuracy gate (exit 1 on a regression); `baseline`: rewrite its baseline.
 - `book PATH`: the book's step scripts from the reader's checkout, unmodified.
+- `backends`: every engine found (built-in, entry point `dezero_bench.backends`,
+  `--backend-module`), its version, device and what it supports (`bench.backends.capabilities`).
 
 Only a default unfiltered run (or `--publish`) writes the committed results; every other run
 writes its own folder results/runs/<kind>/ (`bench.files.destinations`). A bad input file or
@@ -25,8 +27,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.cli import accuracy, baseline, book, check, compare, fuzz, run, tables, workloads
-from bench.cli.args import select_device
+from bench.cli import (
+    accuracy,
+    backends,
+    baseline,
+    book,
+    check,
+    compare,
+    fuzz,
+    run,
+    tables,
+    workloads,
+)
+from bench.cli.args import load_backends, select_device, warn_broken_plugins
 from bench.files import atomic_write
 from bench.files.inputs import UsageError
 from bench.machine import configure, threads
@@ -43,6 +56,7 @@ COMMANDS = {
     "check": check,
     "baseline": baseline,
     "book": book,
+    "backends": backends,
 }
 
 
@@ -72,8 +86,10 @@ def main(argv=None) -> int:
     try:
         configure()  # threads, JAX's device and the allocator, before any work
         threads.check()  # even before --help: configure() read the value
+        load_backends(argv)  # plugin engines first: --backends choices name them
         parser = build_parser()
         args = parser.parse_args(argv)
+        warn_broken_plugins(args)
         try:
             return select_device(args) or COMMANDS[args.command].main(args)
         except argparse.ArgumentError as error:  # a check across arguments: argparse's one line

@@ -57,7 +57,7 @@ def main(args) -> int:
         return 2
     # one dtype is a filter; naming every dtype is the same as naming none
     dtype = args.dtypes[0] if args.dtypes and len(set(args.dtypes)) == 1 else None
-    tag = run_suite.filter_tag(args.backends, args.families, args.depths)
+    tag = run_suite.filter_tag(shared.tagged_backends(args), args.families, args.depths)
     publish = args.publish or destinations.is_published(args.profile, dtype, tag)
     folder = destinations.output_folder(
         args.results, destinations.run_kind(args.profile, dtype, tag), publish

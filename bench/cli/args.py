@@ -12,15 +12,17 @@ import math
 import sys
 from pathlib import Path
 
-from bench.backends import BACKENDS
+from bench.backends import BACKENDS, plugins
 from bench.files.destinations import README, RESULTS
+from bench.files.inputs import UsageError
 from bench.machine import devices
 from bench.workloads.chains import FAMILIES
 from bench.workloads.profiles import DTYPES, PROFILES
 from validation.executors import check_scheduler
 
 NAMES = {
-    "backends": list(BACKENDS),
+    # a live view: engines from entry points and --backend-module join before the parser is built
+    "backends": BACKENDS.keys(),
     "families": list(FAMILIES),
     "depths": sorted({d for p in PROFILES.values() for d in p.depths}),
     "dtypes": list(DTYPES),
@@ -63,7 +65,7 @@ def scheduler(text: str) -> str:
 
 
 def filter_args(parser) -> None:
-    """--backends and --families, each checked against its registry."""
+    """--backends and --families, each checked against its registry; --backend-module."""
     backends, families = NAMES["backends"], NAMES["families"]
     parser.add_argument(
         "--backends",
@@ -79,6 +81,68 @@ def filter_args(parser) -> None:
         metavar="NAME",
         help=f"only these chain families (of {', '.join(families)})",
     )
+    backend_module_arg(parser)
+
+
+def plugin_spec(text: str) -> str:
+    """A --backend-module value: 'package.module:factory'."""
+    try:
+        return plugins.check_spec(text)
+    except plugins.PluginError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--backend-module ")) from None
+
+
+def backend_module_arg(parser) -> None:
+    """--backend-module: an engine from outside the registry, for every command taking --backends
+    (loaded by `load_backends` before the parser is built, so --backends accepts its name)."""
+    parser.add_argument(
+        "--backend-module",
+        action="append",
+        type=plugin_spec,
+        default=[],
+        metavar="MODULE:FACTORY",
+        help="add the engine FACTORY() returns (a bench.backends.base.Backend); repeatable",
+    )
+
+
+class _PreParser(argparse.ArgumentParser):
+    """Finds --backend-module alone; any other trouble is the full parser's to report."""
+
+    def error(self, message):
+        raise ValueError(message)
+
+
+def load_backends(argv) -> None:
+    """Entry-point engines and every --backend-module in `argv` into the registry, before the
+    parser (whose --backends choices name them) is built; a bad module is a UsageError (one
+    line, exit 2) before any work. The specs are exported to the run's child processes."""
+    pre = _PreParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--backend-module", action="append", default=[])
+    try:
+        specs = pre.parse_known_args(sys.argv[1:] if argv is None else argv)[0].backend_module
+    except ValueError:
+        specs = []
+    plugins.load_entry_points()
+    try:
+        plugins.load_modules(specs)
+    except plugins.PluginError as error:
+        raise UsageError(str(error)) from None
+    plugins.export(specs)
+
+
+def tagged_backends(args) -> list[str] | None:
+    """The backends a run's output is tagged with: --backends, else every engine when one comes
+    from outside the registry (such a run is not the published default: `--publish` makes it)."""
+    if args.backends is None and plugins.REGISTERED:
+        return list(BACKENDS)
+    return args.backends
+
+
+def warn_broken_plugins(args) -> None:
+    """One line per entry point that did not load, in the commands that choose backends."""
+    if hasattr(args, "backend_module"):
+        for found in plugins.BROKEN.values():
+            print(f"warning: skipped {found.error}", file=sys.stderr)
 
 
 def device_arg(parser) -> None:

@@ -34,13 +34,15 @@ def add_parser(sub) -> None:
         help="fuzz for about this long: chunks of 25 programs stop starting once it is spent",
     )
     fuzz.add_argument("--seed", type=int, default=0, help="the run's seed (same seed, same run)")
+    fuzzable = fuzz_backends()
     fuzz.add_argument(
         "--backends",
         nargs="+",
-        choices=[b for b in FUZZ_BACKENDS if b in BACKENDS],
+        choices=fuzzable,
         metavar="NAME",
-        help=f"backends to check (of {', '.join(FUZZ_BACKENDS)}; default: the installed ones)",
+        help=f"backends to check (of {', '.join(fuzzable)}; default: the installed ones)",
     )
+    shared.backend_module_arg(fuzz)
     fuzz.add_argument("--max-nodes", type=shared.count, default=8, help="ops per program, at most")
     fuzz.add_argument("--jobs", type=shared.count, default=1, help="local processes")
     fuzz.add_argument("--scheduler", type=shared.scheduler, help=shared.SCHEDULER_HELP)
@@ -55,7 +57,7 @@ def main(args) -> int:
     """Fuzz (or replay one program); exit 1 when dezero fails, other backends' are findings."""
     if args.replay is not None:
         _check_replay(args)
-    backends = args.backends or [b for b in FUZZ_BACKENDS if _installed(b)]
+    backends = args.backends or [b for b in fuzz_backends() if _installed(b)]
     if args.replay is not None:
         rows = fuzz_files.replay(args.replay, backends)
         print(rows.to_string(index=False))
@@ -115,6 +117,12 @@ def progress(seconds: int | None, programs: int | None):
         print(f"[{where}] {programs_done} programs; findings: {found or 'none'}", flush=True)
 
     return show
+
+
+def fuzz_backends() -> list[str]:
+    """The built-in fuzz backends, then every plugin engine that offers a fuzz runner."""
+    plugins = [n for n, b in BACKENDS.items() if n not in FUZZ_BACKENDS and b.fuzz_runner()]
+    return [b for b in FUZZ_BACKENDS if b in BACKENDS] + plugins
 
 
 def _installed(backend: str) -> bool:

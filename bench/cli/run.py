@@ -74,7 +74,7 @@ def main(args) -> int:
     """Benchmarks, accuracy sweep, tables; returns the exit code."""
     shared.check_depths(args)
     dtype = args.dtype or "float64"
-    tag = run_suite.filter_tag(args.backends, args.families, args.depths)
+    tag = run_suite.filter_tag(shared.tagged_backends(args), args.families, args.depths)
     publish = args.publish or destinations.is_published(args.profile, args.dtype, tag)
     kind = destinations.run_kind(args.profile, args.dtype, tag)
     folder = destinations.output_folder(args.results, kind, publish)

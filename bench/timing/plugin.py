@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.backends import BACKENDS
+from bench.backends import BACKENDS, plugins
 from bench.files import destinations
 from bench.machine import configure, devices, simd, threads
 from bench.workloads.profiles import active_dtype, active_profile, plan
@@ -28,6 +28,7 @@ def benchmarks_enabled(config) -> bool:
 @pytest.hookimpl(tryfirst=True)  # before pytest-benchmark reads its options
 def pytest_configure(config):
     configure()  # the suite sets its process up whoever loads it (the root conftest did too)
+    plugins.register_from_environment()  # engines of entry points and of the parent's CLI
     try:
         why = devices.unavailable(devices.requested())
     except ValueError as error:

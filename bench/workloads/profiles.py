@@ -224,6 +224,8 @@ COSTS: dict[str, Cost] = {
     # gradients rebuild the whole tuple: mlp at depth 1,000 (2,001 inputs) pays ~3.3 s.
     "autograd": Cost(1.2, 8.0, 10.0, 22.0, leaf_pair_us=0.85),
 }
+# an engine this table does not know (a plugin) is costed as an eager Python engine like dezero
+UNKNOWN_ENGINE_COST = COSTS["dezero"]
 FLOPS_PER_SECOND = 2e10  # one core, float64 matmul (measured ~3.5e10; kept conservative)
 UNROLL_LIMIT = 1000  # jax_jit above this depth: compile grows superlinearly (29 s at 10^4)
 
@@ -259,7 +261,7 @@ class Case:
 
 def call_seconds(case: Case) -> float:
     """Estimated seconds of one timed call of `case`."""
-    cost = COSTS[case.backend]
+    cost = COSTS.get(case.backend, UNKNOWN_ENGINE_COST)
     backward = case.pass_ == "backward"
     per_op = (cost.backward_us * 1e-6 + case.elements * cost.backward_ns * 1e-9 if backward
               else cost.forward_us * 1e-6 + case.elements * cost.forward_ns * 1e-9)  # fmt: skip
@@ -274,7 +276,7 @@ def call_seconds(case: Case) -> float:
 
 def compile_seconds(case: Case) -> float:
     """Estimated seconds to compile `case` (0 for eager backends)."""
-    cost = COSTS[case.backend]
+    cost = COSTS.get(case.backend, UNKNOWN_ENGINE_COST)
     factor = 4.0 if case.pass_ == "backward" else 1.0
     return factor * (cost.compile_s + cost.compile_s_per_op2 * case.op_count**2)
 

@@ -3,6 +3,8 @@
 A runner takes a program, the input arrays (float64) and optionally a direction v (one
 array per input), and returns `(value, grads, hvp)`, numpy arrays; `hvp` is H v, the
 second-order check, or None where the backend has no second derivatives here (`numpy`).
+It is asked for H v where the adapter declares `second_order`. An engine from outside the
+registry offers its runner through `Backend.fuzz_runner()` (`runner`).
 
 The namespaces spell each fuzzed op the way a user of that framework would: the chain
 registry's spellings for the elementwise ops (`bench.backends.base.namespace`), each
@@ -217,3 +219,23 @@ RUNNERS = {
     "jax": run_jax,
     "autograd": run_autograd,
 }
+
+
+def runner(name: str):
+    """The runner of backend `name`: a built-in one here, else the one its adapter offers
+    (`Backend.fuzz_runner()`, a plugin engine's); KeyError naming it when there is none."""
+    if name in RUNNERS:
+        return RUNNERS[name]
+    from bench.backends.plugins import lookup
+
+    found = lookup(name).fuzz_runner()
+    if found is None:
+        raise KeyError(f"backend {name!r} offers no fuzz runner (Backend.fuzz_runner)")
+    return found
+
+
+def second_order(name: str) -> bool:
+    """Whether the fuzzer checks `name`'s H v too: its adapter declares `second_order`."""
+    from bench.backends.plugins import lookup
+
+    return lookup(name).second_order

@@ -27,7 +27,7 @@ import pandas as pd
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from validation.fuzz.backends import RUNNERS
+from validation.fuzz.backends import runner, second_order
 from validation.fuzz.programs import dumps, input_arrays, op_names, programs
 from validation.fuzz.reference import reference, rounding_floor
 from validation.metrics import FLOOR_FACTOR, compare, floor_tolerance_ulp
@@ -47,7 +47,6 @@ from validation.vocabulary import NONFINITE, UNDERFLOW
 # first-derivative formulas that engines then differentiate (1 - tanh**2 at saturation,
 # ~1e-12 relative in every engine). A planted 1e-6 relative error is 1e4 times it.
 ABSOLUTE_ALLOWANCE = {"value": 2.0**-44, "grad": 2.0**-44, "hvp": 1e-10}
-SECOND_ORDER = ("dezero", "torch", "jax", "autograd")
 CHUNK = 25  # programs per chunk: the unit of work of one process or Dask task
 # the CI-sized run: a few seconds for dezero alone. NOTE: the seed is one whose 40 programs
 # let the shrinker reach a one-op reproducer of each planted bug in validation/test_fuzz.py;
@@ -116,9 +115,9 @@ def _order(quantity: str) -> str:
 
 def check_backend(program, backend, arrays, direction, ref, floors) -> list[dict]:
     """Rows for one backend on one program: one per quantity, or one for a crash."""
-    second = direction if backend in SECOND_ORDER else None
+    second = direction if second_order(backend) else None
     try:
-        value, grads, hvp = RUNNERS[backend](program, arrays, second)
+        value, grads, hvp = runner(backend)(program, arrays, second)
     except Exception as exc:  # a crash is a finding: the reference ran this program
         note = f"{type(exc).__name__}: {exc}"[:300]
         return [{"backend": backend, "quantity": "run", "status": FAIL, "failure": "raises"}
@@ -155,7 +154,7 @@ def check(program: dict, backends) -> list[dict]:
     """Every backend's rows for `program` against the exact reference (see the module doc)."""
     arrays = input_arrays(program)
     direction = direction_for(arrays)
-    wants_hvp = any(b in SECOND_ORDER for b in backends)
+    wants_hvp = any(second_order(b) for b in backends)
     ops = op_names(program)
     common = {"n_ops": len(ops), "ops": ",".join(ops)}
     try:
