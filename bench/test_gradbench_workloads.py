@@ -22,7 +22,16 @@ from bench.workloads.gradbench import ba, ht
 
 pytest.importorskip("torch")
 
-PAIRS = [(w, b) for w in WORKLOADS for b in WORKLOAD_BACKENDS if b != "torch"]
+# NOTE: jax eager differentiates the nested solvers op by op under jax.grad, about 40x the
+# CPU of dezero or torch (a minute at the quick sizes), and compiles each of ht's many
+# primitives on its first call (about a minute): those three pairs run with -m slow.
+SLOW = {("saddle", "jax"), ("particle", "jax"), ("ht", "jax")}
+PAIRS = [
+    pytest.param(w, b, id=f"{w}-{b}", marks=[pytest.mark.slow] if (w, b) in SLOW else [])
+    for w in WORKLOADS
+    for b in WORKLOAD_BACKENDS
+    if b != "torch"
+]
 # what each backend cannot do, and so must say: replay is first-order with fixed control
 # flow, jit cannot loop on values
 CANNOT = {
@@ -55,7 +64,7 @@ def quick_outputs():
     return get
 
 
-@pytest.mark.parametrize(("workload", "backend"), PAIRS, ids=[f"{w}-{b}" for w, b in PAIRS])
+@pytest.mark.parametrize(("workload", "backend"), PAIRS)
 def test_every_backend_agrees_with_torch_or_says_why(workload, backend, quick_outputs):
     reason = unsupported(backend, workload)
     if (workload, backend) in CANNOT:
