@@ -71,15 +71,18 @@ class PreparedWorkload:
         return f"<prepared {self.workload} {label} on {self.backend}>"
 
 
-def _native_inputs(backend_name, ops, params, consts):
-    """params as the engine's arrays; float array constants too where that saves a copy per
-    call (index arrays stay numpy: every engine indexes with them)."""
+def _converted(consts) -> set:
+    """The constants converted to the engine's arrays: the float arrays (index arrays stay
+    numpy, which every engine indexes with)."""
+    return {k for k, c in consts.items() if isinstance(c, np.ndarray) and c.dtype.kind == "f"}
+
+
+def _native_inputs(backend_name, ops, params, consts, converted):
+    """params as the engine's arrays; the `converted` constants too where that saves a copy
+    per call."""
     params = [ops.const(p) for p in params]
     if backend_name in _FLOAT_CONSTS:
-        consts = {
-            key: ops.const(c) if isinstance(c, np.ndarray) and c.dtype.kind == "f" else c
-            for key, c in consts.items()
-        }
+        consts = {k: ops.const(c) if k in converted else c for k, c in consts.items()}
     return params, consts
 
 
@@ -99,7 +102,8 @@ def prepare_workload(backend_name, workload_name, size, dtype=np.float64) -> Pre
     ops = workload_ops(backend_name)
     params, consts = workload.inputs(size)
     params = [np.asarray(p, dtype=dtype) for p in params]
-    params, consts = _native_inputs(backend_name, ops, params, consts)
+    converted = _converted(consts)
+    params, consts = _native_inputs(backend_name, ops, params, consts, converted)
 
     def run_eager(prepared):
         return workload.run(ops, params, consts)
@@ -112,6 +116,10 @@ def prepare_workload(backend_name, workload_name, size, dtype=np.float64) -> Pre
         return outputs
 
     executable = None
+    # float arrays are the executable's arguments, not constants folded into it; the rest
+    # (sizes, index arrays, det's levels) is static structure
+    arrays = {key: c for key, c in consts.items() if key in converted}
+    static = {key: c for key, c in consts.items() if key not in arrays}
 
     def run_jit(prepared):
         nonlocal executable
@@ -119,10 +127,10 @@ def prepare_workload(backend_name, workload_name, size, dtype=np.float64) -> Pre
 
         if executable is None:
             start = time.perf_counter()
-            lowered = jax.jit(lambda ps: workload.run(ops, ps, consts)).lower(params)
-            executable = lowered.compile()
+            jitted = jax.jit(lambda ps, cs: workload.run(ops, ps, static | cs))
+            executable = jitted.lower(params, arrays).compile()
             prepared.compile_seconds = time.perf_counter() - start
-        return [np.asarray(a) for a in jax.block_until_ready(executable(params))]
+        return [np.asarray(a) for a in jax.block_until_ready(executable(params, arrays))]
 
     run = {"dezero_replay": run_replay, "jax_jit": run_jit}.get(backend_name, run_eager)
     return PreparedWorkload(backend_name, workload_name, size, run)
