@@ -43,7 +43,7 @@ def unsupported(backend_name: str, workload_name: str) -> str | None:
         if workload.data_loop:
             return f"dezero.trace freezes Python control flow, and {workload.data_loop}"
         if workload.nested:
-            return "dezero.trace replays first derivatives only; this needs nested ones"
+            return f"dezero.trace replays first derivatives only, and {workload.nested}"
     if backend_name == "jax_jit" and workload.data_loop:
         return (
             f"jax.jit cannot branch on traced values, and {workload.data_loop} "

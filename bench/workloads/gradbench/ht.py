@@ -211,5 +211,5 @@ WORKLOAD = Workload(
     sizes=_sizes(544) + _sizes(10000),
     default=({"c": 100, "verts": 544}, {"c": 100, "verts": 10000}),
     quick=({"c": 6, "verts": 40},),
-    nested=True,
+    nested="the theta Jacobian is forward mode, which dezero forms as reverse over reverse",
 )

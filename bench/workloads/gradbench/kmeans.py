@@ -43,5 +43,5 @@ WORKLOAD = Workload(
     sizes=grid(k=(10, 100, 1000), n=(1000, 10000), d=(8, 16)),
     default=grid(k=(10, 100), n=(1000,), d=(8,)),
     quick=grid(k=(3,), n=(30,), d=(2,)),
-    nested=True,
+    nested="the Hessian's diagonal is the gradient of a gradient",
 )

@@ -17,6 +17,7 @@ SADDLE_START = np.array([1.0, 1.0])
 # start nearer it, so each engine takes about a second of CPU (jax eager about a minute)
 QUICK_ETA = 0.1
 QUICK_PARTICLE = {"w0": 0.207, "eta": 0.01}
+SOLVER_NESTING = "the outer solver differentiates through the inner one's gradients"
 SOLVER_LOOP = "the solver loops until a computed gradient or step is below 1e-5"
 
 
@@ -105,7 +106,7 @@ SADDLE = Workload(
     sizes=({"eta": 1e-5},),
     default=({"eta": 1e-5},),
     quick=({"eta": QUICK_ETA},),
-    nested=True,
+    nested=SOLVER_NESTING,
     data_loop=SOLVER_LOOP,
 )
 PARTICLE = Workload(
@@ -115,6 +116,6 @@ PARTICLE = Workload(
     sizes=({"w0": 0.0, "eta": 1e-5},),
     default=({"w0": 0.0, "eta": 1e-5},),
     quick=(QUICK_PARTICLE,),
-    nested=True,
+    nested=SOLVER_NESTING,
     data_loop=SOLVER_LOOP + ", and the particle's Euler steps until it crosses the x axis",
 )

@@ -18,9 +18,9 @@ in, `value` to bring a result out, and two functional derivatives every engine c
   long fixed loop compiles once rather than unrolled.
 
 What an evaluation needs from an engine is declared, not discovered by failing: `nested`
-(derivatives of derivatives) and `data_loop` (Python control flow decided by computed
-values, so a trace or a jit would freeze or refuse it). The backends layer turns those into
-the reason a backend cannot run it.
+(why it takes derivatives of derivatives) and `data_loop` (why its Python control flow is
+decided by computed values, so a trace or a jit would freeze or refuse it). The backends
+layer turns those into the reason a backend cannot run it.
 """
 
 import itertools
@@ -43,7 +43,7 @@ class Workload:
     sizes: tuple
     default: tuple
     quick: tuple
-    nested: bool = False
+    nested: str | None = None  # what differentiates a derivative, or None
     data_loop: str | None = None  # why the control flow depends on values, or None
 
     def size_label(self, size: dict) -> str:
