@@ -8,7 +8,8 @@ w * (project(camera, X) - feature), two numbers, and each weight adds 1 - w^2.
 GradBench ships one camera, point, weight and feature per size and repeats them; here every
 camera, point, weight and feature is its own draw (with GradBench's seed) within 10% of the
 values GradBench ships, so copies cannot hide a mixed-up index and every projection keeps
-its depth well away from zero. Sizes (n, m, p) are GradBench's ba1..ba14 (its default run).
+its depth well away from zero. Sizes (n, m, p) are GradBench's ba1..ba20 (its default run
+stops at ba14).
 
 The outputs are the Jacobian's non-zero blocks, not its COO encoding: an observation's two
 residuals depend only on its camera, its point and its weight, so the gradient of each
@@ -29,11 +30,13 @@ POINT = (7.203245, 0.001144, 3.023326)
 WEIGHT = 0.417022
 FEATURE = (271.760969, 834.209256)
 SPREAD = 0.1
-# GradBench's ba1..ba14: (cameras n, points m, observations p)
+# GradBench's ba1..ba20: (cameras n, points m, observations p)
 SIZES = ((49, 7776, 31843), (21, 11315, 36455), (161, 48126, 182072), (372, 47423, 204472),
          (257, 65132, 225911), (539, 65220, 277273), (93, 61203, 287451), (88, 64298, 383937),
          (810, 88814, 393775), (1197, 126327, 563734), (1723, 156502, 678718),
-         (253, 163691, 899155), (245, 198739, 1091386), (356, 226730, 1255268))  # fmt: skip
+         (253, 163691, 899155), (245, 198739, 1091386), (356, 226730, 1255268),
+         (1102, 780462, 4052340), (1544, 942409, 4750193), (1778, 993923, 5001946),
+         (1936, 649673, 5213733), (4585, 1324582, 9125125), (13682, 4456117, 2987644))  # fmt: skip
 # cyclic column orders for a cross product: (a x b) = a[NEXT] * b[LAST] - a[LAST] * b[NEXT]
 NEXT, LAST = np.array([1, 2, 0]), np.array([2, 0, 1])
 
