@@ -24,8 +24,8 @@ def lstm_inputs(size):
 
 def lstm(ops, main, extra, state, sequence):
     """ADBench's LSTM: diagonal weights, gates from (input, hidden, input, hidden), and its
-    log(sum(exp) + 2) normaliser. The characters are an `ops.scan`, so jax.jit compiles one
-    step rather than c unrolled ones."""
+    log(sum(exp) + 2) normaliser. The characters are an `ops.scan`, so JAX traces one step
+    rather than c unrolled ones."""
     layers, b = state.shape[0] // 2, state.shape[1]
     weight = [main[2 * i] for i in range(layers)]
     bias = [main[2 * i + 1] for i in range(layers)]

@@ -14,8 +14,8 @@ in, `value` to bring a result out, and two functional derivatives every engine c
   mode take each column as reverse over reverse.
 - `ops.less(a, b)`: `a < b` as a Python bool, for the solvers' data-dependent loops.
 - `ops.scan(step, carry, xs)`: the carry after `carry = step(carry, rows)` for each row of
-  the arrays xs (a tuple): a Python loop, except under jax.jit, where it is `lax.scan`, so a
-  long fixed loop compiles once rather than unrolled.
+  the arrays xs (a tuple): a Python loop, except in JAX, where it is `lax.scan`, so a long
+  fixed loop is traced once rather than op by op or unrolled.
 
 What an evaluation needs from an engine is declared, not discovered by failing: `nested`
 (why it takes derivatives of derivatives) and `data_loop` (why its Python control flow is
