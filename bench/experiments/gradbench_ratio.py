@@ -29,11 +29,15 @@ import time
 import numpy as np
 import pandas as pd
 
-from bench.experiments.gradbench_engines import ENGINES
+from bench.backends.workload_ops import workload_ops
+from bench.backends.workloads import prepare_workload
 from bench.experiments.ratio import interleaved_medians
 from bench.machine import configure
 from bench.timing.memory import held_bytes
-from bench.workloads.gradbench import WORKLOADS, lstm, lstm_inputs
+from bench.workloads.gradbench import WORKLOADS, lstm_inputs
+from bench.workloads.gradbench.lstm import lstm
+
+ENGINES = ("dezero", "torch")
 
 # dezero / torch targets: GradBench's workloads, kmeans and ode, the nested ones.
 TARGETS = {"kmeans": 1.3, "ode": 1.3, "saddle": 2.0, "particle": 2.0, "nested quadratic": 2.0}
@@ -42,10 +46,6 @@ SAMPLE_SECONDS = 0.05  # fast cases are called in a loop so a sample is not time
 SLOW_SECONDS = 1.0  # a call slower than this gets at most `slow_samples` (3; 1 with --quick)
 RECORDING_OPS = (11_000, 184_000)
 LSTM_RECORD_LAYERS = 2
-
-
-def size_label(size: dict) -> str:
-    return ",".join(f"{k}={v}" for k, v in size.items())
 
 
 def rel_diff(ours, theirs) -> float:
@@ -58,12 +58,9 @@ def rel_diff(ours, theirs) -> float:
     return worst
 
 
-def case_runs(workload, size, engines):
-    """One callable per engine, inputs converted outside it."""
-    params, consts = workload.inputs(size)
-    return {
-        name: (lambda ops=ops: workload.run(ops, params, consts)) for name, ops in engines.items()
-    }
+def case_runs(workload, size, engines=ENGINES):
+    """One callable per engine, inputs converted outside it (bench.backends.workloads)."""
+    return {name: prepare_workload(name, workload.name, size).call for name in engines}
 
 
 def measure(name, label, runs, repeats, slow_samples=3) -> dict:
@@ -94,7 +91,7 @@ def workload_table(names, quick, repeats, engines, log=print) -> pd.DataFrame:
         workload = WORKLOADS[name]
         for size in workload.quick if quick else workload.sizes:
             runs = case_runs(workload, size, engines)
-            row = measure(name, size_label(size), runs, repeats, 1 if quick else 3)
+            row = measure(name, workload.size_label(size), runs, repeats, 1 if quick else 3)
             log(
                 f"  {name:<9} {row['size']:<22} {row['ratio']:6.2f}x "
                 f"({row['dezero_ms']:.2f} / {row['torch_ms']:.2f} ms)"
@@ -207,7 +204,7 @@ def main(argv=None):
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
-    engines = {name: cls() for name, cls in ENGINES.items()}
+    engines = {name: workload_ops(name) for name in ENGINES}
     pd.set_option("display.width", 200)
     with threadpool_limits(1):
         collector = "on" if gc.isenabled() else "OFF"
