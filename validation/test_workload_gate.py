@@ -5,7 +5,7 @@ fails it."""
 import numpy as np
 import pytest
 
-from bench.backends.workload_standin import WORKLOAD_BACKENDS, prepare_workload
+from bench.backends.workloads import WORKLOAD_BACKENDS, prepare_workload
 from bench.workloads.gradbench import WORKLOADS
 from validation.workload_accuracy import (
     ERROR,

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from bench.backends.workload_standin import WORKLOAD_BACKENDS, prepare_workload, unsupported
+from bench.backends.workloads import WORKLOAD_BACKENDS, prepare_workload, unsupported
 from bench.workloads.gradbench import WORKLOADS
 from validation.metrics import compare
 from validation.reference.workload_cases import (

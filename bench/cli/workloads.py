@@ -8,7 +8,7 @@ this run did not produce stay as they were.
 
 from __future__ import annotations
 
-from bench.backends.workload_standin import WORKLOAD_BACKENDS, WORKLOADS
+from bench.backends.workloads import WORKLOAD_BACKENDS, WORKLOADS
 from bench.cli import args as shared
 from bench.cli.workloads_run import read_saved, run_workloads
 from bench.files import destinations

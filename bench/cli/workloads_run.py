@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bench.backends.workload_standin import WORKLOAD_BACKENDS, WORKLOADS
+from bench.backends.workloads import WORKLOAD_BACKENDS, WORKLOADS
 from bench.files.atomic_write import write_csv
 from bench.files.inputs import read_csv_checked
 from bench.timing.workload_suite import time_workloads

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from bench.backends import BACKENDS
-from bench.backends.workload_standin import WORKLOADS, prepare_workload, unsupported
+from bench.backends.workloads import WORKLOADS, prepare_workload, unsupported
 from bench.machine import threads
 from bench.timing.plugin import benchmarks_enabled
 from bench.timing.workload_suite import workload_cases

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from bench.backends.workload_standin import WORKLOAD_BACKENDS, WORKLOADS
+from bench.backends.workloads import WORKLOAD_BACKENDS, WORKLOADS
 from bench.timing import run_suite
 from bench.workloads.grids import FILTER_ENV, grid_sizes
 
