@@ -220,6 +220,31 @@ def _ops_of(family: str, depth: int) -> str:
     return ", ".join(sorted({name for name, *_ in tape.records}))
 
 
+# A finding's standalone script is written in the API of the first of these among its
+# backends (`validation.reproducers`): numpy for the numpy-kernel group, since dezero and
+# autograd compute with the same numpy calls in the same order.
+SCRIPT_ENGINES = ("numpy", "torch", "autograd", "jax", "jax_jit", "jax_scan")
+FINDINGS_FOLDER = "findings"  # beside REPORT.md
+
+
+def script_engine(backends) -> str | None:
+    """The backend whose API a finding's standalone script uses (None: no script)."""
+    return next((b for b in SCRIPT_ENGINES if b in backends), None)
+
+
+def script_name(cause) -> str | None:
+    """The file name of a finding's standalone script, e.g. 'torch-tanh-float64.py'; None
+    where none is written: no engine with an API there, or a chain that is not one repeated
+    step (or a `random` program)."""
+    from bench.workloads.chains import make_chain
+
+    engine = script_engine(cause.backends)
+    chain = make_chain(cause.family, 1, int(cause.width))
+    if engine is None or not (chain.program or (chain.layer and chain.lift is None)):
+        return None
+    return f"{engine}-{cause.family}-{cause.dtype}.py"
+
+
 def reproducer(cause) -> str:
     """One command line that measures a finding's worst case again, for its backends and the
     best one (a filtered run: it writes under results/runs/, never the committed files)."""
@@ -291,4 +316,10 @@ def render_depth_sections(accuracy: pd.DataFrame) -> list[str]:
             f"(floor {c.floor_ulp:,.1f} ULP).",
             f"  `{reproducer(c)}`",
         ]
+        name = script_name(c)
+        if name:
+            out.append(
+                f"  Standalone ({script_engine(c.backends)} and numpy only): "
+                f"[`{FINDINGS_FOLDER}/{name}`]({FINDINGS_FOLDER}/{name})"
+            )
     return out

@@ -18,6 +18,8 @@ from bench.report import plots
 from bench.report.plots import PLOTS
 from bench.timing import tables as timing
 from validation.accuracy import REQUIRED_COLUMNS, read_accuracy
+from validation.depth_report import FINDINGS_FOLDER
+from validation.reproducers import reproducers, write_reproducers
 from validation.tables import render_markdown
 
 
@@ -64,9 +66,15 @@ def build_tables(
     if accuracy_path.exists():
         accuracy = read_csv_checked(accuracy_path, REQUIRED_COLUMNS, read_accuracy)
     table = timing.timing_table(raw)
+    # the findings' standalone scripts (exact gradients computed here: seconds)
+    scripts = reproducers(accuracy) if accuracy is not None and "excess" in accuracy else []
+    findings = results_dir / FINDINGS_FOLDER
     # and every destination before the first write: a folder in a file's place changes nothing
     readme = readme if files else None
-    destinations.check_files([*output_paths(results_dir), *([readme] if readme else [])])
+    destinations.check_files(
+        [*output_paths(results_dir), *([readme] if readme else [])]
+        + [findings / script.name for script in scripts]
+    )
     results_dir.mkdir(parents=True, exist_ok=True)
     written = []
     if files:
@@ -78,6 +86,8 @@ def build_tables(
     figures = plots.write_plots(results_dir, timing=table, accuracy=accuracy)
     written += figures
     written.append(report.write_report(results_dir, table, accuracy, meta, figures))
+    if scripts:
+        written += write_reproducers(scripts, findings)
     if readme is not None:
         if report.update_readme(readme, report.readme_block(table, accuracy)):
             written.append(Path(readme))
