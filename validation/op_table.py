@@ -20,6 +20,7 @@ from validation import op_references as numpy_refs
 from validation.op_record import BINARY, TF, UNARY, OpRecord, jnp, torch
 from validation.op_table_nn import NN_OPS
 from validation.op_table_numpy import NUMPY_API_OPS
+from validation.op_vjps_numpy import matmul_vjp
 
 
 def _dropout_in_test_mode(x):
@@ -385,7 +386,7 @@ OPS = [
         np.matmul,
         (((2, 3), (3, 4)), ((5, 2, 3), (3, 4)), ((2, 2, 3), (2, 3, 4)), ((1, 3), (3, 1))),
         torch_op=torch.matmul if torch else None,
-        vjp=_vjp("matmul"),
+        vjp=matmul_vjp,  # numpy's 1-D operands too: the fuzzer draws them
     ),
     R(
         "linear",

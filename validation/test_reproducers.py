@@ -18,10 +18,12 @@ from bench.workloads.ops import OPS
 from validation.accuracy import read_accuracy
 from validation.depth_report import root_causes, script_name
 from validation.reference.chains import reference
+from validation import numpy_exp
 from validation.reproducers import NUMPY_VJPS, reproducers
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-SCRIPTS = sorted((RESULTS / "findings").glob("*.py"))
+KERNEL_SCRIPT = RESULTS / "findings" / numpy_exp.SCRIPT_NAME
+SCRIPTS = sorted(p for p in (RESULTS / "findings").glob("*.py") if p != KERNEL_SCRIPT)
 ERROR_LINE = re.compile(r"error: ([\d,.]+) ULP of (float\d+) \(finding above ([\d,.]+)\)")
 
 
@@ -78,3 +80,21 @@ def test_script_reproduces_what_the_harness_measures_here(path):
     ulp = np.spacing(np.abs(exact).astype(dtype)).astype(np.float64)
     harness = float(np.max(np.abs(np.asarray(grads[0], np.float64) - exact) / ulp))
     assert abs(harness - printed) <= 0.05 + 1e-6 * harness, (harness, printed)
+
+
+def test_numpy_exp_script_is_what_the_generator_writes():
+    assert KERNEL_SCRIPT.read_text() == numpy_exp.script_text()
+
+
+def test_numpy_exp_script_reproduces_on_avx512_numpy():
+    """Wrong roundings while numpy dispatches its AVX-512 exp (X86_V4); elsewhere the
+    script runs and says what this CPU and numpy give (its exit status is recorded)."""
+    pytest.importorskip("mpmath")
+    done = subprocess.run(
+        [sys.executable, str(KERNEL_SCRIPT)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode in (0, 1) and "numpy.exp" in done.stdout, done.stdout + done.stderr
+    found = np.__config__.CONFIG.get("SIMD Extensions", {}).get("found") or []
+    if "X86_V4" not in found and "AVX512_SKX" not in found:
+        pytest.skip(f"no AVX-512 target in numpy {np.__version__} here (exit {done.returncode})")
+    assert done.returncode == 1, done.stdout
