@@ -15,10 +15,10 @@ import pytest
 from bench.backends import BACKENDS
 from bench.workloads.chains import make_chain
 from bench.workloads.ops import OPS
+from validation import numpy_exp
 from validation.accuracy import read_accuracy
 from validation.depth_report import root_causes, script_name
 from validation.reference.chains import reference
-from validation import numpy_exp
 from validation.reproducers import NUMPY_VJPS, reproducers
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -48,6 +48,7 @@ def test_every_finding_has_a_committed_script():
     causes = root_causes(read_accuracy(RESULTS / "accuracy.csv"))
     names = {script_name(c) for c in causes.itertuples(index=False)}
     assert names and names == {p.name for p in SCRIPTS}
+    assert KERNEL_SCRIPT.exists()
 
 
 def test_scripts_are_what_the_generator_writes():

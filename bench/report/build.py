@@ -17,10 +17,9 @@ from bench.report import markdown as report
 from bench.report import plots
 from bench.report.plots import PLOTS
 from bench.timing import tables as timing
-from validation import numpy_exp
 from validation.accuracy import REQUIRED_COLUMNS, read_accuracy
 from validation.depth_report import FINDINGS_FOLDER
-from validation.reproducers import Reproducer, reproducers, write_reproducers
+from validation.reproducers import reproducers, write_reproducers
 from validation.tables import render_markdown
 
 
@@ -69,12 +68,6 @@ def build_tables(
     table = timing.timing_table(raw)
     # the findings' standalone scripts (exact gradients computed here: seconds)
     scripts = reproducers(accuracy) if accuracy is not None and "excess" in accuracy else []
-    if scripts:  # a kernel finding: its own script, numpy and mpmath only
-        scripts.append(
-            Reproducer(
-                numpy_exp.SCRIPT_NAME, "numpy", numpy_exp.NUMPY_ENGINES, numpy_exp.script_text()
-            )
-        )
     findings = results_dir / FINDINGS_FOLDER
     # and every destination before the first write: a folder in a file's place changes nothing
     readme = readme if files else None

@@ -15,9 +15,10 @@ argument, the first legal op), which is where the shrinker drives it.
 Values are kept in each op's domain by interval arithmetic, as the `random` chain family
 does with `Op.image`: each node carries an interval containing all its values. Nodes that
 can hold exactly equal values (relu's zeros, clip's bounds, repeated indices, `x - x`) are
-`tied` (so are softmax outputs over a length-1 axis), and `max` and `clip` are never applied
-to them: the derivative at a tie is a convention that frameworks legitimately differ on, not
-a bug.
+`tied` (so are softmax outputs over a length-1 axis), and `max`, `clip`, `maximum`,
+`minimum` and `abs` (where 0 is possible) are never applied to them: the derivative at a tie
+is a convention that frameworks legitimately differ on, not a bug. The numpy-style ops and
+their domain edges are drawn by `validation.fuzz.numpy_api_draws`.
 """
 
 from __future__ import annotations
