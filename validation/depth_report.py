@@ -337,7 +337,7 @@ def render_depth_sections(accuracy: pd.DataFrame) -> list[str]:
         f"only), in `{FINDINGS_FOLDER}/`: it runs the entry's shallowest case, prints the "
         "engine's gradient and the exact one, and exits 1 while it is still a finding (0 once "
         "it is not: the mlp entries depend on the machine's matmul kernels). Kind: none of "
-        "them is a wrong derivative (the fuzzer finds none in these engines); each is an "
+        "them is a wrong derivative: each is an "
         "engine's roundings, a kernel that is not correctly rounded or a derivative formula "
         "that rounds worse, adding up over a deep chain: a defensible design choice (speed "
         "over correct rounding), worth a maintainer's look where the rounding is biased, "
