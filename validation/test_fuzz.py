@@ -100,9 +100,23 @@ def test_a_crashing_backend_is_a_finding(monkeypatch):
     assert "planted crash" in crash.rows[0]["note"]
 
 
-@pytest.mark.parametrize(
-    "program", _sample_programs(30, seed=3), ids=lambda p: f"{len(p['nodes'])}nodes"
-)
+def _ordinary(program) -> bool:
+    """Inputs away from the domain edges (near 0, the 1,400 spread, an input's one-ULP
+    twin), where a central difference with a fixed step is accurate; the edges' rules are
+    checked by the complex step in validation/test_fuzz_numpy_api.py."""
+    arrays = input_arrays(program)
+    values = np.abs(np.concatenate([np.ravel(a) for a in arrays]))
+    twins = any(
+        a.shape == b.shape and np.min(np.abs(a - b), initial=1.0) < 1e-6
+        for i, a in enumerate(arrays) for b in arrays[:i]
+    )  # fmt: skip
+    return values.min() > 1e-3 and values.max() < 100 and not twins
+
+
+ORDINARY = [p for p in _sample_programs(60, seed=3) if _ordinary(p)][:30]
+
+
+@pytest.mark.parametrize("program", ORDINARY, ids=lambda p: f"{len(p['nodes'])}nodes")
 def test_reference_gradients_and_hvp_match_central_differences(program):
     arrays = input_arrays(program, np.longdouble)
     rng = np.random.default_rng(1)

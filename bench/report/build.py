@@ -17,11 +17,14 @@ from bench.files.inputs import InputError, read_csv_checked
 from bench.report import markdown as report
 from bench.report import plots
 from bench.report.accuracy_tables import render_markdown
+from bench.report.findings_files import write_reproducers
 from bench.report.plots import PLOTS
 from bench.timing import tables as timing
 from bench.timing import workload_tables
 from bench.timing.workload_tables import WORKLOADS_CSV
 from validation.accuracy import REQUIRED_COLUMNS, read_accuracy
+from validation.depth_report import FINDINGS_FOLDER
+from validation.reproducers import reproducers
 
 
 def benchmark_files(results_dir: Path, paths) -> list[Path]:
@@ -73,9 +76,15 @@ def build_tables(
             workloads_path, workload_tables.KEYS, workload_tables.read_workloads
         )
     table = timing.timing_table(raw)
+    # the findings' standalone scripts (exact gradients computed here: seconds)
+    scripts = reproducers(accuracy) if accuracy is not None and "excess" in accuracy else []
+    findings = results_dir / FINDINGS_FOLDER
     # and every destination before the first write: a folder in a file's place changes nothing
     readme = readme if files or workloads is not None else None
-    destinations.check_files([*output_paths(results_dir), *([readme] if readme else [])])
+    destinations.check_files(
+        [*output_paths(results_dir), *([readme] if readme else [])]
+        + [findings / script.name for script in scripts]
+    )
     results_dir.mkdir(parents=True, exist_ok=True)
     written = []
     if files:
@@ -91,6 +100,8 @@ def build_tables(
     figures = plots.write_plots(results_dir, timing=table, accuracy=accuracy, workloads=workloads)
     written += figures
     written.append(report.write_report(results_dir, table, accuracy, meta, figures, workloads))
+    if scripts:
+        written += write_reproducers(scripts, findings)
     if readme is not None:
         if report.update_readme(readme, report.readme_block(table, accuracy, workloads)):
             written.append(Path(readme))

@@ -12,12 +12,16 @@ from bench.workloads.chains import make_chain
 from validation.depth_report import (
     FINDING_FACTOR,
     FINDING_ULP,
+    FINDINGS_FOLDER,
     GROWTH_MIN_DEPTH,
     GROWTH_MIN_DEPTHS,
     excess_headline,
     growth_exponents,
+    numpy_exp_entry,
     reproducer,
     root_causes,
+    script_engine,
+    script_name,
 )
 from validation.reference.tape import CHAIN_RULES, Tape
 
@@ -86,6 +90,16 @@ def render_depth_sections(accuracy: pd.DataFrame) -> list[str]:
         "per family, dtype and cause. `from depth` is the shallowest depth where it shows; "
         "the numbers are its worst case, and the command below each entry measures it again.",
         "",
+        "Each entry has a standalone script in the engine's own API (numpy and that engine "
+        f"only), in `{FINDINGS_FOLDER}/`: it runs the entry's shallowest case, prints the "
+        "engine's gradient and the exact one, and exits 1 while it is still a finding (0 once "
+        "it is not: the mlp entries depend on the machine's matmul kernels). Kind: none of "
+        "them is a wrong derivative: each is an "
+        "engine's roundings, a kernel that is not correctly rounded or a derivative formula "
+        "that rounds worse, adding up over a deep chain: a defensible design choice (speed "
+        "over correct rounding), worth a maintainer's look where the rounding is biased, "
+        "since a bias grows like the depth instead of its square root.",
+        "",
     ]
     for c in causes.itertuples(index=False):
         out += [
@@ -95,4 +109,12 @@ def render_depth_sections(accuracy: pd.DataFrame) -> list[str]:
             f"(floor {c.floor_ulp:,.1f} ULP).",
             f"  `{reproducer(c)}`",
         ]
+        name = script_name(c)
+        if name:
+            engine = script_engine(c.backends)
+            out.append(
+                f"  Standalone ({'numpy' if engine == 'numpy' else engine + ' and numpy'} "
+                f"only): [`{FINDINGS_FOLDER}/{name}`]({FINDINGS_FOLDER}/{name})"
+            )
+    out += numpy_exp_entry()
     return out

@@ -1,7 +1,8 @@
 """Op-table records for the numpy-style functions beyond the book's: abs, sqrt, maximum,
 minimum, where, logsumexp, concatenate, stack, tril, triu, einsum and matmul's 1-D operands.
 
-References must hold at complex arguments (the gate differentiates them by the complex step),
+References (with their vjps, which the fuzzer draws: bench/workloads/op_vjps_numpy.py) must hold at
+complex arguments (the gate differentiates them by the complex step),
 so abs, maximum and minimum select on the real part instead of calling np.abs / np.maximum.
 Ties and kinks are left to tests/test_functions_numpy.py: no finite difference or complex
 step sees a convention there.
@@ -10,14 +11,8 @@ step sees a convention there.
 import numpy as np
 
 import dezero.functions as F
+from bench.workloads import op_vjps_numpy as V
 from bench.workloads.op_record import BINARY, UNARY, OpRecord, jnp, torch
-
-
-def _condition(*xs):
-    """where's condition for operands of these shapes: every third element takes the second."""
-    shape = np.broadcast_shapes(*(tuple(np.shape(x)) for x in xs))
-    return np.arange(int(np.prod(shape))).reshape(shape) % 3 != 1
-
 
 # A condition wider than both operands: the gradients are summed back over its extra axes.
 WIDE_CONDITION = np.arange(12).reshape(2, 2, 3) % 2 == 0
@@ -27,38 +22,19 @@ def _torch_where(condition):
     return lambda a, b: torch.where(torch.as_tensor(condition(a, b)), a, b)
 
 
-def _np_abs(x):
-    return np.where(x.real < 0, -x, x)
-
-
-def _np_maximum(a, b):
-    return np.where(a.real > b.real, a, b)
-
-
-def _np_minimum(a, b):
-    return np.where(a.real < b.real, a, b)
-
-
-def _np_logsumexp(x, axis=None, keepdims=False):
-    """Without the shift, at np.longdouble (whose exp reaches e^11356), rounded to x's dtype;
-    the gate's complex-step arguments are clongdouble already."""
-    wide = x if np.iscomplexobj(x) else np.asarray(x, dtype=np.longdouble)
-    y = np.log(np.sum(np.exp(wide), axis=axis, keepdims=keepdims))
-    return y if np.iscomplexobj(x) else y.astype(np.asarray(x).dtype)
-
-
 def _torch_square(x):
     """A vector broadcast to its square: numpy's tril/triu of a 1-D array (torch needs 2-D)."""
     return x.expand(x.shape[0], x.shape[0])
 
 
-def _einsum(spec, shapes):
+def _einsum(spec, shapes, vjp=None):
     return R(
         f"einsum-{spec}",
         lambda *xs: F.einsum(spec, *xs),
-        lambda *xs: np.einsum(spec, *xs),
+        lambda *xs, spec=spec: np.einsum(spec, *xs),
         shapes,
         torch_op=lambda *xs: torch.einsum(spec, *xs),
+        vjp=vjp,
     )
 
 
@@ -68,11 +44,12 @@ NUMPY_API_OPS = [
     R(
         "abs",
         F.abs,
-        _np_abs,
+        V.np_abs,
         UNARY,
         avoid=(0,),
         torch_op=lambda x: x.abs(),
         jax_op=lambda x: jnp.abs(x),
+        vjp=V.abs_vjp,
     ),
     R(
         "sqrt",
@@ -82,30 +59,34 @@ NUMPY_API_OPS = [
         domain=(0.5, 3.0),
         torch_op=lambda x: x.sqrt(),
         jax_op=lambda x: jnp.sqrt(x),
+        vjp=V.sqrt_vjp,
     ),
     R(
         "maximum",
         F.maximum,
-        _np_maximum,
+        V.np_maximum,
         BINARY,
         torch_op=lambda a, b: torch.maximum(a, b),
         jax_op=lambda a, b: jnp.maximum(a, b),
+        vjp=V.maximum_vjp,
     ),
     R(
         "minimum",
         F.minimum,
-        _np_minimum,
+        V.np_minimum,
         BINARY,
         torch_op=lambda a, b: torch.minimum(a, b),
         jax_op=lambda a, b: jnp.minimum(a, b),
+        vjp=V.minimum_vjp,
     ),
     R(
         "where",
-        lambda a, b: F.where(_condition(a, b), a, b),
-        lambda a, b: np.where(_condition(a, b), a, b),
+        lambda a, b: F.where(V.condition(a, b), a, b),
+        V.np_where,
         BINARY,
-        torch_op=_torch_where(_condition),
-        jax_op=lambda a, b: jnp.where(_condition(a, b), a, b),
+        torch_op=_torch_where(V.condition),
+        jax_op=lambda a, b: jnp.where(V.condition(a, b), a, b),
+        vjp=V.where_vjp,
     ),
     R(
         "where-wide-condition",
@@ -119,21 +100,22 @@ NUMPY_API_OPS = [
     R(
         "logsumexp",
         F.logsumexp,
-        _np_logsumexp,
+        V.np_logsumexp,
         UNARY,
         torch_op=lambda x: x.reshape(-1).logsumexp(0),
+        vjp=V.logsumexp_vjp,
     ),
     R(
         "logsumexp-axis-neg1-keepdims",
         lambda x: F.logsumexp(x, axis=-1, keepdims=True),
-        lambda x: _np_logsumexp(x, axis=-1, keepdims=True),
+        lambda x: V.np_logsumexp(x, axis=-1, keepdims=True),
         (((2, 3),), ((2, 3, 4),)),
         torch_op=lambda x: x.logsumexp(-1, keepdim=True),
     ),
     R(
         "logsumexp-axes",
         lambda x: F.logsumexp(x, axis=(0, 2)),
-        lambda x: _np_logsumexp(x, axis=(0, 2)),
+        lambda x: V.np_logsumexp(x, axis=(0, 2)),
         (((2, 3, 4),),),
         torch_op=lambda x: x.logsumexp((0, 2)),
     ),
@@ -141,7 +123,7 @@ NUMPY_API_OPS = [
     R(
         "logsumexp-beyond-overflow",
         lambda x: F.logsumexp(x, axis=1),
-        lambda x: _np_logsumexp(x, axis=1),
+        lambda x: V.np_logsumexp(x, axis=1),
         (((2, 3),),),
         domain=(700.0, 712.0),
         torch_op=lambda x: x.logsumexp(1),
@@ -150,9 +132,10 @@ NUMPY_API_OPS = [
     R(
         "concatenate",
         lambda *xs: F.concatenate(xs),
-        lambda *xs: np.concatenate(xs),
+        V.np_concatenate,
         (((2, 3), (4, 3)), ((2,), (3,), (1,)), ((2, 3),)),
         torch_op=lambda *xs: torch.cat(xs),
+        vjp=V.concatenate_vjp,
     ),
     R(
         "concatenate-axis-neg1",
@@ -171,9 +154,10 @@ NUMPY_API_OPS = [
     R(
         "stack",
         lambda *xs: F.stack(xs),
-        lambda *xs: np.stack(xs),
+        V.np_stack,
         (((2, 3), (2, 3)), ((3,),)),
         torch_op=lambda *xs: torch.stack(xs),
+        vjp=V.stack_vjp,
     ),
     R(
         "stack-axis-neg1",
@@ -183,7 +167,14 @@ NUMPY_API_OPS = [
         torch_op=lambda *xs: torch.stack(xs, -1),
     ),
     # triangles
-    R("tril", F.tril, np.tril, (((3, 4),), ((2, 4, 3),)), torch_op=lambda x: x.tril()),
+    R(
+        "tril",
+        F.tril,
+        V.np_tril,
+        (((3, 4),), ((2, 4, 3),)),
+        torch_op=lambda x: x.tril(),
+        vjp=V.tril_vjp,
+    ),
     R(
         "tril-k1",
         lambda x: F.tril(x, 1),
@@ -198,7 +189,14 @@ NUMPY_API_OPS = [
         (((4,),),),
         torch_op=lambda x: _torch_square(x).tril(),
     ),
-    R("triu", F.triu, np.triu, (((3, 4),), ((2, 4, 3),)), torch_op=lambda x: x.triu()),
+    R(
+        "triu",
+        F.triu,
+        V.np_triu,
+        (((3, 4),), ((2, 4, 3),)),
+        torch_op=lambda x: x.triu(),
+        vjp=V.triu_vjp,
+    ),
     R(
         "triu-kneg1-vector",
         lambda x: F.triu(x, -1),
@@ -207,7 +205,7 @@ NUMPY_API_OPS = [
         torch_op=lambda x: (_torch_square(x) if x.ndim == 1 else x).triu(-1),
     ),
     # einsum: contractions, ellipses (broadcast), implicit output, repeated and lone labels
-    _einsum("ij,jk->ik", (((2, 3), (3, 4)),)),
+    _einsum("ij,jk->ik", (((2, 3), (3, 4)),), vjp=V.einsum_vjp),
     _einsum("...ij,...jk->...ik", (((2, 2, 3), (3, 4)), ((1, 2, 3), (2, 3, 4)))),
     _einsum("ij,kj", (((2, 3), (4, 3)),)),
     _einsum("ji", (((2, 3),),)),

@@ -81,6 +81,18 @@ def sum_vjp(gy, x, y, axis=None, keepdims=False):
     return (expand(gy, np.shape(x), axis, keepdims),)
 
 
+def matmul_vjp(gy, a, b, y):
+    """matmul's vjp with numpy's 1-D operands: a vector on the left is a row, on the right a
+    column, and that axis is dropped from the product (so from gy too)."""
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    gy2 = gy[..., None] if b.ndim == 1 else gy  # the column axis first: gy may be 0-d
+    gy2 = gy2[..., None, :] if a.ndim == 1 else gy2
+    ga = gy2 @ np.swapaxes(b2, -1, -2)
+    gb = np.swapaxes(a2, -1, -2) @ gy2
+    return (ga[..., 0, :] if a.ndim == 1 else ga), (gb[..., 0] if b.ndim == 1 else gb)
+
+
 def _monotone_up(f):
     return lambda lo, hi: (f(lo), f(hi))
 
@@ -177,8 +189,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("mul", 2, np.multiply, lambda gy, x0, x1, y: (gy * x1, gy * x0),
        lambda x0, x1: x0 * x1, lambda x0, x1: (x1, x0),
        REALS, _product_image, _spell("mul", **_MUL)),
-    Op("matmul", 2, np.matmul,
-       lambda gy, x0, x1, y: (gy @ np.swapaxes(x1, -1, -2), np.swapaxes(x0, -1, -2) @ gy),
+    Op("matmul", 2, np.matmul, matmul_vjp,
        None, None, REALS, lambda lo, hi: REALS, _spell("matmul"), elementwise=False),
     Op("sum", 1, np.sum, sum_vjp,
        None, None, REALS, lambda lo, hi: REALS, _spell("sum"), elementwise=False),

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from bench.backends.torch_eager import pin_threads
+from bench.workloads.op_vjps_numpy import mask_of
 from validation.fuzz.programs import evaluate
 
 ELEMENTWISE = ("neg", "sin", "cos", "tanh", "sigmoid", "exp", "square", "log", "add", "mul")
@@ -46,6 +47,17 @@ def dezero_ops() -> SimpleNamespace:
         get_item=lambda x, index: F.get_item(x, np.asarray(index)),
         softmax=lambda x, axis: F.softmax(x, axis),
         log_softmax=lambda x, axis: F.log_softmax(x, axis),
+        abs=F.abs,
+        sqrt=F.sqrt,
+        maximum=F.maximum,
+        minimum=F.minimum,
+        where=lambda a, b, mask: F.where(mask_of(a, b, mask), a, b),
+        logsumexp=lambda x, axis=None, keepdims=False: F.logsumexp(x, axis, keepdims),
+        concatenate=lambda *xs, axis: F.concatenate(xs, axis),
+        stack=lambda *xs, axis: F.stack(xs, axis),
+        einsum=lambda *xs, spec: F.einsum(spec, *xs),
+        tril=lambda x, k: F.tril(x, k),
+        triu=lambda x, k: F.triu(x, k),
     )
 
 
@@ -57,6 +69,12 @@ def torch_ops() -> SimpleNamespace:
             return fn(x) if axis is None and not keepdims else fn(x, dim=axis, keepdim=keepdims)
 
         return call
+
+    def logsumexp(x, axis=None, keepdims=False):
+        if axis is not None:
+            return torch.logsumexp(x, dim=axis, keepdim=keepdims)
+        y = torch.logsumexp(x.reshape(-1), 0)  # torch reduces over named dims only
+        return y.reshape((1,) * x.ndim) if keepdims else y
 
     def full_amax(x, dim=None, keepdim=False):
         dims = tuple(range(x.ndim)) if dim is None else dim
@@ -75,10 +93,21 @@ def torch_ops() -> SimpleNamespace:
         get_item=lambda x, index: x[torch.as_tensor(index)],
         softmax=lambda x, axis: torch.softmax(x, dim=axis),
         log_softmax=lambda x, axis: torch.log_softmax(x, dim=axis),
+        abs=torch.abs,
+        sqrt=torch.sqrt,
+        maximum=torch.maximum,
+        minimum=torch.minimum,
+        where=lambda a, b, mask: torch.where(torch.as_tensor(mask_of(a, b, mask)), a, b),
+        logsumexp=logsumexp,
+        concatenate=lambda *xs, axis: torch.cat(xs, dim=axis),
+        stack=lambda *xs, axis: torch.stack(xs, dim=axis),
+        einsum=lambda *xs, spec: torch.einsum(spec, *xs),
+        tril=lambda x, k: torch.tril(x, k),
+        triu=lambda x, k: torch.triu(x, k),
     )
 
 
-def _numpy_like(key: str, xp, softmax, log_softmax, relu) -> SimpleNamespace:
+def _numpy_like(key: str, xp, softmax, log_softmax, relu, logsumexp) -> SimpleNamespace:
     return SimpleNamespace(
         **_registry(key),
         sub=xp.subtract,
@@ -92,6 +121,17 @@ def _numpy_like(key: str, xp, softmax, log_softmax, relu) -> SimpleNamespace:
         get_item=lambda x, index: x[np.asarray(index)],
         softmax=softmax,
         log_softmax=log_softmax,
+        abs=xp.abs,
+        sqrt=xp.sqrt,
+        maximum=xp.maximum,
+        minimum=xp.minimum,
+        where=lambda a, b, mask: xp.where(mask_of(a, b, mask), a, b),
+        logsumexp=lambda x, axis=None, keepdims=False: logsumexp(x, axis=axis, keepdims=keepdims),
+        concatenate=lambda *xs, axis: xp.concatenate(xs, axis=axis),
+        stack=lambda *xs, axis: xp.stack(xs, axis=axis),
+        einsum=lambda *xs, spec: xp.einsum(spec, *xs),
+        tril=lambda x, k: xp.tril(x, k),
+        triu=lambda x, k: xp.triu(x, k),
     )
 
 
@@ -99,17 +139,21 @@ def jax_ops() -> SimpleNamespace:
     from bench.backends.jax_common import jax_modules
 
     jax, jnp = jax_modules()
+    from jax.scipy.special import logsumexp as jax_logsumexp
+
     return _numpy_like(
         "jax",
         jnp,
         lambda x, axis: jax.nn.softmax(x, axis=axis),
         lambda x, axis: jax.nn.log_softmax(x, axis=axis),
         jax.nn.relu,
+        jax_logsumexp,
     )
 
 
 def autograd_ops() -> SimpleNamespace:
     import autograd.numpy as anp
+    from autograd.scipy.special import logsumexp
 
     # autograd has no softmax: written as its users write it (shifted by the max)
     def softmax(x, axis):
@@ -120,7 +164,7 @@ def autograd_ops() -> SimpleNamespace:
         shifted = x - anp.max(x, axis=axis, keepdims=True)
         return shifted - anp.log(anp.sum(anp.exp(shifted), axis=axis, keepdims=True))
 
-    return _numpy_like("autograd", anp, softmax, log_softmax, lambda x: x * (x > 0))
+    return _numpy_like("autograd", anp, softmax, log_softmax, lambda x: x * (x > 0), logsumexp)
 
 
 def _dot(ns, grads, direction):
@@ -165,7 +209,10 @@ def run_torch(program, arrays, direction=None):
         # a linear program's gradient is constant: torch then has no graph to differentiate
         hvp = torch.autograd.grad(dot, leaves, allow_unused=True) if dot.requires_grad else ()
         hvp = hvp or [None] * len(arrays)
-        hvp = [np.zeros_like(a) if h is None else h.detach().numpy() for a, h in zip(arrays, hvp)]
+        # NOTE: force=True: torch hands back a ZeroTensor for some second derivatives
+        # (abs: d/dx of sign(x) * g), which .numpy() refuses; its value is right, so it is
+        # read, not reported
+        hvp = [np.zeros_like(a) if h is None else h.numpy(force=True) for a, h in zip(arrays, hvp)]
     return out.detach().numpy(), [g.detach().numpy() for g in grads], hvp
 
 

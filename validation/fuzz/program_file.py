@@ -16,6 +16,7 @@ import numbers
 
 import numpy as np
 
+from validation.fuzz.numpy_api_draws import NUMPY_API_BINARY, NUMPY_API_VARIADIC
 from validation.fuzz.programs import BINARY, OP_NAMES, input_arrays, sinks
 
 INPUT = "input"
@@ -61,9 +62,15 @@ def _node_problem(i: int, node) -> str | None:
             return f"input shape {shape} holds {math.prod(shape)} values, got {len(values)}"
         return None
     args, attrs = node.get("args"), node.get("attrs", {})
-    arity = 2 if op in BINARY else 1
-    if not isinstance(args, list) or len(args) != arity or not all(map(_is_int, args)):
-        return f"{op} takes {arity} node index(es) as 'args', got {args!r}"
+    arity = 2 if op in (*BINARY, *NUMPY_API_BINARY) else 1
+    variadic = op in NUMPY_API_VARIADIC
+    if (
+        not isinstance(args, list)
+        or not (len(args) >= 1 if variadic else len(args) == arity)
+        or not all(map(_is_int, args))
+    ):
+        wanted = "1 or more" if variadic else str(arity)
+        return f"{op} takes {wanted} node index(es) as 'args', got {args!r}"
     if not all(0 <= a < i for a in args):
         return f"{op} reads node(s) {args}; only earlier nodes 0..{i - 1} can be read"
     if not isinstance(attrs, dict):

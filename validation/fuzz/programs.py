@@ -15,9 +15,10 @@ argument, the first legal op), which is where the shrinker drives it.
 Values are kept in each op's domain by interval arithmetic, as the `random` chain family
 does with `Op.image`: each node carries an interval containing all its values. Nodes that
 can hold exactly equal values (relu's zeros, clip's bounds, repeated indices, `x - x`) are
-`tied` (so are softmax outputs over a length-1 axis), and `max` and `clip` are never applied
-to them: the derivative at a tie is a convention that frameworks legitimately differ on, not
-a bug.
+`tied` (so are softmax outputs over a length-1 axis), and `max`, `clip`, `maximum`,
+`minimum` and `abs` (where 0 is possible) are never applied to them: the derivative at a tie
+is a convention that frameworks legitimately differ on, not a bug. The numpy-style ops and
+their domain edges are drawn by `validation.fuzz.numpy_api_draws`.
 """
 
 from __future__ import annotations
@@ -29,71 +30,36 @@ import numpy as np
 from hypothesis import strategies as st
 
 from bench.workloads.ops import OPS
+from validation.fuzz.intervals import MAGNITUDE, MAX_DIM, Node, Reject, corners, integer, within
+from validation.fuzz.numpy_api_draws import NUMPY_API, NumpyApiDraws, numpy_api_legal
 
 VERSION = 1
 # Ops in the order the shrinker prefers them (it drives an op choice towards the first).
 UNARY = ("neg", "sin", "cos", "tanh", "sigmoid", "exp", "square", "log", "relu", "clip")
 BINARY = ("add", "mul", "sub", "div", "matmul")
 STRUCTURAL = ("sum", "max", "reshape", "transpose", "get_item", "softmax", "log_softmax")
-OP_NAMES = UNARY[:1] + BINARY[:1] + UNARY[1:] + BINARY[1:] + STRUCTURAL
+OP_NAMES = UNARY[:1] + BINARY[:1] + UNARY[1:] + BINARY[1:] + STRUCTURAL + NUMPY_API
 ELEMENTWISE_BINARY = ("add", "mul", "sub", "div")
-# NOTE: values stay within +-1e6 so every op is far from overflow and no gradient is
-# dominated by an op's conditioning at extreme arguments.
-MAGNITUDE = 1e6
 SOFTMAX_DOMAIN = (-30.0, 30.0)  # exp of the inputs must not overflow (no max is subtracted)
 SQUARE_DOMAIN = (-1e3, 1e3)  # the registry's (1, 1e4) is for deep chains of squares
 DIVISOR_GAP = 0.25  # a divisor's interval stays this far from 0
-INPUT_INTERVALS = ((-2.0, 2.0), (0.5, 2.0))
-MAX_DIM = 4
+# The ordinary interval first (the shrinker's choice), then the domain edges: a divisor's,
+# near 0 (abs's and maximum's kinks), sqrt near 0, and a spread logsumexp must shift for.
+INPUT_INTERVALS = ((-2.0, 2.0), (0.5, 2.0), (-1e-6, 1e-6), (1e-12, 1e-6), (-700.0, 700.0))
 
 
 CLIP_STEPS = 80
 CLIP_FRACTIONS = ((4, 36), (44, 76))  # in steps of 1/80: 0.05-0.45 and 0.55-0.95
-SMALL = 100  # hypothesis mixes in constants of magnitude >= this from local modules
-
-
-def _integer(draw, lo: int, hi: int) -> int:
-    """An integer in [lo, hi] that depends on the seed alone.
-
-    hypothesis mixes into its draws numbers it reads from the source of every local module
-    the process has imported (those of magnitude 100 or more, and floats): the same seed
-    would give other programs in a worker process, after an edit anywhere in the project,
-    or once another module is imported. A range within (-100, 100) never gets one, so wider
-    ranges are drawn as base-100 digits, and no float is drawn at all.
-    """
-    if -SMALL < lo and hi < SMALL:
-        return draw(st.integers(lo, hi))
-    value, scale = 0, 1
-    while scale <= hi - lo:
-        value += draw(st.integers(0, SMALL - 1)) * scale
-        scale *= SMALL
-    return lo + value % (hi - lo + 1)
-
-
-class _Node:
-    __slots__ = ("shape", "lo", "hi", "tied")
-
-    def __init__(self, shape, lo, hi, tied=False):
-        self.shape, self.lo, self.hi, self.tied = tuple(shape), lo, hi, tied
-
-
-def _corners(a, b):
-    products = (a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi)
-    return min(products), max(products)
-
-
-def _within(node, domain):
-    return domain[0] <= node.lo and node.hi <= domain[1]
 
 
 def _unary_legal(name, node):
     if name in ("relu", "neg", "tanh", "sigmoid"):
-        return name != "sigmoid" or _within(node, OPS["sigmoid"].domain)
+        return name != "sigmoid" or within(node, OPS["sigmoid"].domain)
     if name == "clip":
         return not node.tied and node.hi > node.lo
     if name == "square":
-        return _within(node, SQUARE_DOMAIN)
-    return _within(node, OPS[name].domain)
+        return within(node, SQUARE_DOMAIN)
+    return within(node, OPS[name].domain)
 
 
 def _legal_ops(node):
@@ -104,7 +70,9 @@ def _legal_ops(node):
         if name in UNARY:
             ok = _unary_legal(name, node)
         elif name == "matmul":
-            ok = ndim == 2
+            ok = ndim in (1, 2)
+        elif name in NUMPY_API:
+            ok = numpy_api_legal(name, node)
         elif name in ELEMENTWISE_BINARY or name == "reshape":
             ok = True
         elif name == "max":
@@ -112,7 +80,7 @@ def _legal_ops(node):
         elif name == "transpose":
             ok = ndim >= 2
         elif name in ("softmax", "log_softmax"):
-            ok = ndim >= 1 and _within(node, SOFTMAX_DOMAIN)
+            ok = ndim >= 1 and within(node, SOFTMAX_DOMAIN)
         else:  # sum, get_item
             ok = ndim >= 1 or name == "sum"
         if ok:
@@ -134,22 +102,22 @@ def _compatible(name, a, b):
     return len(shape) <= 3
 
 
-class _Builder:
+class _Builder(NumpyApiDraws):
     """Draws one program node by node, tracking each node's shape, interval and ties."""
 
     def __init__(self, draw):
         self.draw = draw
         self.nodes: list[dict] = []
-        self.info: list[_Node] = []
+        self.info: list[Node] = []
 
     def new_input(self, shape, interval=None):
         draw = self.draw
         if interval is None:
             interval = draw(st.sampled_from(INPUT_INTERVALS))
-        seed = _integer(draw, 0, 2**16)
+        seed = integer(draw, 0, 2**16)
         values = np.random.default_rng(seed).uniform(*interval, size=shape)
         self.nodes.append({"op": "input", "shape": list(shape), "values": values.ravel().tolist()})
-        self.info.append(_Node(shape, *interval))
+        self.info.append(Node(shape, *interval))
         return len(self.nodes) - 1
 
     def shape(self, max_ndim=3):
@@ -158,7 +126,7 @@ class _Builder:
 
     def step(self):
         draw = self.draw
-        first = _integer(draw, 0, len(self.nodes) - 1)
+        first = integer(draw, 0, len(self.nodes) - 1)
         legal = [n for n in _legal_ops(self.info[first]) if self._fits(n, self.info[first])]
         name = draw(st.sampled_from(legal))
         build = getattr(self, f"_{name}", None)
@@ -187,7 +155,7 @@ class _Builder:
         attrs, tied = {}, a.tied
         if name == "clip":
             # the bounds sit 5-45 % and 55-95 % of the way through the input's interval
-            u, v = (_integer(self.draw, lo, hi) / CLIP_STEPS for lo, hi in CLIP_FRACTIONS)
+            u, v = (integer(self.draw, lo, hi) / CLIP_STEPS for lo, hi in CLIP_FRACTIONS)
             lo, hi = a.lo + (a.hi - a.lo) * u, a.lo + (a.hi - a.lo) * v
             attrs, tied = {"lo": lo, "hi": hi}, True
         elif name == "relu":
@@ -197,7 +165,7 @@ class _Builder:
             lo, hi = (0.0 if a.lo < 0 < a.hi else min(a.lo**2, a.hi**2)), max(a.lo**2, a.hi**2)
         else:
             lo, hi = OPS[name].image(a.lo, a.hi)
-        return [first], attrs, _Node(a.shape, lo, hi, tied)
+        return [first], attrs, Node(a.shape, lo, hi, tied)
 
     def _operand(self, name, first):
         """The second operand: the same node, an earlier compatible node, or a new input."""
@@ -208,7 +176,7 @@ class _Builder:
         if how == 1:
             fits = [i for i, b in enumerate(self.info) if i != first and _compatible(name, a, b)]
             if fits:
-                return fits[_integer(self.draw, 0, len(fits) - 1)]
+                return fits[integer(self.draw, 0, len(fits) - 1)]
         # a new input broadcastable against `a`: leading axes dropped, some axes set to 1
         drop = self.draw(st.integers(0, len(a.shape)))
         shape = tuple(1 if self.draw(st.booleans()) else n for n in a.shape[drop:])
@@ -223,29 +191,30 @@ class _Builder:
         elif name == "sub":
             lo, hi = a.lo - b.hi, a.hi - b.lo
         elif name == "mul":
-            lo, hi = _corners(a, b)
+            lo, hi = corners(a, b)
         else:
-            lo, hi = _corners(a, _Node((), 1 / b.hi, 1 / b.lo))
+            lo, hi = corners(a, Node((), 1 / b.hi, 1 / b.lo))
         tied = a.tied or b.tied or (first == second and name in ("sub", "div"))
         shape = _broadcast(a.shape, b.shape)
         if max(abs(lo), abs(hi)) > MAGNITUDE:
-            raise _Reject
-        return [first, second], {}, _Node(shape, lo, hi, tied)
+            raise Reject
+        return [first, second], {}, Node(shape, lo, hi, tied)
 
     def _matmul(self, first):
         a = self.info[first]
-        k = a.shape[1]
-        fits = [i for i, b in enumerate(self.info) if len(b.shape) == 2 and b.shape[0] == k]
+        k = a.shape[-1]
+        fits = [i for i, b in enumerate(self.info) if len(b.shape) in (1, 2) and b.shape[0] == k]
         if fits and self.draw(st.booleans()):
-            second = fits[_integer(self.draw, 0, len(fits) - 1)]
-        else:
-            second = self.new_input((k, self.draw(st.integers(1, MAX_DIM))))
+            second = fits[integer(self.draw, 0, len(fits) - 1)]
+        else:  # a matrix, or last numpy's 1-D right operand (a column)
+            n = self.draw(st.integers(1, MAX_DIM + 1))
+            second = self.new_input((k, n) if n <= MAX_DIM else (k,))
         b = self.info[second]
-        lo, hi = _corners(a, b)
-        shape = (a.shape[0], b.shape[1])
+        lo, hi = corners(a, b)
+        shape = np.matmul(np.zeros(a.shape), np.zeros(b.shape)).shape
         if k * max(abs(lo), abs(hi)) > MAGNITUDE:
-            raise _Reject
-        return [first, second], {}, _Node(shape, k * lo, k * hi, a.tied or b.tied)
+            raise Reject
+        return [first, second], {}, Node(shape, k * lo, k * hi, a.tied or b.tied)
 
     def _axis(self, a, allow_none=True):
         choices = ([None] if allow_none else []) + list(range(len(a.shape)))
@@ -258,14 +227,14 @@ class _Builder:
         count = math.prod(a.shape) if axis is None else a.shape[axis]
         shape = np.sum(np.zeros(a.shape), axis=axis, keepdims=keepdims).shape
         attrs = {"axis": axis, "keepdims": keepdims}
-        return [first], attrs, _Node(shape, count * min(a.lo, 0), count * max(a.hi, 0), a.tied)
+        return [first], attrs, Node(shape, count * min(a.lo, 0), count * max(a.hi, 0), a.tied)
 
     def _max(self, first):
         a = self.info[first]
         axis = self._axis(a)
         keepdims = self.draw(st.booleans())
         shape = np.max(np.zeros(a.shape), axis=axis, keepdims=keepdims).shape
-        return [first], {"axis": axis, "keepdims": keepdims}, _Node(shape, a.lo, a.hi)
+        return [first], {"axis": axis, "keepdims": keepdims}, Node(shape, a.lo, a.hi)
 
     def _reshape(self, first):
         a = self.info[first]
@@ -273,19 +242,19 @@ class _Builder:
         factors = [d for d in range(1, size + 1) if size % d == 0]
         shapes = [(size,), (1, size), (size, 1)] + [(d, size // d) for d in factors]
         shape = self.draw(st.sampled_from(shapes))
-        return [first], {"shape": list(shape)}, _Node(shape, a.lo, a.hi, a.tied)
+        return [first], {"shape": list(shape)}, Node(shape, a.lo, a.hi, a.tied)
 
     def _transpose(self, first):
         a = self.info[first]
         axes = self.draw(st.permutations(range(len(a.shape))))
         shape = tuple(a.shape[i] for i in axes)
-        return [first], {"axes": list(axes)}, _Node(shape, a.lo, a.hi, a.tied)
+        return [first], {"axes": list(axes)}, Node(shape, a.lo, a.hi, a.tied)
 
     def _get_item(self, first):
         a = self.info[first]
         index = self.draw(st.lists(st.integers(0, a.shape[0] - 1), min_size=1, max_size=4))
         tied = a.tied or len(set(index)) < len(index)
-        info = _Node((len(index), *a.shape[1:]), a.lo, a.hi, tied)
+        info = Node((len(index), *a.shape[1:]), a.lo, a.hi, tied)
         return [first], {"index": index}, info
 
     def _softmax(self, first):
@@ -293,32 +262,28 @@ class _Builder:
         axis = self._axis(a, False)
         # over a length-1 axis every output is exactly 1 (log_softmax: 0): ties
         tied = a.tied or a.shape[axis] == 1
-        return [first], {"axis": axis}, _Node(a.shape, 0.0, 1.0, tied)
+        return [first], {"axis": axis}, Node(a.shape, 0.0, 1.0, tied)
 
     def _log_softmax(self, first):
         a = self.info[first]
         axis = self._axis(a, False)
         lo = a.lo - a.hi - math.log(a.shape[axis])
-        return [first], {"axis": axis}, _Node(a.shape, lo, 0.0, a.tied or a.shape[axis] == 1)
-
-
-class _Reject(Exception):
-    """A drawn op would leave the magnitude bound; the step is drawn again."""
+        return [first], {"axis": axis}, Node(a.shape, lo, 0.0, a.tied or a.shape[axis] == 1)
 
 
 @st.composite
 def programs(draw, max_nodes: int = 8, max_inputs: int = 3):
     """A hypothesis strategy of random programs (see the module docstring)."""
     builder = _Builder(draw)
-    for _ in range(_integer(draw, 1, max_inputs)):
+    for _ in range(integer(draw, 1, max_inputs)):
         builder.new_input(builder.shape())
-    for _ in range(_integer(draw, 1, max_nodes)):
+    for _ in range(integer(draw, 1, max_nodes)):
         for _attempt in range(4):
             saved = (len(builder.nodes), len(builder.info))
             try:
                 builder.step()
                 break
-            except _Reject:
+            except Reject:
                 del builder.nodes[saved[0] :], builder.info[saved[1] :]
     return prune({"version": VERSION, "nodes": builder.nodes})
 

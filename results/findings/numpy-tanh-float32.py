@@ -1,0 +1,64 @@
+"""tanh chain, float32, depth 1000: numpy's gradient is off the exact one by more than
+a correctly rounding engine's error (the rounding floor) and the best engine's.
+
+Found by dezero-bench's accuracy sweep; same roundings (same cause) in: dezero, dezero_replay.
+Exits 1 while the error is above 33.1 ULP of float32, 0 once it is not.
+The sweep measured 155.8 ULP here; the best engine, torch, 2.8;
+the rounding floor is 33.1 ULP. The error grows with depth: 156 ULP at depth 1,000.
+"""
+
+# Written by `python -m bench tables` (validation/reproducers.py) from results/accuracy.csv.
+# ruff: noqa
+import os
+import sys
+
+# one thread everywhere, as the sweep ran: a threaded reduction rounds differently
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+os.environ.setdefault('MKL_NUM_THREADS', '1')
+os.environ.setdefault('XLA_FLAGS', '--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1')
+
+import numpy as np  # noqa: E402
+
+DEPTH = 1000
+X = np.float32(float.fromhex('0x1.a4bf0e0000000p-1'))
+PARAMS = [()] * DEPTH
+# d sum(chain(X)) / dX, exact to the digits shown (the project's reference)
+EXACT = np.float64(float.fromhex('0x1.9627279d83c81p-14'))
+THRESHOLD_ULP = 33.14884660771804
+OPS = {
+    'tanh': np.tanh,
+}
+
+
+def step(h):
+    v0 = OPS['tanh'](h)
+    return v0
+
+
+def back(saved, g):
+    h = saved[0]
+    v0 = saved[1]
+    g_v0 = g
+    g_h = g_v0 * (1 - v0 * v0)
+    return g_h
+
+
+saved = []
+h = X
+for _ in range(DEPTH):
+    v0 = OPS['tanh'](h)
+    saved.append((h, v0))
+    h = v0
+got = np.ones_like(h)
+for values in reversed(saved):
+    got = back(values, got)
+
+ulp = np.spacing(np.abs(EXACT).astype(np.float32)).astype(np.float64)
+error_ulp = float(np.max(np.abs(np.asarray(got, np.float64) - EXACT) / ulp))
+worst = int(np.argmax(np.abs(np.asarray(got, np.float64) - EXACT) / ulp))
+print('numpy', np.__version__)
+print('engine gradient:', repr(float(np.ravel(got)[worst])))
+print('exact gradient: ', repr(float(np.ravel(EXACT)[worst])))
+print(f'error: {error_ulp:,.1f} ULP of float32 (finding above {THRESHOLD_ULP:,.1f})')
+sys.exit(1 if error_ulp > THRESHOLD_ULP else 0)
