@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 from bench.cli import args as shared
-from bench.cli.accuracy_sweep import run_accuracy_sweep
+from bench.cli.accuracy_sweep import run_accuracy_sweep, saved_table
 from bench.files import atomic_write, destinations
 from bench.report.build import build_tables, output_paths
 from bench.timing import run_suite
@@ -53,6 +53,7 @@ def add_parser(sub) -> None:
         help="benchmark dtype (float64 unless given); accuracy covers both dtypes unless given",
     )
     run.add_argument("--skip-accuracy", action="store_true", help="benchmarks only")
+    shared.recompute_arg(run)
     shared.device_arg(run)
     run.add_argument(
         "--jobs", type=shared.count, default=1, help="processes for the accuracy sweep"
@@ -72,6 +73,8 @@ def main(args) -> int:
     json_path = folder / f"benchmark-{args.profile}-{dtype}{tag}.json"
     readme = shared.readme(args) if publish else None
     _check_destinations(folder, json_path, readme)
+    if not args.skip_accuracy:  # the saved rows it reuses or merges into: checked up front
+        saved_table(folder, args.recompute, args.backends, args.families, args.depths, args.dtype)
     created = destinations.new_folders(folder)  # removed again if the run saves nothing
     folder.mkdir(parents=True, exist_ok=True)
     log_fd, log_name = tempfile.mkstemp(prefix=f"dezero-bench-{args.profile}-", suffix=".log")
@@ -118,6 +121,7 @@ def main(args) -> int:
             [args.dtype] if args.dtype else None,
             jobs=args.jobs,
             quiet=args.quiet,
+            recompute=args.recompute,
         )
     build_tables(folder, readme=readme, quiet=args.quiet)
     if not args.quiet:
