@@ -219,9 +219,9 @@ def run_accuracy(
     profile = PROFILES[profile] if isinstance(profile, str) else profile
     backends = list(backends) if backends is not None else default_backends()
     grid = accuracy_cases(profile, families, depths, dtypes)
-    plans = accuracy_cache.plan(grid, backends, profile.accuracy, SEED, saved)
-    jobs_todo = [(p.case, p.run) for p in plans if p.stale]
-    results = dict.fromkeys(grid, [])
+    plan = accuracy_cache.plan(grid, backends, profile.accuracy, SEED, saved)
+    jobs_todo = plan.jobs()
+    results = {}
     total = len(jobs_todo)
     if executor is not None:
         measured = executor.map(functools.partial(_measure_in_worker, profile=profile), jobs_todo)
@@ -252,13 +252,8 @@ def run_accuracy(
             results[case] = measure(case, run, profile)
             if progress is not None:
                 progress(case, done, total)
-    frames, reused, computed = [], 0, 0
-    for case_plan in plans:
-        new = to_frame(results[case_plan.case])
-        parts, kept, made = accuracy_cache.assemble(case_plan, new)
-        frames += parts
-        reused, computed = reused + kept, computed + made
-    df = to_frame([]) if not frames else pd.concat(frames, ignore_index=True)
+    new = {case: to_frame(rows) for case, rows in results.items()}
+    df, reused, computed = accuracy_cache.assemble(plan, new)
     df = df.reindex(columns=list(COLUMNS)).astype(COLUMNS)
     df.attrs.update(reused=reused, computed=computed)
     return df

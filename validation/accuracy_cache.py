@@ -84,35 +84,45 @@ def expected_units(case, backends, grid, seed, parts) -> dict[tuple[str, str], s
 
 
 @dataclass
-class CasePlan:
-    """One case: its units' fingerprints, which are stale, and which backends must run."""
+class Plan:
+    """A sweep's plan: per case, the backends to run (in the sweep's order, so pairs keep
+    their direction) and the stale units; and the saved rows of every fresh unit."""
 
-    case: AccuracyCase
-    units: dict[tuple[str, str], str]
-    stale: set[tuple[str, str]]
-    run: list[str]  # backends to measure, in the sweep's order (pairs keep their direction)
-    saved: dict[tuple[str, str], pd.DataFrame]  # the saved rows of each unit present
+    cases: list[AccuracyCase]
+    units: list[dict[tuple[str, str], str]]  # per case: unit -> fingerprint, in table order
+    stale: list[set[tuple[str, str]]]
+    run: list[list[str]]
+    kept: pd.DataFrame  # saved rows of fresh units, with their case and unit positions
+
+    def jobs(self) -> list[tuple[AccuracyCase, list[str]]]:
+        """(case, backends to run) for every case with a stale unit."""
+        return [(c, r) for c, r, s in zip(self.cases, self.run, self.stale, strict=True) if s]
 
 
-def _saved_units(saved: pd.DataFrame | None) -> dict[tuple, pd.DataFrame]:
-    """(family, depth, width, dtype, backend, against) -> the saved rows of that unit."""
+_POSITION = ["_case", "_unit", "_row"]  # where a row goes: its case, its unit, its order
+
+
+def _expected(cases, units) -> pd.DataFrame:
+    """One row per expected unit: its keys, its position and its fingerprint."""
+    records = [
+        (c.family, c.depth, c.width, c.dtype, backend, against, i, j, fingerprint)
+        for i, (c, mine) in enumerate(zip(cases, units, strict=True))
+        for j, ((backend, against), fingerprint) in enumerate(mine.items())
+    ]
+    columns = [*CASE_KEYS, *UNIT_KEYS, "_case", "_unit", "_expected"]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _match(saved: pd.DataFrame | None, expected: pd.DataFrame) -> pd.DataFrame:
+    """The saved rows of expected units, each with its unit's position and fingerprint."""
     if saved is None or saved.empty:
-        return {}
-    return dict(iter(saved.groupby(CASE_KEYS + UNIT_KEYS, sort=False, dropna=False)))
-
-
-def _fresh(rows: pd.DataFrame | None, fingerprint: str) -> bool:
-    return (
-        rows is not None
-        and not rows.empty
-        and FINGERPRINT in rows
-        and bool((rows[FINGERPRINT] == fingerprint).all())
-    )
-
-
-def _computed(rows: pd.DataFrame | None) -> bool:
-    """Whether a backend's saved exact rows hold a computed gradient (so pairs were made)."""
-    return rows is not None and not rows["flag"].isin(NOT_COMPUTED).all()
+        return pd.DataFrame(columns=[*_POSITION, "_expected", FINGERPRINT, "flag"])
+    keys = CASE_KEYS + UNIT_KEYS
+    left = saved.assign(_row=range(len(saved)))
+    if FINGERPRINT not in left:
+        left[FINGERPRINT] = pd.NA
+    left = left.astype({k: object for k in keys} | {FINGERPRINT: "string"})
+    return left.merge(expected.astype({k: object for k in keys}), on=keys, how="inner")
 
 
 def plan(
@@ -121,50 +131,68 @@ def plan(
     grid: AccuracyGrid,
     seed: int,
     saved: pd.DataFrame | None,
-) -> list[CasePlan]:
+) -> Plan:
     """Per case of `grid_cases`: the stale units against `saved` (every unit when None)."""
+    cases = list(grid_cases)
     parts = {name: backend_part(name, grid) for name in {*backends, FD_ENGINE}}
-    by_unit = _saved_units(saved)
-    plans = []
-    for case in grid_cases:
-        units = expected_units(case, backends, grid, seed, parts)
-        mine = {}
-        for unit in units:
-            key = (case.family, case.depth, case.width, case.dtype, *unit)
-            if key in by_unit:
-                mine[unit] = by_unit[key]
+    units = [expected_units(case, backends, grid, seed, parts) for case in cases]
+    matched = _match(saved, _expected(cases, units))
+    by_unit = matched.groupby(["_case", "_unit"], sort=False)
+    present = set(by_unit.groups)
+    same = (matched[FINGERPRINT] == matched["_expected"]).fillna(False).astype(bool)
+    fresh = {key for key, ok in same.groupby([matched["_case"], matched["_unit"]]).all().items()
+             if ok}  # fmt: skip
+    computed_rows = ~matched["flag"].isin(NOT_COMPUTED)
+    computed = {key for key, ok in computed_rows.groupby([matched["_case"], matched["_unit"]])
+                .any().items() if ok}  # fmt: skip
+    stale_all, run_all = [], []
+    for i, mine in enumerate(units):
+        index = {unit: j for j, unit in enumerate(mine)}
         stale = set()
-        for unit, fingerprint in units.items():
+        for unit, j in index.items():
             backend, against = unit
             if against == EXACT:
-                if not _fresh(mine.get(unit), fingerprint):
+                if (i, j) not in fresh:
                     stale.add(unit)
                 continue
-            ends = (backend, EXACT), (against, EXACT)
-            if any(end in stale for end in ends):
+            ends = [(i, index[(backend, EXACT)]), (i, index[(against, EXACT)])]
+            if (backend, EXACT) in stale or (against, EXACT) in stale:
                 stale.add(unit)
-            elif unit in mine:
-                if not _fresh(mine[unit], fingerprint):
+            elif (i, j) in present:
+                if (i, j) not in fresh:
                     stale.add(unit)
-            elif all(_computed(mine.get(end)) for end in ends):
+            elif all(end in computed for end in ends):
                 stale.add(unit)  # both computed, yet no saved pair: it was never measured
-        running = {name for unit in stale for name in unit if name in backends}
-        run = [name for name in backends if name in running]
-        plans.append(CasePlan(case, units, stale, run, mine))
-    return plans
+        running = {name for unit in stale for name in unit}
+        stale_all.append(stale)
+        run_all.append([name for name in backends if name in running])
+    keep = [(i, list(mine).index(u)) for i, mine in enumerate(units) for u in mine
+            if u not in stale_all[i]]  # fmt: skip
+    kept = matched.set_index(["_case", "_unit"]).loc[lambda f: f.index.isin(keep)]
+    return Plan(cases, units, stale_all, run_all, kept.reset_index())
 
 
-def assemble(case_plan: CasePlan, new: pd.DataFrame) -> tuple[list[pd.DataFrame], int, int]:
-    """The case's rows in table order, as frames: saved rows for fresh units, `new` rows
-    (the case's measurement) for stale ones, each with its fingerprint; and how many rows
-    were reused and how many computed."""
-    frames, reused, computed = [], 0, 0
-    for unit, fingerprint in case_plan.units.items():
-        if unit in case_plan.stale:
-            mine = new[(new["backend"] == unit[0]) & (new["against"] == unit[1])]
-            frames.append(mine.assign(**{FINGERPRINT: fingerprint}))
-            computed += len(mine)
-        elif unit in case_plan.saved:
-            frames.append(case_plan.saved[unit])
-            reused += len(case_plan.saved[unit])
-    return frames, reused, computed
+def assemble(plan: Plan, new: dict[AccuracyCase, pd.DataFrame]) -> tuple[pd.DataFrame, int, int]:
+    """Every case's rows in table order, the saved ones for fresh units and `new` (each
+    measured case's rows) for stale ones, each with its fingerprint; and how many rows were
+    reused and how many computed."""
+    made = []
+    for i, case in enumerate(plan.cases):
+        if case not in new or not plan.stale[i]:
+            continue
+        rows = new[case]
+        where = {unit: j for j, unit in enumerate(plan.units[i])}
+        unit = list(zip(rows["backend"], rows["against"], strict=True))
+        take = [u in plan.stale[i] for u in unit]
+        rows = rows[take]
+        positions = [where[u] for u, t in zip(unit, take, strict=True) if t]
+        fingerprints = [plan.units[i][u] for u, t in zip(unit, take, strict=True) if t]
+        made.append(rows.assign(_case=i, _unit=positions, _row=range(len(rows)),
+                                **{FINGERPRINT: fingerprints}))  # fmt: skip
+    kept = plan.kept.drop(columns=["_expected"])
+    computed = sum(len(m) for m in made)
+    frames = [f for f in (kept, *made) if not f.empty]
+    if not frames:
+        return kept.drop(columns=_POSITION), 0, 0
+    df = pd.concat(frames, ignore_index=True).sort_values(_POSITION, kind="stable")
+    return df.drop(columns=_POSITION).reset_index(drop=True), len(kept), computed
