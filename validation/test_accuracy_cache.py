@@ -249,3 +249,21 @@ def test_unit_fingerprints_name_every_case_key():
         assert set(changed.values()).isdisjoint(base.values())
     seeded = accuracy_cache.expected_units(case, ["dezero", "numpy"], grid, 1, parts)
     assert set(seeded.values()).isdisjoint(base.values())
+
+
+def test_run_with_an_unreadable_saved_table_stops_before_benchmarking(tmp_path, monkeypatch,
+                                                                      capsys):  # fmt: skip
+    from bench.timing import run_suite
+
+    monkeypatch.setattr(run_suite, "run_benchmarks",
+                        lambda *a, **k: pytest.fail("benchmarked before checking"))  # fmt: skip
+    folder = tmp_path / "runs" / "quick-dezero-sin"
+    folder.mkdir(parents=True)
+    (folder / "accuracy.csv").write_text("backend,depth\ndezero,deep\n")
+    argv = ["run", "--quick", "--backends", "dezero", "--families", "sin", "--quiet",
+            "--no-readme", "--results", str(tmp_path)]  # fmt: skip
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "accuracy.csv" in err and len(err.splitlines()) == 1
+    assert (folder / "accuracy.csv").read_text() == "backend,depth\ndezero,deep\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["accuracy.csv"]
