@@ -10,9 +10,9 @@ and dezero's part and the finite-difference code for the estimates.
 `plan` compares the expected fingerprints with a saved table and says, per case, which units
 are stale and which backends must run to recompute them (a pair needs both backends'
 gradients, so an unchanged partner runs too, but its own rows are kept from the table).
-`assemble` puts a case's rows back in the order a full computation gives them, saved rows
-for the fresh units, new rows for the stale ones: a run with nothing stale rewrites the
-table byte for byte.
+`assemble` puts the rows in the order a full computation gives them, saved rows for the
+fresh units and new rows for the stale ones (one merge and one sort for the whole sweep, not
+a frame per unit): a run with nothing stale rewrites the table byte for byte.
 """
 
 from __future__ import annotations
@@ -25,7 +25,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bench.backends import BACKENDS
-from bench.files.table_format import ERROR, EXACT, NUMERICAL_DIFF, NUMERICAL_DIFF_BEST, SKIPPED
+from bench.files.table_format import (
+    ERROR,
+    EXACT,
+    NOT_ENGINES,
+    NUMERICAL_DIFF,
+    NUMERICAL_DIFF_BEST,
+    SKIPPED,
+)
 from bench.machine import simd
 from bench.workloads.chains import FAMILIES
 from bench.workloads.profiles import AccuracyCase, AccuracyGrid
@@ -44,15 +51,21 @@ FD_ENGINE = "dezero"
 NOT_COMPUTED = (SKIPPED, ERROR)
 
 
-def backend_part(name: str, grid: AccuracyGrid) -> str:
-    """The fingerprint of what one backend brings to its rows."""
+def recorded(name: str) -> dict[str, str]:
+    """What this process expects a backend's rows to record of where they ran: its version,
+    device and SIMD level (`measure` writes the same fields from the process that ran)."""
     backend = BACKENDS[name]
     device = backend.device()
     level = simd.describe(backend.math_library) if device.platform == "cpu" else ""
+    return {"version": backend.version(), "device": device.platform,
+            "device_name": device.name, "simd": level}  # fmt: skip
+
+
+def backend_part(name: str, grid: AccuracyGrid) -> str:
+    """The fingerprint of what one backend brings to its rows."""
     limits = grid.max_depth.get(name, math.inf), grid.max_ops_per_backend.get(name, math.inf)
-    code = fp.code_digest(type(backend).__module__)
-    return fp.digest("backend", name, backend.version(), device.platform, device.name, level,
-                     limits, code)  # fmt: skip
+    code = fp.code_digest(type(BACKENDS[name]).__module__)
+    return fp.digest("backend", name, recorded(name), limits, code)
 
 
 def case_part(case: AccuracyCase, seed: int) -> str:
@@ -93,6 +106,7 @@ class Plan:
     stale: list[set[tuple[str, str]]]
     run: list[list[str]]
     kept: pd.DataFrame  # saved rows of fresh units, with their case and unit positions
+    recorded: dict[str, dict[str, str]]  # per backend: `recorded(name)` in this process
 
     def jobs(self) -> list[tuple[AccuracyCase, list[str]]]:
         """(case, backends to run) for every case with a stale unit."""
@@ -137,8 +151,7 @@ def plan(
     parts = {name: backend_part(name, grid) for name in {*backends, FD_ENGINE}}
     units = [expected_units(case, backends, grid, seed, parts) for case in cases]
     matched = _match(saved, _expected(cases, units))
-    by_unit = matched.groupby(["_case", "_unit"], sort=False)
-    present = set(by_unit.groups)
+    present = set(matched.groupby(["_case", "_unit"], sort=False).groups)
     same = (matched[FINGERPRINT] == matched["_expected"]).fillna(False).astype(bool)
     fresh = {key for key, ok in same.groupby([matched["_case"], matched["_unit"]]).all().items()
              if ok}  # fmt: skip
@@ -169,7 +182,23 @@ def plan(
     keep = [(i, list(mine).index(u)) for i, mine in enumerate(units) for u in mine
             if u not in stale_all[i]]  # fmt: skip
     kept = matched.set_index(["_case", "_unit"]).loc[lambda f: f.index.isin(keep)]
-    return Plan(cases, units, stale_all, run_all, kept.reset_index())
+    seen = {name: recorded(name) for name in {*backends, FD_ENGINE}}
+    return Plan(cases, units, stale_all, run_all, kept.reset_index(), seen)
+
+
+def _unclaimed_elsewhere(rows: pd.DataFrame, expected: dict) -> pd.DataFrame:
+    """`rows` with no fingerprint where they record another version, device or SIMD level
+    than this process has (a Dask worker on another machine ran them): the fingerprint was
+    computed here, so such a row is kept in the table but measured again next time."""
+    owner = rows["backend"].where(~rows["backend"].isin(NOT_ENGINES), FD_ENGINE)
+    differs = pd.Series(False, index=rows.index)
+    for field in ("version", "device", "device_name", "simd"):
+        if field not in rows:
+            continue
+        want = owner.map(lambda name, f=field: expected.get(name, {}).get(f))
+        got = rows[field].astype(object)
+        differs |= got.notna() & want.notna() & (got != want)
+    return rows.assign(**{FINGERPRINT: rows[FINGERPRINT].astype(object).where(~differs, None)})
 
 
 def assemble(plan: Plan, new: dict[AccuracyCase, pd.DataFrame]) -> tuple[pd.DataFrame, int, int]:
@@ -187,8 +216,9 @@ def assemble(plan: Plan, new: dict[AccuracyCase, pd.DataFrame]) -> tuple[pd.Data
         rows = rows[take]
         positions = [where[u] for u, t in zip(unit, take, strict=True) if t]
         fingerprints = [plan.units[i][u] for u, t in zip(unit, take, strict=True) if t]
-        made.append(rows.assign(_case=i, _unit=positions, _row=range(len(rows)),
-                                **{FINGERPRINT: fingerprints}))  # fmt: skip
+        rows = rows.assign(_case=i, _unit=positions, _row=range(len(rows)),
+                           **{FINGERPRINT: fingerprints})  # fmt: skip
+        made.append(_unclaimed_elsewhere(rows, plan.recorded))
     kept = plan.kept.drop(columns=["_expected"])
     computed = sum(len(m) for m in made)
     frames = [f for f in (kept, *made) if not f.empty]

@@ -267,3 +267,26 @@ def test_run_with_an_unreadable_saved_table_stops_before_benchmarking(tmp_path, 
     assert "accuracy.csv" in err and len(err.splitlines()) == 1
     assert (folder / "accuracy.csv").read_text() == "backend,depth\ndezero,deep\n"
     assert sorted(p.name for p in folder.iterdir()) == ["accuracy.csv"]
+
+
+def test_rows_a_worker_measured_at_another_simd_level_are_not_fingerprinted(monkeypatch):
+    real = accuracy.measure
+
+    def elsewhere(case, backends, profile):  # as a Dask worker on another CPU would
+        rows = real(case, backends, profile)
+        for row in rows:
+            if row["backend"] == "numpy":
+                row["simd"] = "numpy: baseline SSE; dispatched none"
+        return rows
+
+    monkeypatch.setattr(accuracy, "measure", elsewhere)
+    grid = {**GRID, "depths": [1]}
+    df = run_accuracy("ci", ["dezero", "numpy"], **grid)
+    on_numpy = (df["backend"] == "numpy").to_numpy()
+    assert on_numpy.any() and df.loc[on_numpy, "fingerprint"].isna().all()
+    assert df.loc[~on_numpy, "fingerprint"].notna().all()
+    calls = _spy_measure(monkeypatch)
+    again = run_accuracy("ci", ["dezero", "numpy"], saved=df, **grid)
+    assert [backends for _, backends in calls] == [["dezero", "numpy"]] * 2  # widths 1, 16
+    assert again.attrs["computed"] == (again["backend"].eq("numpy") | again["against"].eq(
+        "numpy")).sum()  # fmt: skip
