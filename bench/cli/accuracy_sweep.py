@@ -3,6 +3,7 @@ filtered sweep into the saved `accuracy.csv` instead of overwriting it."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -45,13 +46,14 @@ def run_accuracy_sweep(
         bar.set_postfix_str(f"{case.family} d{case.depth:,} w{case.width:,} {case.dtype}")
         bar.update(1)
 
+    start = time.perf_counter()
     df = run_accuracy(
         profile, backends, families, depths, dtypes, progress=progress, jobs=jobs,
         executor=executor, saved=None if recompute else old,
     )  # fmt: skip
     bar.close()
     if not quiet:
-        print(reuse_summary(df))
+        print(f"{reuse_summary(df)} in {time.perf_counter() - start:.0f} s")
     if old is not None and any((backends, families, depths, dtypes)):
         df = merge_accuracy(old, df)
     return write_accuracy(df, results_dir)
