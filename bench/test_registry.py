@@ -115,3 +115,17 @@ def test_a_primitive_record_of_an_unknown_primitive_names_it():
 
     with pytest.raises(KeyError, match="'sine' is not a chain primitive.*'sin'"):
         primitive_record("sine", np.sin, UNARY)
+
+
+def test_the_default_profile_stops_wide_unrolled_jax_jit_at_depth_100_and_says_why():
+    from bench.workloads.profiles import PROFILES, Case, skip_reason
+
+    default, full = PROFILES["default"], PROFILES["full"]
+    wide = Case("tanh", 1000, 1000, "forward", "jax_jit")
+    reason = skip_reason(wide, default)
+    assert reason.startswith(wide.id) and "fused loop" in reason and "deeper than 100" in reason
+    assert skip_reason(wide, full) is None  # the full profile still pays for it
+    for kept in (Case("tanh", 100, 1000, "forward", "jax_jit"),  # shallower
+                 Case("sin", 1000, 1, "backward", "jax_jit"),  # scalar: the README's chain
+                 Case("tanh", 1000, 1000, "forward", "jax_scan")):  # fmt: skip
+        assert skip_reason(kept, default) is None, kept.id

@@ -23,7 +23,7 @@ import pandas as pd
 from bench.backends import BACKENDS, plugins
 from bench.workloads.chains import make_chain
 from bench.workloads.profiles import PROFILES, AccuracyCase, Profile, accuracy_cases
-from validation import finite_diff
+from validation import accuracy_cache, finite_diff
 from validation.metrics import compare
 from validation.reference.chains import case_floor, reference
 from validation.vocabulary import ERROR, EXACT, NUMERICAL_DIFF, NUMERICAL_DIFF_BEST, SKIPPED
@@ -59,6 +59,7 @@ COLUMNS = {
     "device_name": "string",
     "note": "string",
     "simd": "string",  # the SIMD level of the library whose kernels rounded (`Backend.simd_level`)
+    "fingerprint": "string",  # what decided the row (`validation.accuracy_cache`)
 }
 # What a saved accuracy CSV must hold to be merged or tabulated: a row's key and its error.
 # Columns added later (device, ...) may be absent from older files; the tables show them blank.
@@ -158,7 +159,8 @@ def _device_fields(backend) -> dict:
     return {"device": device.platform, "device_name": device.name, "simd": backend.simd_level()}
 
 
-def _measure_in_worker(case: AccuracyCase, backends, profile: str | Profile) -> list[dict]:
+def _measure_in_worker(job: tuple[AccuracyCase, list[str]], profile: str | Profile) -> list[dict]:
+    case, backends = job
     return measure(case, backends, PROFILES[profile] if isinstance(profile, str) else profile)
 
 
@@ -200,49 +202,59 @@ def run_accuracy(
     progress: Callable[[AccuracyCase, int, int], None] | None = None,
     jobs: int = 1,
     executor=None,
+    saved: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Measure every case of `profile`'s accuracy grid (`bench.workloads.profiles`), narrowed to the
-    given families, depths and dtypes; `progress(case, done, total)` is called after each.
+    given families, depths and dtypes; `progress(case, done, total)` is called after each
+    case measured.
 
-    `jobs > 1` spreads cases over that many processes; rows keep the grid's order.
-    `executor` (`validation.executors`: a Dask cluster) runs the cases instead, mapped in order.
+    Rows of `saved` (an earlier table) whose fingerprint still holds are kept instead of
+    measured (`validation.accuracy_cache`); the frame's `attrs` say how many rows were
+    `reused` and `computed`. `jobs > 1` spreads cases over that many processes; rows keep the
+    grid's order. `executor` (`validation.executors`: a Dask cluster) runs the cases instead,
+    mapped in order.
     """
     profile = PROFILES[profile] if isinstance(profile, str) else profile
     backends = list(backends) if backends is not None else default_backends()
     grid = accuracy_cases(profile, families, depths, dtypes)
+    plan = accuracy_cache.plan(grid, backends, profile.accuracy, SEED, saved)
+    jobs_todo = plan.jobs()
     results = {}
+    total = len(jobs_todo)
     if executor is not None:
-        measured = executor.map(
-            functools.partial(measure, backends=backends, profile=profile), grid
-        )
-        for done, (case, case_rows) in enumerate(zip(grid, measured, strict=True), 1):
-            results[case] = case_rows
+        measured = executor.map(functools.partial(_measure_in_worker, profile=profile), jobs_todo)
+        for done, (job, case_rows) in enumerate(zip(jobs_todo, measured, strict=True), 1):
+            results[job[0]] = case_rows
             if progress is not None:
-                progress(case, done, len(grid))
-    elif jobs > 1:
+                progress(job[0], done, total)
+    elif jobs > 1 and total > 1:
         # Cases are independent; spawn (not fork) because JAX and torch hold threads. Deepest
         # first, so the long cases do not start last.
-        order = sorted(grid, key=lambda c: -c.depth * max(c.width, 8))
+        order = sorted(jobs_todo, key=lambda j: -j[0].depth * max(j[0].width, 8))
         context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_ctrl_c)
         try:
             # a registered profile travels by name: its MappingProxyType does not pickle
             sent = profile.name if PROFILES.get(profile.name) is profile else profile
-            futures = {pool.submit(_measure_in_worker, c, backends, sent): c for c in order}
+            futures = {pool.submit(_measure_in_worker, job, sent): job[0] for job in order}
             for done, future in enumerate(as_completed(futures), 1):
                 results[futures[future]] = future.result()
                 if progress is not None:
-                    progress(futures[future], done, len(grid))
+                    progress(futures[future], done, total)
         except KeyboardInterrupt:
             _terminate(pool)
             raise
         pool.shutdown()
     else:
-        for done, case in enumerate(grid, 1):
-            results[case] = measure(case, backends, profile)
+        for done, (case, run) in enumerate(jobs_todo, 1):
+            results[case] = measure(case, run, profile)
             if progress is not None:
-                progress(case, done, len(grid))
-    return to_frame([row for case in grid for row in results[case]])
+                progress(case, done, total)
+    new = {case: to_frame(rows) for case, rows in results.items()}
+    df, reused, computed = accuracy_cache.assemble(plan, new)
+    df = df.reindex(columns=list(COLUMNS)).astype(COLUMNS)
+    df.attrs.update(reused=reused, computed=computed)
+    return df
 
 
 def _ignore_ctrl_c():

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hypothesis_seed
 
+from bench.workloads.op_table_numpy import NUMPY_API_OPS
 from bench.workloads.ops import unbroadcast
 from dezero.functions_elementwise import Maximum
 from dezero.losses import LogSumExp
@@ -16,7 +17,6 @@ from validation.fuzz.checker import CI_PROGRAMS, CI_SEED, run_fuzz
 from validation.fuzz.numpy_api_draws import NUMPY_API
 from validation.fuzz.programs import programs
 from validation.fuzz.reference import RULES
-from validation.op_table_numpy import NUMPY_API_OPS
 
 
 def _sample(n, seed):

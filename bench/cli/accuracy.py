@@ -44,6 +44,7 @@ def add_parser(sub) -> None:
     accuracy.add_argument("--quiet", action="store_true", help="no progress bar")
     accuracy.add_argument("--results", type=Path, default=RESULTS, help="output folder")
     shared.publish_arg(accuracy)
+    shared.recompute_arg(accuracy)
     accuracy.add_argument("--scheduler", type=shared.scheduler, help=shared.SCHEDULER_HELP)
 
 
@@ -77,6 +78,7 @@ def main(args) -> int:
             jobs=args.jobs,
             quiet=args.quiet,
             executor=executor,
+            recompute=args.recompute,
         )
     for path in paths:
         print(f"wrote {path}")

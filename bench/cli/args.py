@@ -193,6 +193,16 @@ def publish_arg(parser) -> None:
     )
 
 
+def recompute_arg(parser) -> None:
+    """--recompute: measure every accuracy row, even those whose fingerprint still holds."""
+    parser.add_argument(
+        "--recompute",
+        action="store_true",
+        help="measure every accuracy row again instead of keeping the saved rows whose "
+        "fingerprint (code, versions, SIMD level, case) is unchanged",
+    )
+
+
 def readme(args) -> Path | None:
     """The README whose block this run rewrites, None with --no-readme."""
     return None if args.no_readme else args.readme

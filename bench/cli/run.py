@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 from bench.cli import args as shared
-from bench.cli.accuracy_sweep import run_accuracy_sweep
+from bench.cli.accuracy_sweep import run_accuracy_sweep, saved_table
 from bench.cli.workloads_run import read_saved, run_workloads, workload_backends
 from bench.files import atomic_write, destinations
 from bench.report.build import build_tables, output_paths
@@ -62,6 +62,7 @@ def add_parser(sub) -> None:
         help="leave out GradBench's evaluations (a run filtered by family, depth or float32 "
         "always does)",
     )
+    shared.recompute_arg(run)
     shared.device_arg(run)
     run.add_argument(
         "--jobs", type=shared.count, default=1, help="processes for the accuracy sweep"
@@ -85,6 +86,8 @@ def main(args) -> int:
     if workloads:  # a bad saved workloads table or its place: exit 2 before the benchmarks
         destinations.check_files([folder / WORKLOADS_CSV])
         read_saved(folder)
+    if not args.skip_accuracy:  # the saved rows it reuses or merges into: checked up front
+        saved_table(folder, args.recompute, args.backends, args.families, args.depths, args.dtype)
     created = destinations.new_folders(folder)  # removed again if the run saves nothing
     folder.mkdir(parents=True, exist_ok=True)
     log_fd, log_name = tempfile.mkstemp(prefix=f"dezero-bench-{args.profile}-", suffix=".log")
@@ -131,6 +134,7 @@ def main(args) -> int:
             [args.dtype] if args.dtype else None,
             jobs=args.jobs,
             quiet=args.quiet,
+            recompute=args.recompute,
         )
     workloads_failed = 0
     if workloads:

@@ -79,6 +79,11 @@ class Profile:
     accuracy: AccuracyGrid
     min_rounds: int = 3  # a median needs a few samples, even for the slowest case
     max_rounds: int = 20
+    # Deepest unrolled jax_jit chain over many elements. XLA fuses such a chain into one loop
+    # nest whose compile depends on the ops, far beyond COSTS' model: 16-84 s per case at
+    # depth 1,000 and width 1,000 (tanh, sin_exp, diamond), 187 s of the default run's
+    # benchmarks. jax_scan times those depths compiled; scalar chains keep depth 1,000.
+    jit_wide_max_depth: int = 1000
 
 
 _WIDE_DEPTHS = (1, 10, 100, 1000, 10_000)
@@ -105,7 +110,8 @@ PROFILES: dict[str, Profile] = {
                              MappingProxyType({"jax_jit": 1000, "jax": 10_000}), 10_000,
                              max_ops=1_200_000,
                              max_ops_per_backend=MappingProxyType({"jax": 30_000,
-                                                                "jax_jit": 1_000}))),
+                                                                "jax_jit": 1_000})),
+                jit_wide_max_depth=100),
         Profile("full", (1, 10, 100, 1000, 10000, 100000), (1, 1000, 10**6), (16, 256),
                 10.0, 30.0, 8e9, 1.0, 100_000,
                 AccuracyGrid((*_WIDE_DEPTHS, 100_000, 1_000_000), _WIDE_DEPTHS, 64, 16,
@@ -306,6 +312,11 @@ def skip_reason(case: Case, profile: Profile) -> str | None:
     if memory > profile.max_graph_bytes:
         return (f"{case.id}: estimated {memory / 1e9:.3g} GB of graph > "
                 f"{profile.max_graph_bytes / 1e9:g} GB {budget}")  # fmt: skip
+    wide = FAMILIES[case.family].elementwise and case.elements > 1
+    if case.backend == "jax_jit" and wide and case.depth > profile.jit_wide_max_depth:
+        return (f"{case.id}: jax_jit unrolls {case.op_count} ops over {case.elements:,} "
+                f"elements into one fused loop whose XLA compile took 16-84 s at depth 1,000; "
+                f"deeper than {profile.jit_wide_max_depth} is over the {budget}")  # fmt: skip
     return None
 
 
