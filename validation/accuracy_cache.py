@@ -25,7 +25,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bench.backends import BACKENDS
-from bench.files.table_format import (
+from bench.workloads.chains import FAMILIES
+from bench.workloads.profiles import AccuracyCase, AccuracyGrid
+from validation import fingerprints as fp
+from validation.vocabulary import (
     ERROR,
     EXACT,
     NOT_ENGINES,
@@ -33,10 +36,6 @@ from bench.files.table_format import (
     NUMERICAL_DIFF_BEST,
     SKIPPED,
 )
-from bench.machine import simd
-from bench.workloads.chains import FAMILIES
-from bench.workloads.profiles import AccuracyCase, AccuracyGrid
-from validation import fingerprints as fp
 
 FINGERPRINT = "fingerprint"  # the column that holds each row's fingerprint
 CASE_KEYS = ["family", "depth", "width", "dtype"]
@@ -56,9 +55,8 @@ def recorded(name: str) -> dict[str, str]:
     device and SIMD level (`measure` writes the same fields from the process that ran)."""
     backend = BACKENDS[name]
     device = backend.device()
-    level = simd.describe(backend.math_library) if device.platform == "cpu" else ""
     return {"version": backend.version(), "device": device.platform,
-            "device_name": device.name, "simd": level}  # fmt: skip
+            "device_name": device.name, "simd": backend.simd_level()}  # fmt: skip
 
 
 def backend_part(name: str, grid: AccuracyGrid) -> str:

@@ -3,7 +3,7 @@
 A row is a deterministic function of the code it runs (the chain, the exact reference and
 its rounding floor, the comparison, the backend's adapter and engine), the backend's
 version and device, the case (family, depth, width, dtype, seed), the profile's limits for
-that backend, and the CPU features that can change a rounding (`bench.machine.simd`). Two
+that backend, and the CPU features that can change a rounding (`Backend.simd_level`). Two
 runs whose fingerprints agree give the same row, so a run may keep a saved row instead of
 computing it again (`validation.accuracy_cache`).
 
@@ -24,6 +24,8 @@ import hashlib
 import json
 import platform
 from pathlib import Path
+
+from bench.backends import BACKENDS
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PACKAGES = ("dezero", "bench", "validation")
@@ -107,6 +109,6 @@ def platform_digest() -> str:
     mpmath's versions, numpy's SIMD level and the CPU architecture (long double's format)."""
     from importlib.metadata import version
 
-    from bench.machine import simd
-
-    return digest(version("numpy"), version("mpmath"), simd.numpy_level(), platform.machine())
+    # the numpy backend rounds with numpy's own kernels: its level is numpy's
+    numpy_level = BACKENDS["numpy"].simd_level()
+    return digest(version("numpy"), version("mpmath"), numpy_level, platform.machine())
