@@ -11,12 +11,12 @@ import pytest
 
 from bench import cli
 from bench.backends import BACKENDS
-from bench.files.table_format import EXACT, NOT_ENGINES, SKIPPED
 from bench.machine import simd
 from bench.workloads.profiles import PROFILES
 from validation import accuracy, accuracy_cache
 from validation import fingerprints as fp
 from validation.accuracy import read_accuracy, run_accuracy
+from validation.vocabulary import EXACT, NOT_ENGINES, SKIPPED
 
 GRID = {"families": ["sin"], "depths": [1, 10], "dtypes": ["float64"]}
 BACKENDS_RUN = ["dezero", "numpy", "autograd"]
