@@ -16,7 +16,18 @@ from validation.fuzz import checker as fuzzer
 from validation.fuzz import report as fuzz_report
 from validation.fuzz.program_file import load
 
-FUZZ_BACKENDS = ("dezero", "numpy", "torch", "jax", "autograd")
+# paddle before tensorflow: paddle's library crashes the process when loaded after TensorFlow's
+FUZZ_BACKENDS = (
+    "dezero",
+    "numpy",
+    "torch",
+    "jax",
+    "autograd",
+    "mygrad",
+    "paddle",
+    "tensorflow",
+    "tinygrad",
+)
 # what a replay (one program, in process, printed) has no use for
 REPLAY_IGNORES = ("programs", "seconds", "seed", "max_nodes", "jobs", "scheduler")
 

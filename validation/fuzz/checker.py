@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from bench.files.table_format import NONFINITE, UNDERFLOW
-from validation.fuzz.backends import RUNNERS
+from validation.fuzz.backends import RUNNERS as BUILT_IN_RUNNERS
+from validation.fuzz.engines import RUNNERS as ENGINE_RUNNERS
 from validation.fuzz.programs import dumps, input_arrays, op_names, programs
 from validation.fuzz.reference import reference, rounding_floor
 from validation.metrics import FLOOR_FACTOR, compare, floor_tolerance_ulp
@@ -47,7 +48,8 @@ from validation.metrics import FLOOR_FACTOR, compare, floor_tolerance_ulp
 # first-derivative formulas that engines then differentiate (1 - tanh**2 at saturation,
 # ~1e-12 relative in every engine). A planted 1e-6 relative error is 1e4 times it.
 ABSOLUTE_ALLOWANCE = {"value": 2.0**-44, "grad": 2.0**-44, "hvp": 1e-10}
-SECOND_ORDER = ("dezero", "torch", "jax", "autograd")
+SECOND_ORDER = ("dezero", "torch", "jax", "autograd", "paddle", "tensorflow", "tinygrad")
+RUNNERS = BUILT_IN_RUNNERS | ENGINE_RUNNERS
 CHUNK = 25  # programs per chunk: the unit of work of one process or Dask task
 # the CI-sized run: a few seconds for dezero alone. NOTE: the seed is one whose 40 programs
 # let the shrinker reach a one-op reproducer of each planted bug in validation/test_fuzz.py;
