@@ -47,6 +47,12 @@ def tinygrad_leaf(a):
     return Tensor(np.reshape(a, -1), device=tinygrad_device()).reshape(np.shape(a))
 
 
+def tinygrad_numpy(t) -> np.ndarray:
+    """`t` read back as numpy; a constant (a linear chain's gradient) has no device and would
+    be read through the CPU device, so it is placed on the run's device first."""
+    return (t if t.device is not None else t.clone(tinygrad_device())).numpy()
+
+
 class TinygradEngine(Backend):
     name = "tinygrad"
     package = "tinygrad"
@@ -56,9 +62,8 @@ class TinygradEngine(Backend):
 
     def device(self):
         if tinygrad_device() == EMULATOR:
-            return devices.Device(
-                "cpu", "tinygrad PYTHON emulator, no clang: timings not comparable"
-            )
+            note = "tinygrad's PYTHON emulator, no clang: timings not comparable"
+            return devices.Device("cpu", f"{devices.cpu_name()} ({note})")
         return devices.cpu()
 
     def unsupported(self, chain, dtype):
@@ -85,7 +90,7 @@ class TinygradEngine(Backend):
 
         def forward(x, params):
             with Context(**context):
-                return chain.apply(ops, leaf(x), *map(leaf, params)).numpy()
+                return tinygrad_numpy(chain.apply(ops, leaf(x), *map(leaf, params)))
 
         def record(x, params):
             leaves = [leaf(x), *map(leaf, params)]
@@ -97,7 +102,7 @@ class TinygradEngine(Backend):
             with Context(**context):
                 grads = out.gradient(*leaves)
                 Tensor.realize(out, *grads)
-                return out.numpy(), tuple(g.numpy() for g in grads)
+                return tinygrad_numpy(out), tuple(map(tinygrad_numpy, grads))
 
         x, params = cast(chain, dtype)
         with Context(**context):

@@ -99,6 +99,11 @@ def _zeros_for_none(arrays, grads) -> list[np.ndarray]:
     return [np.zeros_like(a) if g is None else np.asarray(g) for a, g in zip(arrays, grads)]
 
 
+def _tf_numpy(tf, grads) -> list:
+    # a gather's gradient is an IndexedSlices (a sparse update), made dense to be compared
+    return [None if g is None else tf.convert_to_tensor(g).numpy() for g in grads]
+
+
 def run_tensorflow(program, arrays, direction=None):
     import tensorflow as tf
 
@@ -112,14 +117,15 @@ def run_tensorflow(program, arrays, direction=None):
         grads = inner.gradient(out, leaves)
         reached = [g for g in grads if g is not None]
         if direction is not None and reached:
-            pairs = [(g, v) for g, v in zip(grads, direction) if g is not None]
+            pairs = [
+                (tf.convert_to_tensor(g), v) for g, v in zip(grads, direction) if g is not None
+            ]
             dot = _dot(ns, [g for g, _ in pairs], [tf.constant(v) for _, v in pairs])
     hvp = None
     if direction is not None:
         hvp = outer.gradient(dot, leaves) if reached else [None] * len(arrays)
-        hvp = _zeros_for_none(arrays, [None if h is None else h.numpy() for h in hvp])
-    grads = _zeros_for_none(arrays, [None if g is None else g.numpy() for g in grads])
-    return out.numpy(), grads, hvp
+        hvp = _zeros_for_none(arrays, _tf_numpy(tf, hvp))
+    return out.numpy(), _zeros_for_none(arrays, _tf_numpy(tf, grads)), hvp
 
 
 def run_paddle(program, arrays, direction=None):
@@ -157,7 +163,7 @@ def run_tinygrad(program, arrays, direction=None):
     from tinygrad import Tensor
     from tinygrad.helpers import Context
 
-    from bench.backends.tinygrad_engine import settings, tinygrad_leaf
+    from bench.backends.tinygrad_engine import settings, tinygrad_leaf, tinygrad_numpy
 
     ns = tinygrad_ops()
     with Context(**settings()):
@@ -170,8 +176,8 @@ def run_tinygrad(program, arrays, direction=None):
             hvp = dot.gradient(*leaves)
         Tensor.realize(out, *grads, *(hvp or ()))
         if hvp is not None:
-            hvp = [h.numpy() for h in hvp]
-        return out.numpy(), [g.numpy() for g in grads], hvp
+            hvp = [tinygrad_numpy(h) for h in hvp]
+        return tinygrad_numpy(out), [tinygrad_numpy(g) for g in grads], hvp
 
 
 RUNNERS = {
