@@ -19,7 +19,7 @@ from bench.machine import configure
 configure()
 
 CI = os.environ.get("DEZERO_CI") == "1"
-REQUIRED_IN_CI = ("torch", "jax", "autograd")
+REQUIRED_IN_CI = ("torch", "jax", "autograd", "mygrad")  # the backends `.[all]` installs
 MISSING_PACKAGE_WORDS = ("is not installed", "could not import", "No module named")
 # the benchmark suite's options, header and machine record; a plugin of the whole run (not a
 # conftest of bench/timing/) so it sets pytest-benchmark's options before that plugin reads them;

@@ -31,6 +31,10 @@ NATIVE_TYPES = {
     "jax": "jax.Array",
     "jax_jit": "jax.Array",
     "jax_scan": "jax.Array",
+    "mygrad": "numpy.ndarray",  # forward reads the result back: mygrad computes in numpy
+    "paddle": "paddle.Tensor",
+    "tensorflow": "tensorflow.Tensor",
+    "tinygrad": "tinygrad.Tensor",
 }
 
 
@@ -74,8 +78,8 @@ def test_backend_result_lives_on_the_requested_device(name):
     assert all(isinstance(g, np.ndarray) for g in (value, *grads)), f"{name}: grads not numpy"
     device = backend.device()
     assert device.platform == expected, f"{name}: reports {device.label}"
-    if expected == "cpu":
-        assert device.name == devices.cpu_name(), f"{name}: reports {device.label}"
+    if expected == "cpu":  # an emulator (tinygrad's without clang) adds a note to the name
+        assert device.name.startswith(devices.cpu_name()), f"{name}: reports {device.label}"
 
 
 def test_platform_of_names_each_framework_array():

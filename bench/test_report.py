@@ -318,7 +318,7 @@ def test_tables_with_nothing_saved_is_an_error(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, valid",
     [
-        (["run", "--backends", "tensorflow"], "dezero"),
+        (["run", "--backends", "theano"], "dezero"),
         (["run", "--families", "cosh"], "sin_exp"),
         (["run", "--depths", "5"], "1000"),
         (["run", "--dtype", "float16"], "float32"),

@@ -189,7 +189,7 @@ def test_fuzz_command_writes_findings_and_exits_1_on_a_dezero_failure(
     "argv, message",
     [
         (["fuzz", "--programs", "0"], "argument --programs: must be a positive integer, got '0'"),
-        (["fuzz", "--backends", "tensorflow"], "argument --backends: invalid choice: 'tensorflow'"),
+        (["fuzz", "--backends", "theano"], "argument --backends: invalid choice: 'theano'"),
         (["fuzz", "--scheduler", "nowhere"], "argument --scheduler: must be 'local' or an address"),
         (["fuzz", "--replay", "/no/such/program.json"], "argument --replay: "),
     ],

@@ -11,7 +11,11 @@ from bench.backends.dezero_replay import DezeroReplay
 from bench.backends.jax_eager import JaxEager
 from bench.backends.jax_jit import JaxJit
 from bench.backends.jax_scan import JaxScan
+from bench.backends.mygrad_engine import MygradEngine
 from bench.backends.numpy_tape import NumpyTape
+from bench.backends.paddle_eager import PaddleEager
+from bench.backends.tensorflow_tape import TensorflowTape
+from bench.backends.tinygrad_engine import TinygradEngine
 from bench.backends.torch_eager import TorchEager
 
 BACKENDS: dict[str, Backend] = {
@@ -25,6 +29,12 @@ BACKENDS: dict[str, Backend] = {
         JaxJit(),
         JaxScan(),
         AutogradHips(),
+        # engines written elsewhere, each an optional extra; paddle before tensorflow, so a
+        # run over the registry imports paddle first (the order in which both load)
+        MygradEngine(),
+        PaddleEager(),
+        TensorflowTape(),
+        TinygradEngine(),
     )
 }
 # the engine every table's ratios are taken against, and its first column

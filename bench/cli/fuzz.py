@@ -15,7 +15,18 @@ from bench.report import fuzz_files
 from validation.executors import open_executor
 from validation.fuzz import checker as fuzzer
 
-FUZZ_BACKENDS = ("dezero", "numpy", "torch", "jax", "autograd")
+# paddle before tensorflow: paddle's library crashes the process when loaded after TensorFlow's
+FUZZ_BACKENDS = (
+    "dezero",
+    "numpy",
+    "torch",
+    "jax",
+    "autograd",
+    "mygrad",
+    "paddle",
+    "tensorflow",
+    "tinygrad",
+)
 # what a replay (one program, in process, printed) has no use for
 REPLAY_IGNORES = ("programs", "seconds", "seed", "max_nodes", "jobs", "scheduler")
 

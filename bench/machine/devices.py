@@ -148,12 +148,23 @@ def platform_of(array) -> str:
         platforms = {d.platform for d in array.devices()}
     elif hasattr(getattr(array, "device", None), "type"):  # a torch tensor
         platforms = {array.device.type}
+    elif hasattr(array, "place"):  # a paddle tensor
+        platforms = {"cpu" if array.place.is_cpu_place() else "gpu"}
+    elif isinstance(getattr(array, "device", None), str):  # tensorflow, tinygrad
+        platforms = {_named_platform(array.device)}
     else:
         raise TypeError(f"cannot tell where a {type(array).__name__} lives")
     found = {"gpu" if p in _GPU_PLATFORMS else p for p in platforms}
     if len(found) != 1:
         raise ValueError(f"array spans several platforms: {sorted(found)}")
     return found.pop()
+
+
+def _named_platform(device: str) -> str:
+    """'cpu' or 'gpu' for a device named by a string: TensorFlow's '/job:.../device:CPU:0',
+    tinygrad's 'CPU' or 'PYTHON' (its interpreter, on the CPU), 'CUDA', ..."""
+    kind = device.rpartition("device:")[2].split(":")[0].upper()
+    return "cpu" if kind in ("CPU", "PYTHON") else "gpu"
 
 
 def find_gpu() -> str | None:

@@ -9,6 +9,7 @@ DEZERO_BENCH_THREADS=all to leave every library on its own default (all cores).
   BLAS and OpenMP pools are limited through threadpoolctl instead.
 - XLA: `--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1` in XLA_FLAGS.
 - torch: `torch.set_num_threads(1)`, applied by the torch backend via `pin_torch()`.
+- TensorFlow: TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS, read when its runtime starts.
 """
 
 import os
@@ -18,6 +19,7 @@ from bench.files.inputs import UsageError
 
 THREADS_ENV = "DEZERO_BENCH_THREADS"
 _BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_TF_VARS = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 _XLA_SINGLE = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
@@ -53,7 +55,7 @@ def configure() -> None:
             return
     except ValueError:
         pass
-    for var in _BLAS_VARS:
+    for var in (*_BLAS_VARS, *_TF_VARS):
         os.environ.setdefault(var, "1")
     xla_flags = os.environ.get("XLA_FLAGS", "")
     if "xla_cpu_multi_thread_eigen" not in xla_flags:

@@ -135,6 +135,10 @@ def _spell(name, **overrides):
         "torch": f"torch.{name}",
         "jax": f"jax.numpy.{name}",
         "autograd": f"autograd.numpy.{name}",
+        "tensorflow": f"tensorflow.math.{name}",
+        "paddle": f"paddle.{name}",
+        "mygrad": f"mygrad.{name}",
+        "tinygrad": f"tinygrad.Tensor.{name}",
     }
     spelling.update(overrides)
     return spelling
@@ -145,9 +149,25 @@ def _mp(fname):
     return lambda *xs: getattr(mp, fname)(*xs)
 
 
-_NEG = {"jax": "jax.numpy.negative", "autograd": "autograd.numpy.negative"}
-_MUL = {"jax": "jax.numpy.multiply", "autograd": "autograd.numpy.multiply"}
-_SIGMOID = {"jax": "jax.nn.sigmoid", "autograd": "autograd.scipy.special.expit"}
+_NEG = {
+    "jax": "jax.numpy.negative",
+    "autograd": "autograd.numpy.negative",
+    "tensorflow": "tensorflow.math.negative",
+    "mygrad": "mygrad.negative",
+}
+_MUL = {
+    "jax": "jax.numpy.multiply",
+    "autograd": "autograd.numpy.multiply",
+    "tensorflow": "tensorflow.math.multiply",
+    "paddle": "paddle.multiply",
+    "mygrad": "mygrad.multiply",
+}
+_SIGMOID = {
+    "jax": "jax.nn.sigmoid",
+    "autograd": "autograd.scipy.special.expit",
+    "paddle": "paddle.nn.functional.sigmoid",
+    "mygrad": "mygrad.nnet.activations.sigmoid",
+}
 
 # Domains are where the op is finite and its relative condition number stays modest:
 # exp's is |x| (so |x| <= 30), sin/cos need exact argument reduction (|x| <= 100),
@@ -190,9 +210,11 @@ OPS: dict[str, Op] = {op.name: op for op in (
        lambda x0, x1: x0 * x1, lambda x0, x1: (x1, x0),
        REALS, _product_image, _spell("mul", **_MUL)),
     Op("matmul", 2, np.matmul, matmul_vjp,
-       None, None, REALS, lambda lo, hi: REALS, _spell("matmul"), elementwise=False),
+       None, None, REALS, lambda lo, hi: REALS,
+       _spell("matmul", tensorflow="tensorflow.linalg.matmul"), elementwise=False),
     Op("sum", 1, np.sum, sum_vjp,
-       None, None, REALS, lambda lo, hi: REALS, _spell("sum"), elementwise=False),
+       None, None, REALS, lambda lo, hi: REALS,
+       _spell("sum", tensorflow="tensorflow.math.reduce_sum"), elementwise=False),
 )}
 # fmt: on
 

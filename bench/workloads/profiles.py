@@ -229,6 +229,16 @@ COSTS: dict[str, Cost] = {
     # autograd differentiates a tuple of inputs through per-element getitems whose
     # gradients rebuild the whole tuple: mlp at depth 1,000 (2,001 inputs) pays ~3.3 s.
     "autograd": Cost(1.2, 8.0, 10.0, 22.0, leaf_pair_us=0.85),
+    # engines written elsewhere, measured the same way (sin chain, float64, one thread, a
+    # loaded machine, scaled to the rows above): mygrad and paddle pay tens of us per op in
+    # backward, TensorFlow's GradientTape ~330 us, and tinygrad (lazy graph rewritten on every
+    # call; here on its PYTHON interpreter, which also runs each element in Python: ms per op
+    # and ~1-6 ms per element per op, a quick run timed sin at width 1,000 at 6.5 s per call),
+    # and it fuses a chain into one kernel whose compile grows superlinearly (~40 s at 100 sins)
+    "mygrad": Cost(3.5, 55.0, 10.0, 25.0),
+    "paddle": Cost(2.5, 40.0, 5.0, 25.0),
+    "tensorflow": Cost(8.0, 340.0, 12.0, 35.0),
+    "tinygrad": Cost(6000.0, 25000.0, 2e6, 6e6, compile_s_per_op2=4e-3),
 }
 # an engine this table does not know (a plugin) is costed as an eager Python engine like dezero
 UNKNOWN_ENGINE_COST = COSTS["dezero"]

@@ -266,23 +266,3 @@ RUNNERS = {
     "jax": run_jax,
     "autograd": run_autograd,
 }
-
-
-def runner(name: str):
-    """The runner of backend `name`: a built-in one here, else the one its adapter offers
-    (`Backend.fuzz_runner()`, a plugin engine's); KeyError naming it when there is none."""
-    if name in RUNNERS:
-        return RUNNERS[name]
-    from bench.backends.plugins import lookup
-
-    found = lookup(name).fuzz_runner()
-    if found is None:
-        raise KeyError(f"backend {name!r} offers no fuzz runner (Backend.fuzz_runner)")
-    return found
-
-
-def second_order(name: str) -> bool:
-    """Whether the fuzzer checks `name`'s H v too: its adapter declares `second_order`."""
-    from bench.backends.plugins import lookup
-
-    return lookup(name).second_order

@@ -27,9 +27,9 @@ import pandas as pd
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from validation.fuzz.backends import runner, second_order
 from validation.fuzz.programs import dumps, input_arrays, op_names, programs
 from validation.fuzz.reference import reference, rounding_floor
+from validation.fuzz.runners import runner, second_order
 from validation.metrics import FLOOR_FACTOR, compare, floor_tolerance_ulp
 from validation.vocabulary import NONFINITE, UNDERFLOW
 
