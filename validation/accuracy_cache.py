@@ -17,10 +17,14 @@ a frame per unit): a run with nothing stale rewrites the table byte for byte.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import itertools
 import math
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -62,8 +66,21 @@ def recorded(name: str) -> dict[str, str]:
 def backend_part(name: str, grid: AccuracyGrid) -> str:
     """The fingerprint of what one backend brings to its rows."""
     limits = grid.max_depth.get(name, math.inf), grid.max_ops_per_backend.get(name, math.inf)
-    code = fp.code_digest(type(BACKENDS[name]).__module__)
-    return fp.digest("backend", name, recorded(name), limits, code)
+    return fp.digest("backend", name, recorded(name), limits, _adapter_code(name))
+
+
+def _adapter_code(name: str) -> str:
+    """The digest of the adapter's code: the project files it runs, or for an engine from
+    outside the project (a plugin) its own module file's contents. One with no file to read
+    gets a digest that never repeats, so its rows are always measured again."""
+    module = type(BACKENDS[name]).__module__
+    try:
+        return fp.code_digest(module)
+    except ValueError:  # not project source: a plugin engine
+        source = inspect.getsourcefile(type(BACKENDS[name]))
+        if source is None:
+            return fp.digest("unreadable", uuid.uuid4().hex)
+        return fp.digest("plugin", module, hashlib.sha256(Path(source).read_bytes()).hexdigest())
 
 
 def case_part(case: AccuracyCase, seed: int) -> str:
