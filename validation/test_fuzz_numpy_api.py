@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import seed as hypothesis_seed
 
 from bench.workloads.op_table_numpy import NUMPY_API_OPS
 from bench.workloads.ops import unbroadcast
@@ -15,24 +13,10 @@ from dezero.functions_elementwise import Maximum
 from dezero.losses import LogSumExp
 from validation.fuzz.checker import CI_PROGRAMS, CI_SEED, run_fuzz
 from validation.fuzz.numpy_api_draws import NUMPY_API
-from validation.fuzz.programs import programs
 from validation.fuzz.reference import RULES
+from validation.test_fuzz import _sample_programs
 
-
-def _sample(n, seed):
-    drawn = []
-
-    @hypothesis_seed(seed)
-    @settings(max_examples=n, database=None, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(programs())
-    def collect(program):
-        drawn.append(program)
-
-    collect()
-    return drawn
-
-
-SAMPLE = _sample(300, seed=0)
+SAMPLE = _sample_programs(300, seed=0)
 
 
 def _ops(program):

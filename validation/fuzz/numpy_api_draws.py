@@ -125,11 +125,7 @@ class NumpyApiDraws:
 
     def _logsumexp(self, first):
         a = self.info[first]
-        axis = self._axis(a)
-        keepdims = self.draw(st.booleans())
-        count = math.prod(a.shape) if axis is None else a.shape[axis]
-        shape = np.sum(np.zeros(a.shape), axis=axis, keepdims=keepdims).shape
-        attrs = {"axis": axis, "keepdims": keepdims}
+        attrs, count, shape = self._reduction(a)
         return [first], attrs, Node(shape, a.lo, a.hi + math.log(count), a.tied)
 
     def _join_operand(self, first, fits_shape, new_shape):

@@ -220,13 +220,18 @@ class _Builder(NumpyApiDraws):
         choices = ([None] if allow_none else []) + list(range(len(a.shape)))
         return self.draw(st.sampled_from(choices))
 
-    def _sum(self, first):
-        a = self.info[first]
+    def _reduction(self, a):
+        """A drawn reduction of node `a`: its attrs (axis, keepdims), how many elements each
+        output reduces over, and the output shape."""
         axis = self._axis(a)
         keepdims = self.draw(st.booleans())
         count = math.prod(a.shape) if axis is None else a.shape[axis]
         shape = np.sum(np.zeros(a.shape), axis=axis, keepdims=keepdims).shape
-        attrs = {"axis": axis, "keepdims": keepdims}
+        return {"axis": axis, "keepdims": keepdims}, count, shape
+
+    def _sum(self, first):
+        a = self.info[first]
+        attrs, count, shape = self._reduction(a)
         return [first], attrs, Node(shape, count * min(a.lo, 0), count * max(a.hi, 0), a.tied)
 
     def _max(self, first):
