@@ -23,7 +23,7 @@ import mpmath
 import numpy as np
 
 from validation.reference.tape import Tape, Value
-from validation.reference.workload_rules import WORKLOAD_RULES, imag
+from validation.reference.workload_rules import WORKLOAD_RULES, imag, real
 
 NESTED = "nested_grad"
 STEP = 2.0**-300  # the complex step: its square is far below any precision used here
@@ -140,6 +140,19 @@ class ReferenceOps:
     def where(self, condition, a, b):
         return self.call("where", self.value(condition), a, b)
 
+    def less(self, a, b) -> bool:
+        """`a < b` as a Python bool, by real parts (a solver's test: the branch it takes is
+        part of the program, not something a derivative flows through)."""
+        return bool(np.all(real(self.value(a)) < real(self.value(b))))
+
+    def scan(self, step, carry, xs):
+        """`carry = step(carry, rows)` for each row of the arrays xs, a Python loop whose
+        every row is a recorded getitem (so gradients reach xs too)."""
+        xs = [self.lift(x) for x in xs]
+        for i in range(len(xs[0]) if xs else 0):
+            carry = step(carry, tuple(x[i] for x in xs))
+        return carry
+
     def grad(self, y, xs, create_graph=False) -> list:
         """d y / d x for each x of `xs`, with torch.autograd.grad's meaning; `create_graph`
         records each gradient so that a later `grad` differentiates it again."""
@@ -160,6 +173,18 @@ class ReferenceOps:
         leaves = [self.leaf(p) for p in params]
         y = self.lift(f(*leaves))
         return self.value(y), [g.value for g in self.grad(y, leaves)]
+
+    def jacfwd(self, f, x):
+        """The Jacobian of f at x, one column per entry of x on a last axis (the shape
+        forward mode gives), built from its rows: one reverse sweep from each output element.
+        Exact like every gradient here; a constant, as `value_and_grad`'s gradients are."""
+        x = self.lift(x)
+        y = self.lift(f(x))
+        flat = self.reshape(y, (-1,))
+        rows = [self.grad(flat[i], [x])[0].value for i in range(flat.shape[0])]
+        if not rows:
+            return self.leaf(np.zeros(y.shape + x.shape, dtype=x.value.dtype))
+        return self.leaf(np.reshape(np.stack(rows), y.shape + x.shape))
 
     def _nested(self, y, x) -> Traced:
         self.second_order = True
