@@ -100,12 +100,25 @@ class ReferenceOps:
         return np.vectorize(mpmath.mpf, otypes=[object])(a.astype(np.float64))
 
     def leaf(self, a) -> Traced:
-        return self.tape.leaf(self._array(a))
-
-    const = leaf  # a constant is a leaf nothing asks the gradient of
+        """A fresh leaf holding `a`'s value (a value on the tape too: a new input)."""
+        return self.tape.leaf(self._array(self.value(a)))
 
     def lift(self, a) -> Traced:
+        """`a` on the tape: itself if it is there, else a leaf nothing asks the gradient of."""
         return a if isinstance(a, Traced) else self.leaf(a)
+
+    const = lift
+
+    def inputs(self, params, consts) -> tuple:
+        """A case's params and float array constants on the tape, as `prepare_workload`
+        converts them for an engine: what an evaluation computes from them outside `ops`
+        (ht's 1 - u0 - u1 of a constant us) is then exact too, not rounded to float64."""
+        params = [self.const(p) for p in params]
+        consts = {
+            k: self.const(c) if isinstance(c, np.ndarray) and c.dtype.kind in "fO" else c
+            for k, c in consts.items()
+        }
+        return params, consts
 
     def value(self, v):
         return v.value if isinstance(v, Traced) else np.asarray(v)
@@ -220,11 +233,12 @@ def run_reference(workload, size, noise=None, digits: int | None = None) -> tupl
     """`workload.run` at `size` on a fresh reference tape: (its outputs as np.longdouble
     arrays, or with `digits` object arrays of mpmath numbers at that precision; whether it
     took second derivatives)."""
-    params, consts = workload.inputs(size)
     ops = ReferenceOps(noise, digits)
     if digits is None:
+        params, consts = ops.inputs(*workload.inputs(size))
         outputs = [np.asarray(o, dtype=np.longdouble) for o in workload.run(ops, params, consts)]
     else:
         with mpmath.workdps(digits):
+            params, consts = ops.inputs(*workload.inputs(size))
             outputs = [np.asarray(o) for o in workload.run(ops, params, consts)]
     return outputs, ops.second_order
