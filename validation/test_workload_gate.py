@@ -62,7 +62,7 @@ def _dezero_outputs(name):
     return prepare_workload("dezero", name, WORKLOADS[name].quick[0]).call()
 
 
-@pytest.mark.parametrize("name", ["gmm", "lstm", "det", "kmeans"])
+@pytest.mark.parametrize("name", ["gmm", "lstm", "det", "kmeans", "ba", "ht"])
 def test_gate_fails_on_a_gradient_off_by_a_relative_1e_12(name):
     """A relative 1e-12 passes GradBench's 1e-4 by eight orders of magnitude; the floor
     catches it. The same outputs unperturbed pass, so it is the perturbation that fails."""
