@@ -156,7 +156,7 @@ class ReferenceOps:
     def less(self, a, b) -> bool:
         """`a < b` as a Python bool, by real parts (a solver's test: the branch it takes is
         part of the program, not something a derivative flows through)."""
-        return bool(np.all(real(self.value(a)) < real(self.value(b))))
+        return bool(real(self.value(a)) < real(self.value(b)))  # one element, as bool() asks
 
     def scan(self, step, carry, xs):
         """`carry = step(carry, rows)` for each row of the arrays xs, a Python loop whose
