@@ -7,7 +7,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from bench.workloads.gradbench import WORKLOADS, particle_euler
+from bench.workloads.gradbench import WORKLOADS, ba, ht
+from bench.workloads.gradbench.nested import particle_euler
 from validation.reference.floor import replay_floor
 from validation.reference.workload_cases import quantities, size_key, workload_floor
 from validation.reference.workloads import ReferenceOps, run_reference
@@ -17,7 +18,8 @@ DIGITS = 40
 # floor is at least half an ULP and the gate allows 16 more (lse and det, whose results
 # cancel, are 2e-18 off in longdouble; the others under 3e-19).
 EXACT_ENOUGH = 1e-17
-PLAIN = ["gmm", "lstm", "llsq", "lse", "det", "ode"]
+PLAIN = ["gmm", "lstm", "llsq", "lse", "det", "ode", "hello"]
+JACOBIANS = ["ba", "ht"]  # outputs: residuals and their Jacobian blocks
 
 
 def to_mp(a) -> np.ndarray:
@@ -35,7 +37,7 @@ def normwise_relative(got, want) -> float:
     return float(max(abs(g - w) for g, w in zip(got, want)) / scale)
 
 
-@pytest.mark.parametrize("name", [*PLAIN, "kmeans"])
+@pytest.mark.parametrize("name", [*PLAIN, *JACOBIANS, "kmeans"])
 def test_longdouble_reference_agrees_with_40_digits(name):
     workload = WORKLOADS[name]
     size = workload.quick[0]
@@ -49,7 +51,8 @@ def test_longdouble_reference_agrees_with_40_digits(name):
 
 def _objective_at(workload, params, consts):
     """The objective of a plain evaluation at mpmath `params` (object arrays)."""
-    return workload.run(ReferenceOps(digits=DIGITS), params, consts)[0]
+    ops = ReferenceOps(digits=DIGITS)
+    return workload.run(ops, *ops.inputs(params, consts))[0]
 
 
 @pytest.mark.parametrize("name", PLAIN)
@@ -74,6 +77,92 @@ def test_reference_gradient_matches_mpmath_central_difference(name):
         along = mpmath.fsum(g @ d.ravel() for g, d in zip(grads, directions))
         scale = mpmath.fsum(abs(g) @ abs(d.ravel()) for g, d in zip(grads, directions))
         assert abs(along - difference) / scale < EXACT_ENOUGH, (name, along, difference)
+
+
+def _ht_values(ops, params, consts):
+    (us, theta), consts = ops.inputs(params, consts)
+    return [ht.residuals(ops, us, theta, **consts)]
+
+
+def _ht_along(outputs, directions, consts):
+    """ht's residuals moved along (du, dtheta) by its Jacobian blocks: a point's residual
+    depends on its own us and on theta."""
+    _, d_us, d_theta = outputs
+    du, dtheta = directions
+    return [(d_us * du[:, None, :]).sum(-1) + d_theta @ dtheta]
+
+
+def _ba_values(ops, params, consts):
+    (cams, X, w), consts = ops.inputs(params, consts)
+    rows = cams[consts["camera_of"]], X[consts["point_of"]]
+    return [ba.reprojection(ops, *rows, w, consts["feats"]), 1 - w * w]
+
+
+def _ba_along(outputs, directions, consts):
+    """ba's residuals and weight terms moved along (dcams, dX, dw) by the blocks: an
+    observation's residual depends on its camera, its point and its weight."""
+    _, _, d_cam, d_X, d_w, d_werr = outputs
+    dcams, dX, dw = directions
+    dcams, dX = dcams[consts["camera_of"]], dX[consts["point_of"]]
+    moved = (d_cam * dcams[:, None]).sum(-1) + (d_X * dX[:, None]).sum(-1) + d_w * dw[:, None]
+    return [moved, d_werr * dw]
+
+
+JACOBIAN_CHECKS = {"ht": (_ht_values, _ht_along), "ba": (_ba_values, _ba_along)}
+
+
+@pytest.mark.parametrize("name", JACOBIANS)
+def test_reference_jacobian_matches_mpmath_central_difference(name):
+    """Every Jacobian block along a random direction against (r(p + h v) - r(p - h v)) / 2h
+    of the residuals at 40 digits (h = 1e-12, as for the gradients): ht's theta block is
+    `ReferenceOps.jacfwd`, built from reverse rows."""
+    values, along = JACOBIAN_CHECKS[name]
+    workload = WORKLOADS[name]
+    params, consts = workload.inputs(workload.quick[0])
+    reference, _ = run_reference(workload, workload.quick[0])
+    rng = np.random.default_rng(2)
+    directions = [rng.uniform(-1, 1, np.shape(p)) for p in params]  # float64: exact as mpf
+    wide = [d.astype(np.longdouble) for d in directions]
+    predicted = along(reference, wide, consts)
+    scales = along([np.abs(o) for o in reference], [np.abs(d) for d in wide], consts)
+    with mpmath.workdps(DIGITS):
+        h = mpmath.mpf(10) ** -12
+        mp = [np.vectorize(mpmath.mpf, otypes=[object])(p) for p in params]
+        ends = [
+            values(ReferenceOps(digits=DIGITS), [p + s * h * d for p, d in zip(mp, directions)],
+                   consts)
+            for s in (1, -1)
+        ]  # fmt: skip
+        for k, (want, scale) in enumerate(zip(predicted, scales, strict=True)):
+            difference = (ends[0][k].value - ends[1][k].value).ravel() / (2 * h)
+            error = max(abs(g - d) for g, d in zip(to_mp(want), difference))
+            assert error / max(to_mp(scale)) < EXACT_ENOUGH, (name, k, error)
+
+
+def test_jacfwd_is_the_jacobian():
+    """jacfwd of x * sum(x**2) (a dense Jacobian, one column per entry of x on the last axis)
+    is diag(s) + 2 x x^T, s = sum(x**2); a second output axis keeps its place."""
+    ops = ReferenceOps()
+    x0 = np.array([0.5, -1.5, 2.0])
+    J = ops.jacfwd(lambda x: ops.reshape(x * ops.sum(x * x), (3, 1)), x0).value
+    x0 = x0.astype(np.longdouble)
+    want = np.diag(np.full(3, np.sum(x0 * x0))) + 2 * np.outer(x0, x0)
+    assert J.shape == (3, 1, 3)
+    assert np.max(np.abs(J[:, 0, :] - want)) < EXACT_ENOUGH * np.max(np.abs(want))
+
+
+def test_scan_carries_and_differentiates_its_rows():
+    """scan over the rows of a (3, 2) array with carry c -> c * row + 1: the carry and its
+    gradient with respect to the rows (through the recorded row reads) are the closed form."""
+    ops = ReferenceOps()
+    rows0 = np.array([[2.0, 3.0], [0.5, -1.0], [4.0, 0.25]])
+    rows = ops.leaf(rows0)
+    out = ops.scan(lambda c, r: c * r[0] + 1, ops.const(np.ones(2)), (rows,))
+    (g,) = ops.grad(ops.sum(out), [rows])
+    a, b, c = rows0.astype(np.longdouble)
+    assert np.all(out.value == ((a + 1) * b + 1) * c + 1)
+    assert np.all(g.value == np.stack([b * c, (a + 1) * c, (a + 1) * b + 1]))
+    assert ops.less(ops.sum(out), 1e3) and not ops.less(1e3, ops.sum(out))
 
 
 def test_kmeans_direction_is_the_closed_form():
@@ -107,7 +196,10 @@ def test_nested_second_derivative_is_exact():
     """particle: d/dw of the final position after Euler steps whose force is a gradient taken
     with create_graph (the complex step through every step, w feeding both the force's point
     and the other charge's position). At 40 digits it is the central difference of the same
-    program run with first derivatives only, to 30 digits (the mechanism is exact); in
+    program run with first derivatives only, to 30 digits (the mechanism is exact). The
+    difference is taken at 80 digits with h = 1e-20: its truncation is of order h**2 (6e-25
+    relative at h = 1e-14, 1e-36 here) and the rounding of positions near 10 divided by h
+    far below that (at 40 digits and h = 1e-15 that rounding alone is 2e-25). In
     longdouble it is as far from that as the program's conditioning makes it (1e4: its own
     value is 1e-15 off), under 1/100 of its rounding floor at float64."""
     w0 = WORKLOADS["particle"].quick[0]["w0"]
@@ -117,10 +209,11 @@ def test_nested_second_derivative_is_exact():
     )["d"]
     with mpmath.workdps(DIGITS):
         exact = _particle_derivative(mpmath.mpf(w0), DIGITS)[0]
-        h = mpmath.mpf(10) ** -15
-        ends = [_particle(mpmath.mpf(w0) + s * h, False, DIGITS)[2].value.item() for s in (1, -1)]
-        assert abs(exact - (ends[0] - ends[1]) / (2 * h)) < 1e-26 * abs(exact)
         error = float(abs(to_mp(reference)[0] - exact))
+    with mpmath.workdps(2 * DIGITS):
+        h = mpmath.mpf(10) ** -20
+        ends = [_particle(mpmath.mpf(w0) + s * h, False, DIGITS)[2].value.item() for s in (1, -1)]
+        assert abs(exact - (ends[0] - ends[1]) / (2 * h)) < 1e-30 * abs(exact)
     assert error < floor.abs / 100, (error, floor)
 
 
@@ -147,7 +240,7 @@ def test_second_derivative_by_complex_step_is_the_hessian():
     assert np.max(np.abs(hv.value - want) / np.abs(want)) < EXACT_ENOUGH
 
 
-@pytest.mark.parametrize("name", [*PLAIN, "kmeans"])
+@pytest.mark.parametrize("name", [*PLAIN, *JACOBIANS, "kmeans"])
 def test_rounding_floor_is_measured(name):
     """Every quantity moves under redone roundings, by at least the final rounding's half ULP
     elementwise and by a finite amount normwise: a floor of 0 would let any error through."""

@@ -20,6 +20,7 @@ import pandas as pd
 
 from bench.backends.workloads import WORKLOAD_BACKENDS, prepare_workload, unsupported
 from bench.workloads.gradbench import WORKLOADS
+from bench.workloads.grids import grid_sizes
 from validation.metrics import compare
 from validation.reference.workload_cases import (
     LONGDOUBLE_BITS,
@@ -32,7 +33,6 @@ from validation.reference.workload_cases import (
 
 GRADBENCH_TOLERANCE = 1e-4
 OK, UNSUPPORTED, ERROR = "ok", "unsupported", "error"
-SIZE_GRIDS = ("quick", "default", "full")
 PER_QUANTITY = {
     "rel_err": "float64",
     "ulp": "float64",  # the largest elementwise error, in ULPs
@@ -61,19 +61,8 @@ COLUMNS = {
 
 
 def size_label(name: str, size: dict) -> str:
-    """A size as the tables print it ("d=2,k=5,n=1000"): the evaluation's own label, where
-    it has one."""
-    label = getattr(WORKLOADS[name], "size_label", None)
-    return label(size) if label is not None else ",".join(f"{k}={v}" for k, v in size.items())
-
-
-def grid_sizes(workload, sizes: str) -> tuple:
-    """The sizes of `workload` in the grid named `sizes` (quick, default or full)."""
-    if sizes not in SIZE_GRIDS:
-        raise ValueError(f"unknown size grid {sizes!r}; expected one of {SIZE_GRIDS}")
-    if sizes == "quick":
-        return workload.quick
-    return getattr(workload, "default", workload.sizes) if sizes == "default" else workload.sizes
+    """A size as the tables print it ("d=2,k=5,n=1000"), by the evaluation's own label."""
+    return WORKLOADS[name].size_label(size)
 
 
 def gradbench_error(computed, reference) -> float:
@@ -157,10 +146,11 @@ def workload_accuracy(
             f"unknown evaluations or backends {unknown}: expected from "
             f"{sorted(WORKLOADS)} and {list(WORKLOAD_BACKENDS)}"
         )
+    cases = {name: grid_sizes(WORKLOADS[name], sizes) for name in evals}  # names the grid first
     rows = [
         measure_case(name, size, backend, dtype)
-        for name in evals
-        for size in grid_sizes(WORKLOADS[name], sizes)
+        for name, grid in cases.items()
+        for size in grid
         for backend in backends
     ]
     return to_frame(rows)

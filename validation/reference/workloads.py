@@ -23,7 +23,7 @@ import mpmath
 import numpy as np
 
 from validation.reference.tape import Tape, Value
-from validation.reference.workload_rules import WORKLOAD_RULES, imag
+from validation.reference.workload_rules import WORKLOAD_RULES, imag, real
 
 NESTED = "nested_grad"
 STEP = 2.0**-300  # the complex step: its square is far below any precision used here
@@ -100,12 +100,25 @@ class ReferenceOps:
         return np.vectorize(mpmath.mpf, otypes=[object])(a.astype(np.float64))
 
     def leaf(self, a) -> Traced:
-        return self.tape.leaf(self._array(a))
-
-    const = leaf  # a constant is a leaf nothing asks the gradient of
+        """A fresh leaf holding `a`'s value (a value on the tape too: a new input)."""
+        return self.tape.leaf(self._array(self.value(a)))
 
     def lift(self, a) -> Traced:
+        """`a` on the tape: itself if it is there, else a leaf nothing asks the gradient of."""
         return a if isinstance(a, Traced) else self.leaf(a)
+
+    const = lift
+
+    def inputs(self, params, consts) -> tuple:
+        """A case's params and float array constants on the tape, as `prepare_workload`
+        converts them for an engine: what an evaluation computes from them outside `ops`
+        (ht's 1 - u0 - u1 of a constant us) is then exact too, not rounded to float64."""
+        params = [self.const(p) for p in params]
+        consts = {
+            k: self.const(c) if isinstance(c, np.ndarray) and c.dtype.kind in "fO" else c
+            for k, c in consts.items()
+        }
+        return params, consts
 
     def value(self, v):
         return v.value if isinstance(v, Traced) else np.asarray(v)
@@ -140,6 +153,19 @@ class ReferenceOps:
     def where(self, condition, a, b):
         return self.call("where", self.value(condition), a, b)
 
+    def less(self, a, b) -> bool:
+        """`a < b` as a Python bool, by real parts (a solver's test: the branch it takes is
+        part of the program, not something a derivative flows through)."""
+        return bool(real(self.value(a)) < real(self.value(b)))  # one element, as bool() asks
+
+    def scan(self, step, carry, xs):
+        """`carry = step(carry, rows)` for each row of the arrays xs, a Python loop whose
+        every row is a recorded getitem (so gradients reach xs too)."""
+        xs = [self.lift(x) for x in xs]
+        for i in range(len(xs[0]) if xs else 0):
+            carry = step(carry, tuple(x[i] for x in xs))
+        return carry
+
     def grad(self, y, xs, create_graph=False) -> list:
         """d y / d x for each x of `xs`, with torch.autograd.grad's meaning; `create_graph`
         records each gradient so that a later `grad` differentiates it again."""
@@ -160,6 +186,18 @@ class ReferenceOps:
         leaves = [self.leaf(p) for p in params]
         y = self.lift(f(*leaves))
         return self.value(y), [g.value for g in self.grad(y, leaves)]
+
+    def jacfwd(self, f, x):
+        """The Jacobian of f at x, one column per entry of x on a last axis (the shape
+        forward mode gives), built from its rows: one reverse sweep from each output element.
+        Exact like every gradient here; a constant, as `value_and_grad`'s gradients are."""
+        x = self.lift(x)
+        y = self.lift(f(x))
+        flat = self.reshape(y, (-1,))
+        rows = [self.grad(flat[i], [x])[0].value for i in range(flat.shape[0])]
+        if not rows:
+            return self.leaf(np.zeros(y.shape + x.shape, dtype=x.value.dtype))
+        return self.leaf(np.reshape(np.stack(rows), y.shape + x.shape))
 
     def _nested(self, y, x) -> Traced:
         self.second_order = True
@@ -195,11 +233,12 @@ def run_reference(workload, size, noise=None, digits: int | None = None) -> tupl
     """`workload.run` at `size` on a fresh reference tape: (its outputs as np.longdouble
     arrays, or with `digits` object arrays of mpmath numbers at that precision; whether it
     took second derivatives)."""
-    params, consts = workload.inputs(size)
     ops = ReferenceOps(noise, digits)
     if digits is None:
+        params, consts = ops.inputs(*workload.inputs(size))
         outputs = [np.asarray(o, dtype=np.longdouble) for o in workload.run(ops, params, consts)]
     else:
         with mpmath.workdps(digits):
+            params, consts = ops.inputs(*workload.inputs(size))
             outputs = [np.asarray(o) for o in workload.run(ops, params, consts)]
     return outputs, ops.second_order
