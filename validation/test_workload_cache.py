@@ -210,3 +210,22 @@ def test_each_evaluation_is_fingerprinted_with_its_own_module():
 def test_unknown_names_are_refused_by_name():
     with pytest.raises(ValueError, match="'nope'"):
         expected_cases(["nope"], ["dezero"], "quick")
+
+
+def test_run_passes_recompute_to_the_workloads(tmp_path, monkeypatch):
+    from bench.cli import run
+    from bench.timing import run_suite
+    from bench.timing.testing_runs import sin_run, write_json
+
+    def benchmarks(args, json_path, log_path):
+        write_json(json_path, sin_run())
+        return 0, []
+
+    asked = []
+    monkeypatch.setattr(run_suite, "run_benchmarks", benchmarks)
+    monkeypatch.setattr(run, "run_accuracy_sweep", lambda *a, **k: None)
+    monkeypatch.setattr(run, "run_workloads", lambda *a: asked.append(a[-1]) or 0)
+    monkeypatch.setattr(run, "build_tables", lambda *a, **k: None)
+    base = ["run", "--quick", "--quiet", "--results", str(tmp_path), "--no-readme"]
+    assert cli.main(base) == 0 and cli.main([*base, "--recompute"]) == 0
+    assert asked == [False, True]
