@@ -149,7 +149,7 @@ def test_case_outcomes_keep_skip_reasons_and_mark_a_case_that_never_ran():
 
 @pytest.fixture
 def fake_workloads(monkeypatch):
-    """`time_workloads` and `workload_accuracy` replaced by instant fakes; records each call."""
+    """`time_workloads` and `accuracy_rows` replaced by instant fakes; records each call."""
     calls = []
 
     def time_workloads(grid, evals, backends, quiet):
@@ -162,7 +162,7 @@ def fake_workloads(monkeypatch):
     monkeypatch.setattr(workloads_run, "time_workloads", time_workloads)
     # the plots are drawn from the table by their own test; here a placeholder is enough
     monkeypatch.setattr(plots, "write_plots", _placeholder_plots)
-    monkeypatch.setattr(workloads_run, "workload_accuracy", lambda *a: None)
+    monkeypatch.setattr(workloads_run, "accuracy_rows", lambda *a: (None, 0))
     monkeypatch.setattr(workloads_run, "workload_table", _no_accuracy_table)
     return calls
 

@@ -139,8 +139,9 @@ def main(args) -> int:
     workloads_failed = 0
     if workloads:
         workloads_failed = run_workloads(
-            folder, args.profile, None, workloads, not args.skip_accuracy, args.quiet
-        )
+            folder, args.profile, None, workloads, not args.skip_accuracy, args.quiet,
+            args.recompute,
+        )  # fmt: skip
     build_tables(folder, readme=readme, quiet=args.quiet)
     if not args.quiet:
         print(f"run took {time.perf_counter() - start:.0f} s")

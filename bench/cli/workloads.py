@@ -3,7 +3,8 @@
 The default sizes, unfiltered, merge into the committed results/workloads.csv (with REPORT.md
 and the README block rebuilt); other sizes or filters write results/runs/<sizes>[-filters]/
 (as `run --quick` writes results/runs/quick/) unless --publish. Either way the saved rows
-this run did not produce stay as they were.
+this run did not produce stay as they were. Accuracy rows whose fingerprint holds are kept
+from the saved table (--recompute measures them all again); timing is measured every run.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def add_parser(sub) -> None:
     )  # fmt: skip
     workloads.add_argument("--skip-accuracy", action="store_true", help="timing only")
     workloads.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    shared.recompute_arg(workloads)
     shared.output_args(workloads)
 
 
@@ -51,8 +53,9 @@ def main(args) -> int:
     destinations.check_readme(readme)
     read_saved(folder)  # a bad saved table: one line and exit 2, before the benchmarks
     failed = run_workloads(
-        folder, args.sizes, args.evals, args.backends, not args.skip_accuracy, args.quiet
-    )
+        folder, args.sizes, args.evals, args.backends, not args.skip_accuracy, args.quiet,
+        args.recompute,
+    )  # fmt: skip
     if (folder / WORKLOADS_CSV).exists():  # none when pytest itself failed on a first run
         build_tables(folder, readme=readme, quiet=args.quiet)
     return 1 if failed else 0

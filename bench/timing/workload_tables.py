@@ -42,6 +42,7 @@ ACCURACY_COLUMNS = {
     "max_rel_error": "float64",
     "excess": "float64",
     "gradbench_error": "float64",
+    "accuracy_fingerprint": "string",  # what decided the row (validation.workload_cache)
 }
 COLUMNS = {
     **dict.fromkeys(KEYS, "string"),
