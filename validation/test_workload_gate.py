@@ -5,7 +5,7 @@ fails it."""
 import numpy as np
 import pytest
 
-from bench.backends.workloads import WORKLOAD_BACKENDS, prepare_workload, unsupported
+from bench.backends.workloads import SLOW_AT_QUICK, WORKLOAD_BACKENDS, prepare_workload, unsupported
 from bench.workloads.gradbench import WORKLOADS
 from validation.workload_accuracy import (
     ERROR,
@@ -17,15 +17,10 @@ from validation.workload_accuracy import (
 )
 from validation.workload_gate import workload_gate_messages
 
-# Cases whose backend alone takes over 10 s at the quick size: eager JAX dispatches every op
-# of every step, and jax.grad retraces its function at each call (particle: a gradient per
-# Euler step per solver iterate, 61 s; ht: 26 Jacobian columns, 16 s). They run with
-# `pytest -m slow`; the same evaluation in every other backend, ht in jax_jit too, and the
-# same eager JAX namespace on the other evaluations stay in the fast gate.
-SLOW = {
-    ("particle", "jax"): "eager JAX retraces jax.grad at every Euler step: ~60 s",
-    ("ht", "jax"): "eager JAX forms ht's theta Jacobian op by op: ~16 s",
-}
+# Cases whose backend alone takes over 10 s at the quick size run with `pytest -m slow`
+# (SLOW_AT_QUICK says why); the same evaluation in every other backend, ht in jax_jit too, and
+# the same eager JAX namespace on the other evaluations stay in the fast gate.
+SLOW = SLOW_AT_QUICK
 CASES = [
     pytest.param(name, backend, marks=[pytest.mark.slow] if (name, backend) in SLOW else [])
     for name in WORKLOADS

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from bench.backends import BACKENDS
-from bench.backends.workloads import WORKLOADS, prepare_workload, unsupported
+from bench.backends.workloads import SLOW_AT_QUICK, WORKLOADS, prepare_workload, unsupported
 from bench.machine import threads
 from bench.timing.plugin import benchmarks_enabled
 from bench.timing.workload_suite import workload_cases
@@ -41,7 +41,18 @@ def pytest_generate_tests(metafunc):
         grid = workload_cases(
             GRID_OF_PROFILE[profile.name], wanted.get("evals"), wanted.get("backends")
         )
-        metafunc.parametrize("workload_case", grid, ids=[case.id for case in grid])
+        timed = benchmarks_enabled(metafunc.config)
+        params = [
+            pytest.param(
+                case,
+                id=case.id,
+                marks=[pytest.mark.slow]
+                if not timed and (case.evaluation, case.backend) in SLOW_AT_QUICK
+                else [],
+            )
+            for case in grid
+        ]
+        metafunc.parametrize("workload_case", params)
 
 
 @lru_cache(maxsize=1)  # the reference of one case, shared by its backends under plain pytest
