@@ -237,16 +237,29 @@ def numpy_exp_entry() -> list[str]:
     ]
 
 
-def script_engine(backends) -> str | None:
-    """The backend whose API a finding's standalone script uses (None: no script)."""
-    return next((b for b in SCRIPT_ENGINES if b in backends), None)
+# why a finding has no standalone script (REPORT says it on the entry)
+NO_SCRIPT = (
+    "the numpy script writes only parameter-free chains by hand, and none of this finding's "
+    "other engines has a script writer (torch, autograd and the jax family do)"
+)
+
+
+def script_engine(cause) -> str | None:
+    """The backend whose API a finding's standalone script uses (None: no script). The numpy
+    script writes a parameter-free chain's reverse pass by hand, so a chain with weights
+    (mlp) takes the next engine of the finding that has an API."""
+    with_params = make_chain(cause.family, 1, int(cause.width)).params_per_layer > 0
+    return next(
+        (b for b in SCRIPT_ENGINES if b in cause.backends and not (b == "numpy" and with_params)),
+        None,
+    )
 
 
 def script_name(cause) -> str | None:
     """The file name of a finding's standalone script, e.g. 'torch-tanh-float64.py'; None
     where none is written: no engine with an API there, or a chain that is not one repeated
     step (or a `random` program)."""
-    engine = script_engine(cause.backends)
+    engine = script_engine(cause)
     chain = make_chain(cause.family, 1, int(cause.width))
     if engine is None or not (chain.program or (chain.layer and chain.lift is None)):
         return None

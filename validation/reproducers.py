@@ -150,7 +150,7 @@ def _trace(chain):
 
 def _spelled(op: str, engine: str) -> str:
     if engine == "numpy":
-        return NUMPY_FORWARD.get(op, f"np.{op}")
+        return NUMPY_FORWARD.get(op, f"np.{OPS[op].np_forward.__name__}")
     path = OPS[op].spelled(engine.partition("_")[0])
     for prefix, alias in _PREFIX.items():
         if path.startswith(prefix):
@@ -327,7 +327,7 @@ def _params_source(chain, dtype) -> str:
 def reproducer(cause, case: Case, exact_grad) -> Reproducer:
     """The script for one root cause (a row of `root_causes`) at its smallest `case`, given
     the exact gradient d sum(chain(x)) / dx there (longdouble)."""
-    engine = script_engine(cause.backends)
+    engine = script_engine(cause)
     dtype = cause.dtype
     chain = make_chain(cause.family, int(cause.from_depth), int(cause.width))
     x = np.asarray(chain.x, dtype=dtype)

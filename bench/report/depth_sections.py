@@ -15,6 +15,7 @@ from validation.depth_report import (
     FINDINGS_FOLDER,
     GROWTH_MIN_DEPTH,
     GROWTH_MIN_DEPTHS,
+    NO_SCRIPT,
     excess_headline,
     growth_exponents,
     numpy_exp_entry,
@@ -111,10 +112,12 @@ def render_depth_sections(accuracy: pd.DataFrame) -> list[str]:
         ]
         name = script_name(c)
         if name:
-            engine = script_engine(c.backends)
+            engine = script_engine(c)
             out.append(
                 f"  Standalone ({'numpy' if engine == 'numpy' else engine + ' and numpy'} "
                 f"only): [`{FINDINGS_FOLDER}/{name}`]({FINDINGS_FOLDER}/{name})"
             )
+        else:
+            out.append(f"  No standalone script: {NO_SCRIPT}.")
     out += numpy_exp_entry()
     return out

@@ -1,7 +1,7 @@
 """logcosh chain, float32, depth 1000: numpy's gradient is off the exact one by more than
 a correctly rounding engine's error (the rounding floor) and the best engine's.
 
-Found by dezero-bench's accuracy sweep; same roundings (same cause) in: dezero, dezero_replay, autograd.
+Found by dezero-bench's accuracy sweep; same roundings (same cause) in: dezero, dezero_replay, autograd, mygrad.
 Exits 1 while the error is above 85.1 ULP of float32, 0 once it is not.
 The sweep measured 101.5 ULP here; the best engine, torch, 2.5;
 the rounding floor is 85.1 ULP. The error grows with depth: 101 ULP at depth 1,000.

@@ -2,8 +2,8 @@
 a correctly rounding engine's error (the rounding floor) and the best engine's.
 
 Found by dezero-bench's accuracy sweep; same roundings (same cause) in: none.
-Exits 1 while the error is above 265.3 ULP of float64, 0 once it is not.
-The sweep measured 1,598.2 ULP here; the best engine, autograd, 33.2;
+Exits 1 while the error is above 905.3 ULP of float64, 0 once it is not.
+The sweep measured 1,598.2 ULP here; the best engine, dezero, 113.2;
 the rounding floor is 150.0 ULP. The error grows with depth: 15,202 ULP at depth 100,000.
 """
 
@@ -26,7 +26,7 @@ X = np.float64(float.fromhex('0x1.a4bf0dbe351e0p-1'))
 PARAMS = [()] * DEPTH
 # d sum(chain(X)) / dX, exact to the digits shown (the project's reference)
 EXACT = np.float64(float.fromhex('0x1.9caac04feafbcp-19'))
-THRESHOLD_ULP = 265.2734375
+THRESHOLD_ULP = 905.2734375
 OPS = {
     'tanh': torch.tanh,
 }
