@@ -84,8 +84,8 @@ def test_benchmark_progress_bar_never_overshoots(tmp_path, monkeypatch, capsys):
     from bench.timing import run_suite
 
     monkeypatch.setattr(run_suite.subprocess, "Popen", _FakeSuite)
-    monkeypatch.setattr(run_suite, "_estimates", lambda profile: {("numpy", "sin", 1, 1,
-                                                                   "forward"): 0.005})  # fmt: skip
+    estimates = {("numpy", "sin", 1, 1, "forward"): 0.005}
+    monkeypatch.setattr(run_suite, "_estimates", lambda profile, families=None: estimates)
     args = Namespace(profile="quick", dtype=None, backends=None, families=None, depths=None,
                      quiet=False)  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:

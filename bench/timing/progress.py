@@ -44,6 +44,12 @@ def case_fields(item) -> dict:
     return {"backend": None, "family": None, "depth": None, "width": None, "pass": None}
 
 
+def requested_families() -> list[str] | None:
+    """The families DEZERO_BENCH_FILTER names, or None: a run asked for these by name, so
+    they are timed even where the profile's own grid leaves them out."""
+    return json.loads(os.environ.get(FILTER_ENV) or "{}").get("families") or None
+
+
 def selected(fields: dict, wanted: dict) -> bool:
     """Whether a case passes every filter in `wanted` (an empty or missing filter passes)."""
     for key, column in (("backends", "backend"), ("families", "family"), ("depths", "depth")):

@@ -35,11 +35,11 @@ def filter_tag(backends=None, families=None, depths=None) -> str:
     return "".join(f"-{p}" for p in parts)
 
 
-def _estimates(profile_name: str) -> dict[tuple, float]:
+def _estimates(profile_name: str, families=None) -> dict[tuple, float]:
     """(backend, family, depth, width, pass) -> estimated seconds, for a weighted ETA."""
     return {
         (c.backend, c.family, c.depth, c.width, c.pass_): seconds + PER_CASE_OVERHEAD_S
-        for c, _, seconds in plan(PROFILES[profile_name], list(BACKENDS))
+        for c, _, seconds in plan(PROFILES[profile_name], list(BACKENDS), families)
     }
 
 
@@ -91,7 +91,7 @@ def run_benchmarks(
         "-rs",
         "-q",
     ]
-    estimates = _estimates(args.profile)
+    estimates = _estimates(args.profile, args.families)
     done: list[dict] = []
     with open(log_path, "w") as log:
         process = subprocess.Popen(

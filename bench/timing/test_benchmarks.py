@@ -16,6 +16,7 @@ from bench.backends import BACKENDS
 from bench.machine import devices, threads
 from bench.timing.memory import METHODS, graph_bytes_per_node
 from bench.timing.plugin import benchmarks_enabled
+from bench.timing.progress import requested_families
 from bench.workloads.chains import make_chain
 from bench.workloads.profiles import active_dtype, active_profile, cases, rounds, skip_reason
 
@@ -27,7 +28,7 @@ TOLERANCE = {np.dtype(np.float64): (1e-10, 1e-12), np.dtype(np.float32): (2e-4, 
 def pytest_generate_tests(metafunc):
     profile = active_profile(benchmarks_enabled(metafunc.config))
     if "case" in metafunc.fixturenames:
-        grid = cases(profile, list(BACKENDS))
+        grid = cases(profile, list(BACKENDS), requested_families())
         metafunc.parametrize("case", grid, ids=[case.id for case in grid])
     if "memory_backend" in metafunc.fixturenames:
         depth = profile.memory_depth

@@ -6,7 +6,8 @@ gradient, or its defined results) from inputs converted once, in float64, on one
 and the compile seconds go to `extra_info`, apart from the timed calls. The sizes are the
 grid of the active profile (`bench.workloads.grids`); under plain `pytest` (benchmarks
 disabled) each body of the quick grid runs once and its results are checked against torch's.
-A backend that cannot express an evaluation skips with its reason.
+A backend that cannot express an evaluation skips with its reason, and so does a pair whose one
+call is measured over the profile's per-call budget (`bench.workloads.workload_costs`).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from bench.timing.plugin import benchmarks_enabled
 from bench.timing.workload_suite import workload_cases
 from bench.workloads.grids import GRID_OF_PROFILE, active_filter, input_elements
 from bench.workloads.profiles import active_profile
+from bench.workloads.workload_costs import over_budget
 
 DTYPE = np.float64
-TARGET_SECONDS = 0.5  # timed work per case: rounds = this / one warm-up call, clamped
+TARGET_SECONDS = 0.25  # timed work per case: rounds = this / one warm-up call, clamped
 MIN_ROUNDS, MAX_ROUNDS = 3, 50
 CHECK_AGAINST = "torch"
 # NOTE: engines sum in different orders (matmul, logsumexp); 1e-9 relative is far above
@@ -83,8 +85,14 @@ def test_workload(workload_case, benchmark):
     why = unsupported(case.backend, case.evaluation)
     if why:
         pytest.skip(why)
-    prepared = prepare_workload(case.backend, case.evaluation, case.size, DTYPE)
     timing = not benchmark.disabled
+    if timing:
+        profile = active_profile()
+        why = over_budget(case.evaluation, case.backend, GRID_OF_PROFILE[profile.name],
+                          profile.max_workload_call_seconds)  # fmt: skip
+        if why:
+            pytest.skip(why)
+    prepared = prepare_workload(case.backend, case.evaluation, case.size, DTYPE)
     rounds = 1
     if timing:
         start = time.perf_counter()

@@ -84,9 +84,24 @@ class Profile:
     # depth 1,000 and width 1,000 (tanh, sin_exp, diamond), 187 s of the default run's
     # benchmarks. jax_scan times those depths compiled; scalar chains keep depth 1,000.
     jit_wide_max_depth: int = 1000
+    # A GradBench evaluation whose one call is measured above this is not timed
+    # (bench.workloads.workload_costs): the run's rows say why.
+    max_workload_call_seconds: float = math.inf
+    # The families a timed run times (None: every timed family) and the deepest depth it
+    # times at a width over 1 (None: every depth): the cost of a run is chosen here.
+    timed_families: tuple[str, ...] | None = None
+    wide_max_depth: int | None = None
 
 
 _WIDE_DEPTHS = (1, 10, 100, 1000, 10_000)
+# The default run times one family per shape of graph, so that `make results` with every
+# accuracy row reused stays near 5 minutes on 2 cores: `sin` (a chain, the reference), `diamond`
+# (fan-out and fan-in at every layer) and `mlp` (matmul layers), plus the one-op `seed`. The
+# other elementwise families repeat per-op costs these show (the timing of all seven took 7
+# minutes); `--full` or `--families NAME` times them. Wide chains stop at depth 1,000 there:
+# depth 10,000 at width 1,000 repeats the per-element cost that depth 1,000 and width 10**6
+# show, at a minute and a half of the run.
+DEFAULT_TIMED_FAMILIES = ("seed", "sin", "diamond", "mlp")
 # `ci` never skips over budget (every body runs once, as a test). `quick` keeps the accuracy
 # grid to depth 100 so `run --quick` stays under 2 minutes on 2 cores. `default` is the grid
 # the committed tables show: scalar chains to depth 100,000, wide ones and mlp to 10,000;
@@ -103,7 +118,8 @@ PROFILES: dict[str, Profile] = {
                 min_rounds=1, max_rounds=1),
         Profile("quick", (1, 10, 100), (1, 1000), (16,), 0.3, 1.0, 1e9, 0.05, 10_000,
                 AccuracyGrid((1, 10, 100), (1, 10, 100), 16, 8,
-                             MappingProxyType({"jax_jit": 100}), 100)),
+                             MappingProxyType({"jax_jit": 100}), 100),
+                max_workload_call_seconds=5.0),
         Profile("default", (1, 10, 100, 1000, 10000, 100000), (1, 1000, 10**6), (16, 128),
                 0.6, 2.5, 3e9, 0.1, 100_000,
                 AccuracyGrid((*_WIDE_DEPTHS, 100_000), _WIDE_DEPTHS, 64, 16,
@@ -111,7 +127,8 @@ PROFILES: dict[str, Profile] = {
                              max_ops=1_200_000,
                              max_ops_per_backend=MappingProxyType({"jax": 30_000,
                                                                 "jax_jit": 1_000})),
-                jit_wide_max_depth=100),
+                jit_wide_max_depth=100, max_workload_call_seconds=5.0,
+                timed_families=DEFAULT_TIMED_FAMILIES, wide_max_depth=1000),
         Profile("full", (1, 10, 100, 1000, 10000, 100000), (1, 1000, 10**6), (16, 256),
                 10.0, 30.0, 8e9, 1.0, 100_000,
                 AccuracyGrid((*_WIDE_DEPTHS, 100_000, 1_000_000), _WIDE_DEPTHS, 64, 16,
@@ -342,25 +359,31 @@ def rounds(case: Case, profile: Profile) -> tuple[int, int]:
     return max(profile.min_rounds, min(profile.max_rounds, count)), iterations
 
 
-def cases(profile: Profile, backends) -> list[Case]:
-    """Every case of `profile`, ordered so each group's backends run back to back."""
+def cases(profile: Profile, backends, families: Iterable[str] | None = None) -> list[Case]:
+    """Every case of `profile`, ordered so each group's backends run back to back.
+    `families` names the families to time in place of the profile's `timed_families` (a
+    user who asks for a family gets it timed at every profile)."""
+    wanted = tuple(families or profile.timed_families or FAMILIES)
     out = []
     for name, family in FAMILIES.items():
-        if not family.timed:
+        if not family.timed or name not in wanted:
             continue
         widths = profile.widths if family.elementwise else profile.matrix_widths
         depths = (1,) if family.fixed_depth else profile.depths
         for width in widths:
-            for depth in depths:
+            wide = width > 1 and profile.wide_max_depth is not None
+            for depth in (d for d in depths if not wide or d <= profile.wide_max_depth):
                 for pass_ in PASSES:
                     out.extend(Case(name, depth, width, pass_, b) for b in backends)
     return out
 
 
-def plan(profile: Profile, backends) -> list[tuple[Case, str | None, float]]:
+def plan(
+    profile: Profile, backends, families: Iterable[str] | None = None
+) -> list[tuple[Case, str | None, float]]:
     """(case, skip reason, estimated seconds including warm-up and compile) per case."""
     rows = []
-    for case in cases(profile, backends):
+    for case in cases(profile, backends, families):
         reason = skip_reason(case, profile)
         if reason is None:
             count, iterations = rounds(case, profile)
