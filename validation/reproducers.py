@@ -26,7 +26,7 @@ import numpy as np
 
 from bench.workloads.chains import make_chain
 from bench.workloads.ops import OPS
-from validation import numpy_exp
+from validation import fingerprints, numpy_exp
 from validation.depth_report import (
     FINDING_FACTOR,
     FINDING_ULP,
@@ -392,14 +392,24 @@ def exact_gradient(cause):
     return ref.grads[0]
 
 
-def reproducers(accuracy) -> list[Reproducer]:
+def exact_key(cause) -> str:
+    """What decides `exact_gradient(cause)`: the case, and the chain and reference code with
+    the platform they round on (`validation.fingerprints`). Equal keys, equal gradients, so a
+    saved one can stand in for the seconds of mpmath a deep case costs."""
+    code = fingerprints.code_digest("validation.reference.chains", "bench.workloads.chains")
+    case = cause.family, int(cause.from_depth), int(cause.width), cause.dtype
+    return fingerprints.digest("exact-gradient", *case, code, fingerprints.platform_digest())
+
+
+def reproducers(accuracy, exact=exact_gradient) -> list[Reproducer]:
     """One script per root cause of `accuracy`'s findings (those with a `script_name`), and
-    numpy's exp near 0 (`validation.numpy_exp`) when there are findings at all."""
+    numpy's exp near 0 (`validation.numpy_exp`) when there are findings at all. `exact(cause)`
+    gives a cause's exact gradient (a caller may reuse saved ones, keyed by `exact_key`)."""
     causes = root_causes(accuracy)
     if causes.empty:
         return []
     scripts = [
-        reproducer(cause, smallest_case(accuracy, cause), exact_gradient(cause))
+        reproducer(cause, smallest_case(accuracy, cause), exact(cause))
         for cause in causes.itertuples(index=False)
         if script_name(cause)
     ]

@@ -17,6 +17,7 @@ from bench.files.inputs import InputError, read_csv_checked
 from bench.report import markdown as report
 from bench.report import plots
 from bench.report.accuracy_tables import render_markdown
+from bench.report.exact_gradients import SavedExact
 from bench.report.findings_files import write_reproducers
 from bench.report.plots import PLOTS
 from bench.timing import tables as timing
@@ -76,14 +77,17 @@ def build_tables(
             workloads_path, workload_tables.KEYS, workload_tables.read_workloads
         )
     table = timing.timing_table(raw)
-    # the findings' standalone scripts (exact gradients computed here: seconds)
-    scripts = reproducers(accuracy) if accuracy is not None and "excess" in accuracy else []
+    # the findings' standalone scripts (exact gradients computed here once: seconds)
     findings = results_dir / FINDINGS_FOLDER
+    exact = SavedExact(findings)
+    with_errors = accuracy is not None and "excess" in accuracy
+    scripts = reproducers(accuracy, exact) if with_errors else []
     # and every destination before the first write: a folder in a file's place changes nothing
     readme = readme if files or workloads is not None else None
     destinations.check_files(
         [*output_paths(results_dir), *([readme] if readme else [])]
         + [findings / script.name for script in scripts]
+        + [exact.path]
     )
     results_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -102,6 +106,7 @@ def build_tables(
     written.append(report.write_report(results_dir, table, accuracy, meta, figures, workloads))
     if scripts:
         written += write_reproducers(scripts, findings)
+        written += [path for path in [exact.save()] if path]
     if readme is not None:
         if report.update_readme(readme, report.readme_block(table, accuracy, workloads)):
             written.append(Path(readme))
