@@ -5,10 +5,13 @@ honest line for the engines the fuzzer found nothing in."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from bench.files.table_format import markdown_table
 from validation.depth_report import FINDINGS_FOLDER
+from validation.fuzz.programs import op_names
 from validation.fuzz.published import NONE
 from validation.fuzz.standalone import FOLDER, script_name, script_text
 from validation.fuzz.verdicts import verdict
@@ -80,7 +83,7 @@ def render_fuzz_section(record: pd.DataFrame | None) -> list[str]:
         )
         for row in part.itertuples(index=False):
             link = script_path(row.engine, cause)
-            ops = len(row.program.split('"op"')) - 1 - row.program.count('"input"')
+            ops = len(op_names(json.loads(row.program)))
             out.append(
                 f"  {row.engine} {row.version}: {ops}-op program (seed {row.seed}); standalone "
                 f"({row.engine} and numpy only): [`{link}`]({link})"

@@ -100,7 +100,7 @@ def finding_row(finding) -> dict:
         "quantity": quantity,
         "failure": finding.failure,
         "shrunk": bool(finding.shrunk),
-        "note": str(worst.get("note") or ""),
+        "note": str(worst.get("note") or "").strip(),
         "program": dumps(finding.program, indent=None),
         "direction": json.dumps([_hex(v) for v in direction]) if second else "",
         "exact": json.dumps(exact, sort_keys=True),
@@ -171,7 +171,7 @@ def frame(rows) -> pd.DataFrame:
     table = pd.DataFrame(list(rows)).reindex(columns=list(COLUMNS))
     for column, dtype in COLUMNS.items():
         if dtype == "string":
-            table[column] = table[column].fillna("")
+            table[column] = table[column].astype("string").fillna("")
     table["shrunk"] = table["shrunk"].astype("boolean")
     return table.astype(COLUMNS).sort_values(KEY, ignore_index=True)
 
