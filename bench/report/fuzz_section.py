@@ -11,7 +11,7 @@ import pandas as pd
 
 from bench.files.table_format import markdown_table
 from validation.depth_report import FINDINGS_FOLDER
-from validation.fuzz.programs import op_names
+from validation.fuzz.programs import OP_NAMES, op_names
 from validation.fuzz.published import NONE
 from validation.fuzz.standalone import FOLDER, script_name, script_text
 from validation.fuzz.verdicts import verdict
@@ -26,8 +26,7 @@ def fuzz_scripts(record: pd.DataFrame) -> dict[str, str]:
     """Path (relative to REPORT.md) -> text of every finding's standalone script."""
     scripts = {}
     for row in record[record["root_cause"] != NONE].to_dict("records"):
-        judged = verdict(row["root_cause"])
-        text = script_text(row, judged.kind, judged.reason)
+        text = script_text(row, verdict(row["root_cause"]))
         scripts[script_path(row["engine"], row["root_cause"])] = text
     return scripts
 
@@ -44,7 +43,7 @@ def _coverage(record: pd.DataFrame) -> pd.DataFrame:
                 "engine": engine,
                 "version": ", ".join(sorted(set(part["version"]))),
                 "programs": f"{programs:,}",
-                "ops covered": len(ops.split(",")) if ops else 0,
+                f"ops covered (of {len(OP_NAMES)})": len(ops.split(",")) if ops else 0,
                 "root causes": ", ".join(f"`{c}`" for c in causes) or "none",
                 "command": f"`{command}`",
             }
@@ -93,6 +92,6 @@ def render_fuzz_section(record: pd.DataFrame | None) -> list[str]:
         count = len(row.ops_covered.split(",")) if row.ops_covered else 0
         out.append(
             f"- {row.engine} {row.version}: nothing found in {row.programs:,} programs "
-            f"covering {count} ops (`{row.command}`)."
+            f"covering {count} of the {len(OP_NAMES)} fuzzed ops (`{row.command}`)."
         )
     return out

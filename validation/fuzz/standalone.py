@@ -13,10 +13,11 @@ finite or is further from the exact one than the fuzzer's tolerance; 0 once it d
 from __future__ import annotations
 
 import json
+import textwrap
 
 import numpy as np
 
-from validation.fuzz.programs import input_arrays, inputs, sinks
+from validation.fuzz.programs import input_arrays, inputs, op_names, sinks
 from validation.fuzz.published import order_of
 from validation.fuzz.reference import RULES
 from validation.fuzz.spellings import IMPORTS, PRELUDES, sources
@@ -238,8 +239,13 @@ def _ops_table(engine: str, names) -> str:
     return "OPS = {\n" + "".join(f"    {n!r}: {spelled[n]},\n" for n in sorted(names)) + "}\n"
 
 
-def script_text(row, kind: str = "", reason: str = "") -> str:
-    """The standalone script for one finding row (a mapping with the record's columns)."""
+def _listed(name: str, arrays: list[str]) -> str:
+    return f"{name} = [\n" + "".join(f"    {a},\n" for a in arrays) + "]\n"
+
+
+def script_text(row, verdict=None) -> str:
+    """The standalone script for one finding row (a mapping with the record's columns);
+    `verdict` (`validation.fuzz.verdicts.Verdict`) titles it and says what kind it is."""
     engine = row["engine"]
     program = json.loads(row["program"])
     exact = json.loads(row["exact"])
@@ -250,14 +256,16 @@ def script_text(row, kind: str = "", reason: str = "") -> str:
     hexes = json.loads(row["direction"] or "[]")
     direction = [_array(v, np.shape(a)) for v, a in zip(hexes, arrays, strict=False)]
     tolerance = {q: e["tolerance"] for q, e in exact.items()}
-    what = "raises" if row["failure"] == "raises" else ", ".join(exact)
+    title = verdict.title if verdict else row["root_cause"]
+    judged = f"Kind: {verdict.kind}. {verdict.reason}" if verdict else ""
+    about = (
+        "Found by dezero-bench's gradient fuzzer (seed {seed}, {programs} programs: "
+        "`{command}`), shrunk by hypothesis to this {n}-op program. Root cause `{cause}`. "
+    ).format(n=len(op_names(program)), cause=row["root_cause"], **row)
     doc = (
-        f'"""{engine} {row["version"]}: {row["root_cause"]} ({what}).\n\n'
-        f"Found by dezero-bench's gradient fuzzer: `{row['command']}`\n"
-        f"(seed {row['seed']}, {row['programs']} programs), shrunk to this "
-        f"{len(names - {'sum', 'add', 'mul'}) or 1}-op program by hypothesis.\n"
-        + (f"Kind: {kind}. {reason}\n" if kind else "")
-        + "Prints the engine's derivative next to the exact one (the project's longdouble "
+        f'"""{engine} {row["version"]}: {title}.\n\n'
+        + textwrap.fill(about + judged, 92)
+        + "\n\nPrints the engine's derivative next to the exact one (the project's longdouble "
         "reference);\nexits 1 while the finding holds, 0 once it does not.\n"
         '"""\n\n'
     )
@@ -269,12 +277,12 @@ def script_text(row, kind: str = "", reason: str = "") -> str:
         + IMPORTS[engine]
         + "\n"
         + ENGINE_IMPORTS.get(engine, "")
-        + PRELUDES[engine]
+        + (PRELUDES[engine] + "\n" if PRELUDES[engine] else "")
         + f"\nENGINE = {engine!r}\nVERSION = {VERSION[engine]}\n"
-        + f"SECOND = {second}  # the finding is about the second derivative (H v)\n"
+        + f"SECOND = {second}  # whether the second derivative (H v) is taken too\n"
         + _ops_table(engine, names)
-        + f"INPUTS = [{', '.join(_float_array(a) for a in arrays)}]\n"
-        + f"DIRECTION = [{', '.join(direction)}]  # v of H v\n"
+        + _listed("INPUTS", [_float_array(a) for a in arrays])
+        + _listed("DIRECTION", direction).replace("[\n", "[  # v of H v\n", 1)
         + "# exact, from the project's reference (longdouble tape; H v by the complex step)\n"
         + "EXACT = {\n"
         + "".join(f"    {q!r}: {_array(e['hex'], e['shape'])},\n" for q, e in exact.items())

@@ -29,10 +29,12 @@ VERDICTS = {
     "tanh-hvp-nonfinite": Verdict(
         "tanh's second derivative is NaN at large |x|",
         BUG,
-        "the exact second derivative there is 0 (it underflows); the engine's first-derivative "
-        "formula overflows on the way (autograd: g / cosh(x)**2; tinygrad: tanh through "
-        "exp(-2x)), and differentiating it gives inf * 0 = NaN. A formula-robustness bug: "
-        "1 - tanh(x)**2, or exp(-2|x|) forms, stay finite.",
+        "the exact second derivative there is 0 (it underflows); the engine's formula "
+        "overflows on the way (autograd's vjp is g / cosh(x)**2, cosh overflowing past "
+        "|x| = 710; tinygrad writes tanh as 2 sigmoid(2x) - 1 with sigmoid 1 / (1 + exp(-x)), "
+        "exp overflowing for large negative x), and differentiating it gives inf / inf or "
+        "inf * 0 = NaN. A formula-robustness bug: written through 1 - tanh(x)**2, or exp "
+        "of -|x|, it stays finite.",
     ),
     "maximum-grad-wrong": Verdict(
         "`maximum` at a tie gives both inputs a zero gradient",
