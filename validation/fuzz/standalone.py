@@ -18,7 +18,6 @@ import textwrap
 import numpy as np
 
 from validation.fuzz.programs import input_arrays, inputs, op_names, sinks
-from validation.fuzz.published import order_of
 from validation.fuzz.reference import RULES
 from validation.fuzz.spellings import IMPORTS, PRELUDES, sources
 
@@ -295,8 +294,3 @@ def script_text(row, verdict=None) -> str:
         + "\n"
         + CHECK
     )
-
-
-def quantity_order(row) -> str:
-    """'grad', 'hvp' or 'run': what the row's finding is about."""
-    return order_of(row["quantity"])
