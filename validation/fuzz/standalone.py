@@ -256,7 +256,7 @@ def script_text(row, verdict=None) -> str:
     direction = [_array(v, np.shape(a)) for v, a in zip(hexes, arrays, strict=False)]
     tolerance = {q: e["tolerance"] for q, e in exact.items()}
     title = verdict.title if verdict else row["root_cause"]
-    judged = f"Kind: {verdict.kind}. {verdict.reason}" if verdict else ""
+    judged = f"Kind: {verdict.kind}: {verdict.reason}" if verdict else ""
     about = (
         "Found by dezero-bench's gradient fuzzer (seed {seed}, {programs} programs: "
         "`{command}`), shrunk by hypothesis to this {n}-op program. Root cause `{cause}`. "

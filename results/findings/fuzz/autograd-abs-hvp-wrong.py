@@ -2,7 +2,7 @@
 
 Found by dezero-bench's gradient fuzzer (seed 27, 300 programs: `python -m bench fuzz
 --backends autograd --programs 300 --seed 27`), shrunk by hypothesis to this 1-op program.
-Root cause `abs-hvp-wrong`. Kind: defensible design choice. abs's derivative is written x /
+Root cause `abs-hvp-wrong`. Kind: defensible design choice: abs's derivative is written x /
 |x| (exact in real arithmetic), whose own derivative (|x| - x sign(x)) / x**2 leaves the
 rounding of the numerator divided by x**2: about 1e-10 at x = 1e-7 against an exact 0.
 Minor, and only next to the kink.

@@ -2,7 +2,7 @@
 
 Found by dezero-bench's gradient fuzzer (seed 27, 300 programs: `python -m bench fuzz
 --backends autograd --programs 300 --seed 27`), shrunk by hypothesis to this 1-op program.
-Root cause `where-raises`. Kind: bug. where's vjp does not sum a broadcast operand's
+Root cause `where-raises`. Kind: bug: where's vjp does not sum a broadcast operand's
 gradient back to the operand's shape (a 0-d operand gets a (1,)-shaped gradient), so
 accumulating it raises (or, alone, returns the wrong shape). Every other broadcasting op
 unbroadcasts; where is a documented differentiable numpy function.

@@ -2,7 +2,7 @@
 
 Found by dezero-bench's gradient fuzzer (seed 11, 1000 programs: `python -m bench fuzz
 --backends paddle tensorflow mygrad --programs 1000 --seed 11`), shrunk by hypothesis to
-this 1-op program. Root cause `maximum-grad-wrong`. Kind: bug. at x0 == x1 the engine sends
+this 1-op program. Root cause `maximum-grad-wrong`. Kind: bug: at x0 == x1 the engine sends
 the gradient to neither input. Which input gets it at a tie is a convention, but the two
 must total 1 (along x0 = x1 = t, maximum is t): a total of 0 is wrong for every convention.
 

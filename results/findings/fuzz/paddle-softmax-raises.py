@@ -2,7 +2,7 @@
 
 Found by dezero-bench's gradient fuzzer (seed 11, 1000 programs: `python -m bench fuzz
 --backends paddle tensorflow mygrad --programs 1000 --seed 11`), shrunk by hypothesis to
-this 1-op program. Root cause `softmax-raises`. Kind: stated limitation. paddle's
+this 1-op program. Root cause `softmax-raises`. Kind: stated limitation: paddle's
 softmax_grad has no grad op; the error says so and asks to set create_graph=False. Not a
 wrong number: the first derivative is right.
 

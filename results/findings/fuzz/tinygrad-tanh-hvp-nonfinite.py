@@ -2,7 +2,7 @@
 
 Found by dezero-bench's gradient fuzzer (seed 12, 100 programs: `python -m bench fuzz
 --backends tinygrad --programs 100 --seed 12`), shrunk by hypothesis to this 1-op program.
-Root cause `tanh-hvp-nonfinite`. Kind: bug. the exact second derivative there is 0 (it
+Root cause `tanh-hvp-nonfinite`. Kind: bug: the exact second derivative there is 0 (it
 underflows); the engine's formula overflows on the way (autograd's vjp is g / cosh(x)**2,
 cosh overflowing past |x| = 710; tinygrad writes tanh as 2 sigmoid(2x) - 1 with sigmoid 1 /
 (1 + exp(-x)), exp overflowing for large negative x), and differentiating it gives inf / inf
