@@ -28,7 +28,7 @@ FUZZ_BACKENDS = (
     "tinygrad",
 )
 # what a replay (one program, in process, printed) has no use for
-REPLAY_IGNORES = ("programs", "seconds", "seed", "max_nodes", "jobs", "scheduler")
+REPLAY_IGNORES = ("programs", "seconds", "seed", "max_nodes", "jobs", "scheduler", "publish")
 
 
 def add_parser(sub) -> None:
@@ -59,6 +59,15 @@ def add_parser(sub) -> None:
     fuzz.add_argument("--scheduler", type=shared.scheduler, help=shared.SCHEDULER_HELP)
     fuzz.add_argument("--out", type=Path, default=RESULTS / "fuzz", help="output folder")
     fuzz.add_argument(
+        "--publish",
+        nargs="?",
+        type=Path,
+        const=RESULTS / fuzz_files.RECORD,
+        metavar="CSV",
+        help="merge the shrunk findings into the committed record (default "
+        f"results/{fuzz_files.RECORD}): these engines' rows replaced, others' kept",
+    )
+    fuzz.add_argument(
         "--replay", type=Path, metavar="PROGRAM_JSON", help="re-check one saved program instead"
     )
     fuzz.set_defaults(fuzz_defaults={name: fuzz.get_default(name) for name in REPLAY_IGNORES})
@@ -74,6 +83,8 @@ def main(args) -> int:
         print(rows.to_string(index=False))
         return 1 if ((rows["backend"] == "dezero") & (rows["status"] == "fail")).any() else 0
     destinations.check_files([args.out / name for name in fuzz_files.FUZZ_FILES])
+    if args.publish is not None:
+        _check_publish(args.publish)
     start = time.perf_counter()
     with open_executor(args.jobs, args.scheduler) as executor:
         programs = args.programs or (10**7 if args.seconds else 100)
@@ -96,6 +107,13 @@ def main(args) -> int:
     )
     print(table.to_string(index=False) if len(table) else "no findings")
     print(f"wrote {args.out}")
+    if args.publish is not None:
+        versions = {b: _version(b) for b in backends}
+        fuzz_files.publish(
+            args.publish, findings, backends, args.seed, info, versions,
+            command(backends, info["programs"], args.seed, args.max_nodes),
+        )  # fmt: skip
+        print(f"merged {len(findings)} finding(s) of {', '.join(backends)} into {args.publish}")
     return 1 if (table["backend"] == "dezero").any() else 0
 
 
@@ -111,6 +129,32 @@ def _check_replay(args) -> None:
         fuzz_files.load(args.replay)
     except (OSError, ValueError) as error:
         raise argparse.ArgumentError(None, f"argument --replay: {error}") from None
+
+
+def _check_publish(path: Path) -> None:
+    """--publish's record reads (or is not there yet) and may be written, before any work."""
+    destinations.check_files([path])
+    try:
+        fuzz_files.read_published(path)
+    except (OSError, ValueError) as error:
+        raise argparse.ArgumentError(None, f"argument --publish: {error}") from None
+
+
+def command(backends, programs: int, seed: int, max_nodes: int) -> str:
+    """The command line that runs the same programs again (a --seconds run's count of them)."""
+    nodes = f" --max-nodes {max_nodes}" if max_nodes != 8 else ""
+    return (
+        f"python -m bench fuzz --backends {' '.join(backends)} --programs {programs} "
+        f"--seed {seed}{nodes}"
+    )
+
+
+def _version(backend: str) -> str:
+    if backend == "numpy":
+        import numpy
+
+        return numpy.__version__
+    return BACKENDS[backend].version()
 
 
 def progress(seconds: int | None, programs: int | None):

@@ -18,7 +18,9 @@ from bench.report import markdown as report
 from bench.report import plots
 from bench.report.accuracy_tables import render_markdown
 from bench.report.exact_gradients import SavedExact
-from bench.report.findings_files import write_reproducers
+from bench.report.findings_files import write_fuzz_reproducers, write_reproducers
+from bench.report.fuzz_files import RECORD, read_published
+from bench.report.fuzz_section import fuzz_scripts
 from bench.report.plots import PLOTS
 from bench.timing import tables as timing
 from bench.timing import workload_tables
@@ -77,6 +79,8 @@ def build_tables(
             workloads_path, workload_tables.KEYS, workload_tables.read_workloads
         )
     table = timing.timing_table(raw)
+    fuzz = read_published(results_dir / RECORD)
+    fuzz_texts = fuzz_scripts(fuzz) if fuzz is not None else {}
     # the findings' standalone scripts (exact gradients computed here once: seconds)
     findings = results_dir / FINDINGS_FOLDER
     exact = SavedExact(findings)
@@ -88,6 +92,7 @@ def build_tables(
         [*output_paths(results_dir), *([readme] if readme else [])]
         + [findings / script.name for script in scripts]
         + [exact.path]
+        + [results_dir / path for path in fuzz_texts]
     )
     results_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -103,10 +108,14 @@ def build_tables(
         written.append(md_path)
     figures = plots.write_plots(results_dir, timing=table, accuracy=accuracy, workloads=workloads)
     written += figures
-    written.append(report.write_report(results_dir, table, accuracy, meta, figures, workloads))
+    written.append(
+        report.write_report(results_dir, table, accuracy, meta, figures, workloads, fuzz)
+    )
     if scripts:
         written += write_reproducers(scripts, findings)
         written += [path for path in [exact.save()] if path]
+    if fuzz is not None:
+        written += write_fuzz_reproducers(fuzz_texts, results_dir)
     if readme is not None:
         if report.update_readme(readme, report.readme_block(table, accuracy, workloads)):
             written.append(Path(readme))

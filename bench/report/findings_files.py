@@ -16,3 +16,15 @@ def write_reproducers(scripts, folder: Path) -> list[Path]:
         if stale.name not in names:
             stale.unlink()
     return [write_text(folder / script.name, script.text) for script in scripts]
+
+
+def write_fuzz_reproducers(scripts: dict, results_dir: Path) -> list[Path]:
+    """Write the fuzz findings' scripts (path relative to `results_dir` -> text), removing
+    the older ones in their folder that no finding has any more (this command wrote them)."""
+    paths = [Path(results_dir) / path for path in scripts]
+    for folder in {path.parent for path in paths}:
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.py"):
+            if stale not in paths:
+                stale.unlink()
+    return [write_text(path, text) for path, text in zip(paths, scripts.values())]

@@ -4,7 +4,8 @@ finding; and a saved program read back (`fuzz --replay`, the reproducers).
 `results/fuzz/` (or `--out`) gets `findings.csv` and `findings.md` (`validation.fuzz.report`'s
 findings table), `rows.csv` (every check of every program) and, per finding,
 `<backend>-<failure>/program.json` plus `repro.py`: a few lines that run the program in that
-backend next to the reference.
+backend next to the reference. `fuzz --publish` merges a run's findings into the committed
+record, results/fuzz_findings.csv (`validation.fuzz.published`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bench.files.atomic_write import write_csv, write_text
 from bench.files.inputs import InputError, parse_json, read_text
 from validation.fuzz.program_file import program_problem
 from validation.fuzz.programs import dumps
+from validation.fuzz.published import merge, read_record, records
 from validation.fuzz.report import findings_frame, recheck
 
 REPRO = '''"""Reproducer: {backend} fails ({failure}) on the {n_ops}-op program in program.json.
@@ -33,6 +35,7 @@ print(replay(Path(__file__).with_name("program.json"), ["{backend}"]).to_string(
 
 # the files every run writes under its folder (a finding adds its own sub-folder)
 FUZZ_FILES = ("findings.csv", "findings.md", "rows.csv")
+RECORD = "fuzz_findings.csv"  # the published record, in results/
 
 
 def load(path) -> dict:
@@ -67,4 +70,28 @@ def write_results(out: Path, rows: pd.DataFrame, findings) -> pd.DataFrame:
             backend=f.backend, failure=f.failure, n_ops=len(f.ops), path=folder / "repro.py"
         )
         write_text(folder / "repro.py", text)
+    return table
+
+
+def read_published(path):
+    """The findings record at `path`, or None when there is none yet (InputError naming the
+    file when it cannot be read as one)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise InputError(path, "is not a file; expected the fuzz findings record (CSV)")
+    try:
+        return read_record(path)
+    except (ValueError, OSError) as error:
+        raise InputError(path, str(error).splitlines()[0]) from None
+
+
+def publish(path, findings, backends, seed, summary, versions, command) -> pd.DataFrame:
+    """Merge one run's findings into the record at `path` (written whole, atomically): its
+    engines' rows replaced by key, every other engine's kept; returns the new record."""
+    table = merge(
+        read_published(path), records(findings, backends, seed, summary, versions, command)
+    )
+    write_csv(table, Path(path))
     return table

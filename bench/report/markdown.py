@@ -18,6 +18,7 @@ from bench.backends import REFERENCE_BACKEND, backend_order
 from bench.files.atomic_write import write_text
 from bench.files.table_format import markdown_table
 from bench.report.depth_sections import render_depth_sections
+from bench.report.fuzz_section import render_fuzz_section
 from bench.report.workload_report import readme_lines, report_section
 from bench.timing.tables import GROUP_KEYS, format_number, group_sections
 from validation.depth_report import excess_headline
@@ -214,8 +215,9 @@ def render_report(
     meta: list[dict],
     plots: list[Path],
     workloads: pd.DataFrame | None = None,
+    fuzz: pd.DataFrame | None = None,
 ) -> str:
-    """The whole REPORT.md."""
+    """The whole REPORT.md (`fuzz`: the fuzz findings record, results/fuzz_findings.csv)."""
     out = [
         "# dezero-bench report",
         "",
@@ -264,6 +266,10 @@ def render_report(
             ]
     if accuracy is not None and not accuracy.empty and "excess" in accuracy:
         out += render_depth_sections(accuracy)
+    fuzz_lines = render_fuzz_section(fuzz)
+    if fuzz_lines and "## Findings" not in out:
+        out += ["", "## Findings"]
+    out += fuzz_lines
     if workloads is not None:
         out += report_section(workloads)
     if plots:
@@ -334,8 +340,9 @@ def write_report(
     meta: list[dict],
     plots: list[Path],
     workloads: pd.DataFrame | None = None,
+    fuzz: pd.DataFrame | None = None,
 ) -> Path:
     """Write `REPORT.md` into `results_dir`; returns its path."""
     path = Path(results_dir) / "REPORT.md"
-    write_text(path, render_report(timing, accuracy, meta, plots, workloads))
+    write_text(path, render_report(timing, accuracy, meta, plots, workloads, fuzz))
     return path

@@ -1,7 +1,8 @@
 """Fuzz programs in the engines written elsewhere: TensorFlow, PaddlePaddle, mygrad, tinygrad.
 
 Each namespace spells the fuzzed ops as that engine's users do (`tf.gather`, `paddle.amax`,
-`Tensor.permute`...); each runner has the signature of `validation.fuzz.backends`' runners:
+`Tensor.permute`...), from the one table of `validation.fuzz.spellings`; each runner has
+the signature of `validation.fuzz.backends`' runners:
 `(program, arrays, direction=None) -> (value, grads, hvp)`, numpy float64 arrays, `hvp`
 None where the engine has no second derivatives (mygrad). An input the objective does not
 reach gets a zero gradient, as in the other runners.
@@ -13,154 +14,25 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench.workloads.op_vjps_numpy import mask_of
-from validation.fuzz.backends import _dot, _registry
+from validation.fuzz.backends import _dot
 from validation.fuzz.programs import evaluate
+from validation.fuzz.spellings import namespace
 
 
 def tensorflow_ops() -> SimpleNamespace:
-    import tensorflow as tf
-
-    return SimpleNamespace(
-        **(
-            _registry("tensorflow")
-            # tf.linalg.matmul takes rank >= 2 only (documented); its numpy API takes 1-D too
-            | {"matmul": tf.experimental.numpy.matmul}
-        ),
-        sub=tf.math.subtract,
-        div=tf.math.divide,
-        relu=tf.nn.relu,
-        clip=lambda x, lo, hi: tf.clip_by_value(x, lo, hi),
-        sum=lambda x, axis=None, keepdims=False: tf.reduce_sum(x, axis=axis, keepdims=keepdims),
-        max=lambda x, axis=None, keepdims=False: tf.reduce_max(x, axis=axis, keepdims=keepdims),
-        reshape=lambda x, shape: tf.reshape(x, tuple(shape)),
-        transpose=lambda x, axes: tf.transpose(x, perm=tuple(axes)),
-        get_item=lambda x, index: tf.gather(x, index, axis=0),
-        softmax=lambda x, axis: tf.nn.softmax(x, axis=axis),
-        log_softmax=lambda x, axis: tf.nn.log_softmax(x, axis=axis),
-        abs=tf.abs,
-        sqrt=tf.sqrt,
-        maximum=tf.maximum,
-        minimum=tf.minimum,
-        where=lambda a, b, mask: tf.where(mask_of(a, b, mask), a, b),
-        logsumexp=lambda x, axis=None, keepdims=False: tf.reduce_logsumexp(
-            x, axis=axis, keepdims=keepdims
-        ),
-        concatenate=lambda *xs, axis: tf.concat(xs, axis=axis),
-        stack=lambda *xs, axis: tf.stack(xs, axis=axis),
-        einsum=lambda *xs, spec: tf.einsum(spec, *xs),
-        **_masked_triangles(),  # TensorFlow has no tril/triu with an offset k
-    )
+    return namespace("tensorflow")
 
 
 def paddle_ops() -> SimpleNamespace:
-    import paddle
-    import paddle.nn.functional as F
-
-    return SimpleNamespace(
-        **_registry("paddle"),
-        abs=paddle.abs,
-        sqrt=paddle.sqrt,
-        maximum=paddle.maximum,
-        minimum=paddle.minimum,
-        where=lambda a, b, mask: paddle.where(paddle.to_tensor(mask_of(a, b, mask)), a, b),
-        logsumexp=lambda x, axis=None, keepdims=False: paddle.logsumexp(
-            x, axis=axis, keepdim=keepdims
-        ),
-        concatenate=lambda *xs, axis: paddle.concat(list(xs), axis=axis),
-        stack=lambda *xs, axis: paddle.stack(list(xs), axis=axis),
-        einsum=lambda *xs, spec: paddle.einsum(spec, *xs),
-        tril=lambda x, k: paddle.tril(x, k),
-        triu=lambda x, k: paddle.triu(x, k),
-        sub=paddle.subtract,
-        div=paddle.divide,
-        relu=F.relu,
-        clip=lambda x, lo, hi: paddle.clip(x, lo, hi),
-        sum=lambda x, axis=None, keepdims=False: paddle.sum(x, axis=axis, keepdim=keepdims),
-        max=lambda x, axis=None, keepdims=False: paddle.amax(x, axis=axis, keepdim=keepdims),
-        reshape=lambda x, shape: paddle.reshape(x, list(shape)),
-        transpose=lambda x, axes: paddle.transpose(x, list(axes)),
-        get_item=lambda x, index: paddle.gather(x, paddle.to_tensor(index), axis=0),
-        softmax=lambda x, axis: F.softmax(x, axis=axis),
-        log_softmax=lambda x, axis: F.log_softmax(x, axis=axis),
-    )
+    return namespace("paddle")
 
 
 def mygrad_ops() -> SimpleNamespace:
-    import mygrad as mg
-    from mygrad.nnet import activations
-
-    return SimpleNamespace(
-        **_registry("mygrad"),
-        sub=mg.subtract,
-        div=mg.divide,
-        relu=activations.relu,
-        clip=lambda x, lo, hi: mg.clip(x, lo, hi),
-        sum=lambda x, axis=None, keepdims=False: mg.sum(x, axis=axis, keepdims=keepdims),
-        max=lambda x, axis=None, keepdims=False: mg.max(x, axis=axis, keepdims=keepdims),
-        reshape=lambda x, shape: mg.reshape(x, tuple(shape)),
-        transpose=lambda x, axes: mg.transpose(x, *axes),
-        get_item=lambda x, index: x[np.asarray(index)],
-        softmax=lambda x, axis: activations.softmax(x, axis=axis),
-        log_softmax=lambda x, axis: activations.logsoftmax(x, axis=axis),
-        abs=mg.abs,
-        sqrt=mg.sqrt,
-        maximum=mg.maximum,
-        minimum=mg.minimum,
-        where=lambda a, b, mask: mg.where(mask_of(a, b, mask), a, b),
-        logsumexp=lambda x, axis=None, keepdims=False: _shifted_logsumexp(mg, x, axis, keepdims),
-        concatenate=lambda *xs, axis: mg.concatenate(xs, axis=axis),
-        stack=lambda *xs, axis: mg.stack(xs, axis=axis),
-        einsum=lambda *xs, spec: mg.einsum(spec, *xs),
-        **_masked_triangles(),  # mygrad has no tril/triu
-    )
+    return namespace("mygrad")
 
 
 def tinygrad_ops() -> SimpleNamespace:
-    from tinygrad import Tensor
-
-    return SimpleNamespace(
-        **_registry("tinygrad"),
-        sub=Tensor.sub,
-        div=Tensor.div,
-        relu=Tensor.relu,
-        clip=lambda x, lo, hi: x.clip(lo, hi),
-        sum=lambda x, axis=None, keepdims=False: x.sum(axis=axis, keepdim=keepdims),
-        max=lambda x, axis=None, keepdims=False: x.max(axis=axis, keepdim=keepdims),
-        reshape=lambda x, shape: x.reshape(tuple(shape)),
-        transpose=lambda x, axes: x.permute(tuple(axes)),
-        get_item=lambda x, index: x[Tensor(np.asarray(index, np.int32), device=x.device)],
-        softmax=lambda x, axis: x.softmax(axis=axis),
-        log_softmax=lambda x, axis: x.log_softmax(axis=axis),
-        abs=Tensor.abs,
-        sqrt=Tensor.sqrt,
-        maximum=Tensor.maximum,
-        minimum=Tensor.minimum,
-        where=lambda a, b, mask: Tensor(mask_of(a, b, mask), device=a.device).where(a, b),
-        logsumexp=lambda x, axis=None, keepdims=False: x.logsumexp(axis=axis, keepdim=keepdims),
-        concatenate=lambda *xs, axis: xs[0].cat(*xs[1:], dim=axis),
-        stack=lambda *xs, axis: Tensor.stack(*xs, dim=axis),
-        einsum=lambda *xs, spec: Tensor.einsum(spec, *xs),
-        tril=lambda x, k: x.tril(k),
-        triu=lambda x, k: x.triu(k),
-    )
-
-
-def _masked_triangles() -> dict:
-    """tril/triu as a product with numpy's 0/1 triangle, for engines without them: the kept
-    elements are multiplied by exactly 1, so values and gradients are the op's own."""
-    return {
-        "tril": lambda x, k: x * np.tril(np.ones(tuple(x.shape)[-2:]), k),
-        "triu": lambda x, k: x * np.triu(np.ones(tuple(x.shape)[-2:]), k),
-    }
-
-
-def _shifted_logsumexp(mg, x, axis, keepdims):
-    """mygrad has no logsumexp: its users write log(sum(exp(x - m))) + m with the maximum m
-    held constant (the shift cancels in the derivative)."""
-    m = np.max(x.data, axis=axis, keepdims=True)
-    y = mg.log(mg.sum(mg.exp(x - m), axis=axis, keepdims=keepdims))
-    return y + (m if keepdims else np.squeeze(m, axis=axis))
+    return namespace("tinygrad")
 
 
 def _zeros_for_none(arrays, grads) -> list[np.ndarray]:
