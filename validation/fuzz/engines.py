@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from bench.backends.workload_mygrad import shifted_logsumexp
 from bench.workloads.op_vjps_numpy import mask_of
 from validation.fuzz.backends import _dot, _registry
 from validation.fuzz.programs import evaluate
@@ -108,7 +109,7 @@ def mygrad_ops() -> SimpleNamespace:
         maximum=mg.maximum,
         minimum=mg.minimum,
         where=lambda a, b, mask: mg.where(mask_of(a, b, mask), a, b),
-        logsumexp=lambda x, axis=None, keepdims=False: _shifted_logsumexp(mg, x, axis, keepdims),
+        logsumexp=shifted_logsumexp,
         concatenate=lambda *xs, axis: mg.concatenate(xs, axis=axis),
         stack=lambda *xs, axis: mg.stack(xs, axis=axis),
         einsum=lambda *xs, spec: mg.einsum(spec, *xs),
@@ -153,14 +154,6 @@ def _masked_triangles() -> dict:
         "tril": lambda x, k: x * np.tril(np.ones(tuple(x.shape)[-2:]), k),
         "triu": lambda x, k: x * np.triu(np.ones(tuple(x.shape)[-2:]), k),
     }
-
-
-def _shifted_logsumexp(mg, x, axis, keepdims):
-    """mygrad has no logsumexp: its users write log(sum(exp(x - m))) + m with the maximum m
-    held constant (the shift cancels in the derivative)."""
-    m = np.max(x.data, axis=axis, keepdims=True)
-    y = mg.log(mg.sum(mg.exp(x - m), axis=axis, keepdims=keepdims))
-    return y + (m if keepdims else np.squeeze(m, axis=axis))
 
 
 def _zeros_for_none(arrays, grads) -> list[np.ndarray]:
