@@ -9,6 +9,8 @@ is what all of them run: keep engine details out of it.
 
 from __future__ import annotations
 
+import numpy as np
+
 # the math every engine spells as numpy does, taken from its module by name
 SHARED = ("exp", "log", "sqrt", "sin", "cos", "tanh", "matmul", "reshape")
 
@@ -25,13 +27,26 @@ class WorkloadOps:
     evaluation supported, and a run that is one call of the evaluation.
 
     A subclass sets `convert_consts` when the evaluation's float constants should become the
-    engine's arrays once, at prepare time (saving a conversion per call), overrides
+    engine's arrays once, at prepare time (saving a conversion per call), or overrides
+    `inputs` for a conversion of its own; it overrides
     `unsupported` to say which evaluations the engine cannot express and why, and `run`
     where a call needs more than the evaluation itself (a compile, a context, a restart).
     """
 
     scan = staticmethod(loop_scan)
     convert_consts = False
+
+    def inputs(self, params, consts):
+        """The evaluation's inputs as the engine takes them, converted once at prepare time:
+        params as the engine's arrays, the float constants too where `convert_consts`
+        (index arrays stay numpy, which most engines index with)."""
+        params = [self.const(p) for p in params]
+        if self.convert_consts:
+            consts = {
+                k: self.const(c) if isinstance(c, np.ndarray) and c.dtype.kind == "f" else c
+                for k, c in consts.items()
+            }
+        return params, consts
 
     @classmethod
     def unsupported(cls, workload) -> str | None:

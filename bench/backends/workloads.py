@@ -32,8 +32,12 @@ def _check_names(backend_name, workload_name):
 
 
 def unsupported(backend_name: str, workload_name: str) -> str | None:
-    """Why `backend_name` cannot run `workload_name`, or None when it can."""
+    """Why `backend_name` cannot run `workload_name` (not installed here, no namespace, or
+    an evaluation its namespace cannot express), or None when it can."""
     _check_names(backend_name, workload_name)
+    available, why = registered(backend_name).available()
+    if not available:
+        return why
     ops_class = namespace_class(backend_name)
     if ops_class is None:
         return no_namespace(backend_name)
@@ -67,18 +71,6 @@ class PreparedWorkload:
         return f"<prepared {self.workload} {label} on {self.backend}>"
 
 
-def _native_inputs(ops, params, consts):
-    """params as the engine's arrays; the float constants too where the namespace asks
-    (`convert_consts`: a copy saved per call). Index arrays stay numpy."""
-    params = [ops.const(p) for p in params]
-    if ops.convert_consts:
-        consts = {
-            k: ops.const(c) if isinstance(c, np.ndarray) and c.dtype.kind == "f" else c
-            for k, c in consts.items()
-        }
-    return params, consts
-
-
 def prepare_workload(backend_name, workload_name, size, dtype=np.float64) -> PreparedWorkload:
     """`workload_name` at `size` (one of its grids' dicts) made ready in `backend_name`."""
     _check_names(backend_name, workload_name)
@@ -92,7 +84,7 @@ def prepare_workload(backend_name, workload_name, size, dtype=np.float64) -> Pre
     workload = WORKLOADS[workload_name]
     ops = workload_ops(backend_name)
     params, consts = workload.inputs(size)
-    params, consts = _native_inputs(ops, [np.asarray(p, dtype=dtype) for p in params], consts)
+    params, consts = ops.inputs([np.asarray(p, dtype=dtype) for p in params], consts)
 
     def run(prepared):
         return ops.run(workload, params, consts, prepared)
