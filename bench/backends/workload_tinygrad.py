@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.backends.tinygrad_engine import EMULATOR, settings, tinygrad_device, tinygrad_leaf
-from bench.backends.tinygrad_engine import tinygrad_numpy
+from bench.backends.tinygrad_engine import (
+    EMULATOR,
+    settings,
+    tinygrad_device,
+    tinygrad_leaf,
+    tinygrad_numpy,
+)
 from bench.backends.workload_ops import WorkloadOps
 
 # tinygrad's Tensor refuses numpy index arrays ("ndarray indexing is not supported"); an
