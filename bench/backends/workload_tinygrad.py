@@ -60,7 +60,6 @@ class TinygradOps(WorkloadOps):
     def inputs(self, params, consts):
         """Params, and every array of the constants (index arrays too, in nested lists and
         tuples), as tinygrad tensors realised once."""
-        from tinygrad.helpers import Context
 
         def convert(c):
             if isinstance(c, np.ndarray):
@@ -69,23 +68,30 @@ class TinygradOps(WorkloadOps):
                 return type(c)(convert(item) for item in c)
             return c
 
-        with Context(**settings()):
+        with self._context():
             return [convert(p) for p in params], {k: convert(c) for k, c in consts.items()}
 
     def run(self, workload, params, consts, prepared):
-        from tinygrad.helpers import Context
-
-        with Context(**settings()):
+        with self._context():
             return workload.run(self, params, consts)
 
     def const(self, a):
         return a if isinstance(a, self._tensor) else tinygrad_leaf(np.asarray(a))
 
     def value(self, v):
-        return tinygrad_numpy(v) if isinstance(v, self._tensor) else np.asarray(v)
+        if not isinstance(v, self._tensor):
+            return np.asarray(v)
+        with self._context():  # reading realises: on the device here, however it is called
+            return tinygrad_numpy(v)
+
+    def _context(self):
+        from tinygrad.helpers import Context
+
+        return Context(**settings())
 
     def less(self, a, b):
-        return bool(self.value(self.const(a) < b))
+        with self._context():
+            return bool(self.value(self.const(a) < b))
 
     def reshape(self, x, shape):
         return x.reshape(tuple(shape))
@@ -112,19 +118,22 @@ class TinygradOps(WorkloadOps):
         return x.permute(tuple(axes))
 
     def value_and_grad(self, f, params):
-        y = f(*params)
-        grads = y.sum().gradient(*params)
-        self._tensor.realize(y, *grads)
+        with self._context():  # building a gradient may make constants: on the device here
+            y = f(*params)
+            grads = y.sum().gradient(*params)
+            self._tensor.realize(y, *grads)
         return y, list(grads)
 
     def grad_at(self, f, x, create_graph):
-        return f(x).sum().gradient(x)[0]
+        with self._context():
+            return f(x).sum().gradient(x)[0]
 
     def jacfwd(self, f, x):
-        y = f(x)
-        # J e_j is the gradient in u of (J^T u) . e_j, with J^T u a vjp on the graph; u is a
-        # buffer, not a constant tinygrad would fold away
-        u = tinygrad_leaf(np.zeros(tuple(y.shape)))
-        (vjp,) = (y * u).sum().gradient(x)
-        columns = [vjp[j].gradient(u)[0] for j in range(int(np.prod(x.shape)))]
-        return self._tensor.stack(*columns, dim=len(y.shape))
+        with self._context():
+            y = f(x)
+            # J e_j is the gradient in u of (J^T u) . e_j, with J^T u a vjp on the graph; u
+            # is a buffer, not a constant tinygrad would fold away
+            u = tinygrad_leaf(np.zeros(tuple(y.shape)))
+            (vjp,) = (y * u).sum().gradient(x)
+            columns = [vjp[j].gradient(u)[0] for j in range(int(np.prod(x.shape)))]
+            return self._tensor.stack(*columns, dim=len(y.shape))
