@@ -99,6 +99,9 @@ SLOW_AT_QUICK = {
     ("particle", "jax"): "eager JAX retraces jax.grad at every Euler step: ~60 s",
     ("ht", "jax"): "eager JAX forms ht's theta Jacobian op by op: ~16 s",
     ("saddle", "jax"): "eager JAX retraces jax.grad at every solver step: ~10-27 s",
+    ("particle", "tensorflow"): "eager tapes nested at every Euler and solver step: ~60 s",
+    ("particle", "paddle"): "eager paddle.grad at every Euler and solver step: ~100 s",
+    ("lstm", "tinygrad"): "tinygrad's PYTHON emulator interprets every kernel: ~40 s",
 }
 
 __all__ = [
