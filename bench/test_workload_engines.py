@@ -233,3 +233,28 @@ def test_a_bad_backend_module_on_workloads_is_one_line_and_exit_2(plugin_run, ca
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and spec in err and "Traceback" not in err, err
     assert not out.exists()
+
+
+def test_a_timed_row_on_an_emulator_says_its_timing_is_not_comparable():
+    import pandas as pd
+
+    from bench.timing.workload_tables import render_markdown, workload_table
+
+    note = "cpu (tinygrad's PYTHON emulator, no clang: timings not comparable)"
+    cases = pd.DataFrame(
+        [("lse", "n=50", 0, b, "passed", None) for b in ("torch", "tinygrad")],
+        columns=["evaluation", "size", "size_index", "backend", "status", "reason"],
+    )
+    extra = {"workload": True, "evaluation": "lse", "size": "n=50"}
+    stats = {"median": 0.01, "iqr": 0.0, "min": 0.01, "rounds": 3}
+    document = {
+        "datetime": "2026-01-01T00:00:00",
+        "benchmarks": [
+            {"stats": stats, "extra_info": extra | {"backend": "torch"}},
+            {"stats": stats, "extra_info": extra | {"backend": "tinygrad", "timing_note": note}},
+        ],
+    }
+    table = workload_table(cases, document).set_index("backend")
+    assert table.loc["tinygrad", "reason"] == note and pd.isna(table.loc["torch", "reason"])
+    assert (table["status"] == "passed").all()
+    assert "not comparable" in render_markdown(table.reset_index())
