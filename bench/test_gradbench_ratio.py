@@ -7,7 +7,7 @@ Speed is not asserted here (the script reports it).
 import numpy as np
 import pytest
 
-from bench.backends.workload_ops import workload_ops
+from bench.backends.workloads import workload_ops
 from bench.experiments import gradbench_ratio
 from bench.workloads import gradbench as gradbench_workloads
 from bench.workloads.gradbench import WORKLOADS

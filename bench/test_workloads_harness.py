@@ -185,7 +185,7 @@ def _snapshot(folder: Path) -> dict:
     ("argv", "named"),
     [
         (["--evals", "nope"], "'nope'"),
-        (["--backends", "tensorflow"], "'tensorflow'"),
+        (["--backends", "caffe"], "'caffe'"),
         (["--sizes", "huge"], "'huge'"),
         (["--evals"], "--evals"),
     ],

@@ -11,6 +11,7 @@ import pytest
 
 from bench import cli
 from bench.backends import BACKENDS
+from bench.backends.workload_engines import BUILT_IN
 from bench.cli import workloads_run
 from bench.report import plots
 from bench.timing.workload_suite import workload_cases
@@ -229,3 +230,48 @@ def test_run_passes_recompute_to_the_workloads(tmp_path, monkeypatch):
     base = ["run", "--quick", "--quiet", "--results", str(tmp_path), "--no-readme"]
     assert cli.main(base) == 0 and cli.main([*base, "--recompute"]) == 0
     assert asked == [False, True]
+
+
+def _engine_digests() -> dict[str, str]:
+    """The shared part, and each built-in engine's namespace part, hashed afresh."""
+    fp.source_files.cache_clear()
+    fp.code_digest.cache_clear()
+    parts = {name: workload_cache.namespace_part(name) for name in BUILT_IN}
+    return {"shared": workload_cache.shared_part(), **parts}
+
+
+def test_editing_one_engines_namespace_or_adding_an_engine_keeps_every_other_engines_part(
+    tmp_path, monkeypatch
+):
+    clone = _clone(tmp_path / "clone", monkeypatch)
+    before = _engine_digests()
+    with (clone / "bench" / "backends" / "workload_paddle.py").open("a") as edited:
+        edited.write("\n# an edit to paddle's namespace\n")
+    edited_paddle = _engine_digests()
+    changed = {part for part in before if before[part] != edited_paddle[part]}
+    assert changed == {"paddle"}
+    # a new engine: its namespace module, and its line in the built-in table
+    (clone / "bench" / "backends" / "workload_caffe.py").write_text(
+        "from bench.backends.workload_ops import WorkloadOps\n\n\nclass CaffeOps(WorkloadOps):\n"
+        "    pass\n"
+    )
+    table = clone / "bench" / "backends" / "workload_engines.py"
+    text = table.read_text()
+    entry = '    "caffe": "bench.backends.workload_caffe:CaffeOps",\n'
+    table.write_text(text.replace("BUILT_IN = {\n", "BUILT_IN = {\n" + entry))
+    assert _engine_digests() == edited_paddle
+    # what every row runs is shared: an edit there re-keys every engine's rows
+    with (clone / "bench" / "backends" / "workload_ops.py").open("a") as edited:
+        edited.write("\n# an edit to what every namespace shares\n")
+    assert _engine_digests()["shared"] != edited_paddle["shared"]
+
+
+def test_an_engine_rows_fingerprints_change_with_its_own_namespace_only(tmp_path, monkeypatch):
+    clone = _clone(tmp_path / "clone", monkeypatch)
+    before = {c.key: c.fingerprint for c in expected_cases(["lse"], BACKENDS_RUN, "quick")}
+    with (clone / "bench" / "backends" / "workload_autograd.py").open("a") as edited:
+        edited.write("\n# an edit to autograd's namespace\n")
+    fp.source_files.cache_clear()
+    fp.code_digest.cache_clear()
+    after = {c.key: c.fingerprint for c in expected_cases(["lse"], BACKENDS_RUN, "quick")}
+    assert {key[2] for key in before if before[key] != after[key]} == {"autograd"}

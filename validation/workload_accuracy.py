@@ -18,6 +18,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from bench.backends import BACKENDS
 from bench.backends.workloads import WORKLOAD_BACKENDS, prepare_workload, unsupported
 from bench.workloads.gradbench import WORKLOADS
 from bench.workloads.grids import grid_sizes
@@ -140,11 +141,11 @@ def workload_accuracy(
     evals = list(WORKLOADS) if evals is None else list(evals)
     backends = list(WORKLOAD_BACKENDS) if backends is None else list(backends)
     unknown = [e for e in evals if e not in WORKLOADS]
-    unknown += [b for b in backends if b not in WORKLOAD_BACKENDS]
+    unknown += [b for b in backends if b not in BACKENDS]
     if unknown:
         raise ValueError(
             f"unknown evaluations or backends {unknown}: expected from "
-            f"{sorted(WORKLOADS)} and {list(WORKLOAD_BACKENDS)}"
+            f"{sorted(WORKLOADS)} and {list(BACKENDS)}"
         )
     cases = {name: grid_sizes(WORKLOADS[name], sizes) for name in evals}  # names the grid first
     rows = [

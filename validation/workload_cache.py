@@ -3,11 +3,18 @@
 A workload's accuracy row (one evaluation at one size in one backend) is deterministic: the
 exact reference, its rounding floor and the backend's outputs depend only on the code that
 makes them, the versions and SIMD level that round them, and the size. Its fingerprint
-(`validation.fingerprints`' hashing) covers: the evaluation's own module under
-bench/workloads/gradbench/ and what it imports; the reference, floor and metric code and the
-backends' workload adapters (bench/backends/workloads.py, workload_ops.py and their imports,
-every evaluation module left out, so editing one evaluation keeps the others' rows); the
-backend's version, device and SIMD level; numpy's and mpmath's versions; the size and dtype.
+(`validation.fingerprints`' hashing) has three parts, so an edit re-keys only the rows that
+run it:
+- the evaluation's own module under bench/workloads/gradbench/ and what it imports;
+- the shared part, what every row runs: the reference, floor and metric code, what every
+  namespace shares (bench/backends/workload_ops.py) and the preparing module
+  (bench/backends/workloads.py, read as one file: its imports reach the registry and every
+  engine), with numpy's and mpmath's versions;
+- the engine's part: its namespace class and that class's module with what it imports
+  (`bench.backends.workload_<engine>`, or a plugin's file), its version, device and SIMD
+  level; for an engine that is not installed, the reason alone.
+The table naming each built-in engine's namespace (bench/backends/workload_engines.py) is in
+no part: adding an engine there re-keys none of the others' rows.
 
 `expected_cases` fingerprints a grid, `stale` picks the cases a saved table cannot supply,
 `measure_cases` measures those. Nothing here reads or writes a file: the bench layer keeps
@@ -16,14 +23,19 @@ the fingerprints in a column of workloads.csv.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import bench.workloads.gradbench as gradbench
-from bench.backends.workloads import WORKLOAD_BACKENDS
+from bench.backends import BACKENDS
+from bench.backends.workload_engines import namespace_class, registered
 from bench.workloads.gradbench import WORKLOADS
 from validation import fingerprints as fp
 from validation.accuracy_cache import recorded
@@ -31,15 +43,16 @@ from validation.workload_accuracy import ERROR, grid_sizes, measure_case, size_l
 
 FINGERPRINT = "accuracy_fingerprint"  # the workloads table's column of row fingerprints
 EVALUATIONS = "bench/workloads/gradbench/"  # each evaluation's files belong to its own rows
-# What every row runs besides its evaluation: the reference, its floor, the metrics and the
-# backends' workload adapters (their imports reach every evaluation; those are left out).
+# What every row runs besides its evaluation and its engine: the reference, its floor, the
+# metrics and what every op namespace shares (their imports reach every evaluation; those
+# are left out).
 SHARED_CODE = (
     "validation.reference.workload_cases",
     "validation.metrics",
-    "bench.backends.workloads",
     "bench.backends.workload_ops",
 )
-ACCURACY_FILE = "validation/workload_accuracy.py"  # one file: its imports are SHARED_CODE's
+# read as single files: their imports are SHARED_CODE's, the evaluations' and the engines'
+SHARED_FILES = ("validation/workload_accuracy.py", "bench/backends/workloads.py")
 
 
 @dataclass(frozen=True)
@@ -81,8 +94,34 @@ def shared_part() -> str:
         for path in fp.source_files(*SHARED_CODE)
         if not path.relative_to(fp.ROOT).as_posix().startswith(EVALUATIONS)
     ]
-    code = _files_digest(files), fp.file_digest(ACCURACY_FILE)
+    code = _files_digest(files), [fp.file_digest(path) for path in SHARED_FILES]
     return fp.digest("workload", code, fp.platform_digest())
+
+
+def namespace_part(backend: str) -> str:
+    """The fingerprint of engine `backend`'s op namespace: its class and the code of the
+    module defining it (with what that imports), or for a plugin's class outside the project
+    its module file; a namespace with no file to read never repeats, so it is measured."""
+    ops_class = namespace_class(backend)
+    if ops_class is None:
+        return fp.digest("no namespace", backend)
+    name = f"{ops_class.__module__}:{ops_class.__qualname__}"
+    try:
+        return fp.digest("namespace", name, fp.code_digest(ops_class.__module__))
+    except ValueError:  # not project source: a plugin's namespace
+        source = inspect.getsourcefile(ops_class)
+        if source is None:
+            return fp.digest("unreadable", uuid.uuid4().hex)
+        contents = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+        return fp.digest("plugin namespace", name, contents)
+
+
+def engine_part(backend: str) -> str:
+    """The fingerprint of what engine `backend` brings to its rows (see the module doc)."""
+    available, why = registered(backend).available()
+    if not available:
+        return fp.digest("backend", backend, "unavailable", why)
+    return fp.digest("backend", backend, recorded(backend), namespace_part(backend))
 
 
 def evaluation_part(name: str) -> str:
@@ -94,11 +133,11 @@ def expected_cases(evals, backends, sizes: str, dtype=np.float64) -> list[Worklo
     """Every evaluation x size of the `sizes` grid x backend, fingerprinted, in the order
     `workload_accuracy` measures them."""
     unknown = [e for e in evals if e not in WORKLOADS]
-    unknown += [b for b in backends if b not in WORKLOAD_BACKENDS]
+    unknown += [b for b in backends if b not in BACKENDS]
     if unknown:
         raise ValueError(f"unknown evaluations or backends {unknown}")
     shared, dtype_name = shared_part(), np.dtype(dtype).name
-    engines = {b: fp.digest("backend", b, recorded(b)) for b in backends}
+    engines = {b: engine_part(b) for b in backends}
     cases = []
     for name in evals:
         own = evaluation_part(name)

@@ -88,8 +88,6 @@ def evaluations_of(name: str) -> list[str]:
         if error.name != "bench.backends.workloads":
             raise
         return []  # this checkout has no workloads layer yet
-    if name not in workloads.WORKLOAD_BACKENDS:
-        return []
     return [w for w in workloads.WORKLOADS if workloads.unsupported(name, w) is None]
 
 

@@ -1,5 +1,9 @@
 """`workloads`: GradBench's evaluations timed and checked in every backend -> workloads.csv/.md.
 
+The default backends are the default run's (`WORKLOAD_BACKENDS`); --backends names any
+registered engine, --backend-module adds one from outside (a plugin without a workload
+namespace gets a row saying so for every evaluation).
+
 The default sizes, unfiltered, merge into the committed results/workloads.csv (with REPORT.md
 and the README block rebuilt); other sizes or filters write results/runs/<sizes>[-filters]/
 (as `run --quick` writes results/runs/quick/) unless --publish. Either way the saved rows
@@ -9,6 +13,7 @@ from the saved table (--recompute measures them all again); timing is measured e
 
 from __future__ import annotations
 
+from bench.backends import plugins
 from bench.backends.workloads import WORKLOAD_BACKENDS, WORKLOADS
 from bench.cli import args as shared
 from bench.cli.workloads_run import read_saved, run_workloads
@@ -28,9 +33,11 @@ def add_parser(sub) -> None:
         "--evals", nargs="+", choices=list(WORKLOADS), metavar="NAME",
         help=f"only these evaluations (of {', '.join(WORKLOADS)})",
     )  # fmt: skip
+    backends = shared.NAMES["backends"]  # every registered engine, plugins included
     workloads.add_argument(
-        "--backends", nargs="+", choices=list(WORKLOAD_BACKENDS), metavar="NAME",
-        help=f"only these backends (of {', '.join(WORKLOAD_BACKENDS)})",
+        "--backends", nargs="+", choices=backends, metavar="NAME",
+        help=f"only these backends (default: {', '.join(WORKLOAD_BACKENDS)}; of "
+        f"{', '.join(backends)}; one without a workload namespace gets rows saying why)",
     )  # fmt: skip
     workloads.add_argument(
         "--sizes", choices=list(GRIDS), default="default",
@@ -38,13 +45,17 @@ def add_parser(sub) -> None:
     )  # fmt: skip
     workloads.add_argument("--skip-accuracy", action="store_true", help="timing only")
     workloads.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    shared.backend_module_arg(workloads)
     shared.recompute_arg(workloads)
     shared.output_args(workloads)
 
 
 def main(args) -> int:
     """Timing, accuracy, the merged table, then every table and plot; the exit code."""
-    tag = run_suite.filter_tag(args.backends, args.evals)
+    backends = args.backends
+    if backends is None and plugins.REGISTERED:  # a plugin engine joins the default ones
+        backends = [*WORKLOAD_BACKENDS, *plugins.REGISTERED]
+    tag = run_suite.filter_tag(backends, args.evals)
     publish = args.publish or destinations.is_published(args.sizes, None, tag)
     kind = destinations.run_kind(args.sizes, None, tag)
     folder = destinations.output_folder(args.results, kind, publish)
@@ -53,7 +64,7 @@ def main(args) -> int:
     destinations.check_readme(readme)
     read_saved(folder)  # a bad saved table: one line and exit 2, before the benchmarks
     failed = run_workloads(
-        folder, args.sizes, args.evals, args.backends, not args.skip_accuracy, args.quiet,
+        folder, args.sizes, args.evals, backends, not args.skip_accuracy, args.quiet,
         args.recompute,
     )  # fmt: skip
     if (folder / WORKLOADS_CSV).exists():  # none when pytest itself failed on a first run

@@ -29,8 +29,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from bench.backends.workload_ops import workload_ops
-from bench.backends.workloads import prepare_workload
+from bench.backends.workloads import prepare_workload, workload_ops
 from bench.experiments.ratio import interleaved_medians
 from bench.machine import configure
 from bench.timing.memory import held_bytes

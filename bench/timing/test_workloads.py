@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from bench.backends import BACKENDS
+from bench.backends.plugins import lookup
 from bench.backends.workloads import SLOW_AT_QUICK, WORKLOADS, prepare_workload, unsupported
 from bench.machine import threads
 from bench.timing.plugin import benchmarks_enabled
@@ -31,6 +31,7 @@ DTYPE = np.float64
 TARGET_SECONDS = 0.25  # timed work per case: rounds = this / one warm-up call, clamped
 MIN_ROUNDS, MAX_ROUNDS = 3, 50
 CHECK_AGAINST = "torch"
+NOT_COMPARABLE = "not comparable"  # in a device's name: its timings measure an emulator
 # NOTE: engines sum in different orders (matmul, logsumexp); 1e-9 relative is far above
 # those roundings on the quick sizes and far below any wrong gradient.
 RTOL, ATOL = 1e-9, 1e-12
@@ -78,7 +79,7 @@ def _assert_matches_reference(case, results):
 def test_workload(workload_case, benchmark):
     """Time one evaluation at one size in one backend (plain pytest: run once and check)."""
     case = workload_case
-    backend = BACKENDS[case.backend]
+    backend = lookup(case.backend)  # a plugin engine registers from the parent's specs
     ok, why = backend.available()
     if not ok:
         pytest.skip(why)
@@ -115,5 +116,8 @@ def test_workload(workload_case, benchmark):
         threads=threads.describe(),
         compile_seconds=prepared.compile_seconds,
     )
+    device_name = backend.device().name
+    if NOT_COMPARABLE in device_name:  # tinygrad's PYTHON emulator: the row says so
+        benchmark.extra_info["timing_note"] = device_name
     if not timing and case.backend != CHECK_AGAINST:
         _assert_matches_reference(case, results)

@@ -74,6 +74,7 @@ def timing_rows(document: dict) -> pd.DataFrame:
                 "min_s": stats["min"],
                 "rounds": stats["rounds"],
                 "compile_s": extra.get("compile_seconds"),
+                "reason": extra.get("timing_note"),  # e.g. timed on an emulator: not comparable
                 "machine": machine,
                 "commit": commit,
                 "datetime": document.get("datetime"),
@@ -86,8 +87,11 @@ def workload_table(cases: pd.DataFrame, document: dict | None, accuracy=None) ->
     """A run's table. `cases`: evaluation, size, size_index, backend, status, reason (one row
     per case asked for); `document`: its benchmark JSON (None when nothing was timed);
     `accuracy`: `workload_accuracy`'s DataFrame (status/reason become accuracy_*), or None."""
-    timed = timing_rows(document or {}).drop(columns=["size_index", "status", "reason"])
+    timed = timing_rows(document or {}).drop(columns=["size_index", "status"])
+    timed = timed.rename(columns={"reason": "_timing_note"})
     table = cases.merge(timed, on=KEYS, how="left", validate="one_to_one")
+    # a timed case's reason is its timing's note (an emulator's: not comparable)
+    table["reason"] = table["reason"].fillna(table.pop("_timing_note"))
     if accuracy is not None:
         table = table.merge(accuracy_columns(accuracy), on=KEYS, how="left", validate="one_to_one")
     return with_ratios(_typed(table))
@@ -149,9 +153,10 @@ def read_workloads(path) -> pd.DataFrame:
 
 
 def _note(row) -> str:
-    """Why a row has no time, or no error figures ('' for a row that has both)."""
+    """Why a row has no time or no error figures, or why its time is not comparable ('' for
+    a row that has both, measured on the machine's own kernels)."""
     notes = []
-    if row["status"] != "passed" and not pd.isna(row["reason"]):
+    if not pd.isna(row["reason"]):  # a timed row's: its timings are not comparable
         notes.append(str(row["reason"]))
     accuracy = row["accuracy_status"]
     if not pd.isna(accuracy) and accuracy != "ok" and row["accuracy_reason"] not in notes:
