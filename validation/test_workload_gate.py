@@ -5,8 +5,9 @@ fails it."""
 import numpy as np
 import pytest
 
-from bench.backends.workloads import SLOW_AT_QUICK, WORKLOAD_BACKENDS, prepare_workload, unsupported
+from bench.backends.workloads import WORKLOAD_BACKENDS, prepare_workload, unsupported
 from bench.workloads.gradbench import WORKLOADS
+from bench.workloads.workload_costs import SLOW_AT_QUICK
 from validation.workload_accuracy import (
     ERROR,
     UNSUPPORTED,

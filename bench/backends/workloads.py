@@ -92,18 +92,6 @@ def prepare_workload(backend_name, workload_name, size, dtype=np.float64) -> Pre
     return PreparedWorkload(backend_name, workload_name, size, run)
 
 
-# (evaluation, backend) pairs whose one call at the quick size takes over 10 s here: eager
-# JAX dispatches every op of every step and jax.grad retraces its function at each call.
-# Tests run them only under `pytest -m slow`; the timed benchmarks still run them.
-SLOW_AT_QUICK = {
-    ("particle", "jax"): "eager JAX retraces jax.grad at every Euler step: ~60 s",
-    ("ht", "jax"): "eager JAX forms ht's theta Jacobian op by op: ~16 s",
-    ("saddle", "jax"): "eager JAX retraces jax.grad at every solver step: ~10-27 s",
-    ("particle", "tensorflow"): "eager tapes nested at every Euler and solver step: ~60 s",
-    ("particle", "paddle"): "eager paddle.grad at every Euler and solver step: ~100 s",
-    ("lstm", "tinygrad"): "tinygrad's PYTHON emulator interprets every kernel: ~40 s",
-}
-
 __all__ = [
-    "SLOW_AT_QUICK","WORKLOADS", "WORKLOAD_BACKENDS", "PreparedWorkload", "prepare_workload",
+    "WORKLOADS", "WORKLOAD_BACKENDS", "PreparedWorkload", "prepare_workload",
            "unsupported", "workload_ops"]  # fmt: skip

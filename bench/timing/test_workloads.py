@@ -19,13 +19,13 @@ import numpy as np
 import pytest
 
 from bench.backends.plugins import lookup
-from bench.backends.workloads import SLOW_AT_QUICK, WORKLOADS, prepare_workload, unsupported
+from bench.backends.workloads import WORKLOADS, prepare_workload, unsupported
 from bench.machine import threads
 from bench.timing.plugin import benchmarks_enabled
 from bench.timing.workload_suite import workload_cases
 from bench.workloads.grids import GRID_OF_PROFILE, active_filter, input_elements
 from bench.workloads.profiles import active_profile
-from bench.workloads.workload_costs import over_budget
+from bench.workloads.workload_costs import SLOW_AT_QUICK, over_budget
 
 DTYPE = np.float64
 TARGET_SECONDS = 0.25  # timed work per case: rounds = this / one warm-up call, clamped
