@@ -17,6 +17,7 @@ import pytest
 
 from bench import cli
 from bench.report.markdown import README_BEGIN, README_END
+from bench.timing import testing_runs
 from bench.timing.testing_runs import sin_run, write_json
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,14 +130,7 @@ def test_unwritable_destination_is_one_line_before_the_work(
 @pytest.fixture
 def default_results(tmp_path):
     """A results folder holding a default-profile benchmark JSON, and a README with a block."""
-    results = tmp_path / "results"
-    results.mkdir()
-    document = sin_run(seed=1)
-    document["machine_info"]["bench_profile"] = "default"
-    write_json(results / "benchmark-default-float64.json", document)
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# project\n\n{README_BEGIN}\nold\n{README_END}\n")
-    return results, readme
+    return testing_runs.default_results(tmp_path, (README_BEGIN, README_END))
 
 
 @pytest.mark.parametrize("folder_name", ["timing.md", "REPORT.md", "time_per_op.png"])

@@ -9,7 +9,7 @@ import pytest
 from bench import cli
 from bench.files.atomic_write import write_csv
 from bench.report.markdown import README_BEGIN, README_END
-from bench.timing.testing_runs import sin_run, write_json
+from bench.timing.testing_runs import default_results
 from validation.fuzz import checker
 from validation.fuzz.published import read_record, records
 
@@ -65,13 +65,7 @@ def test_publish_merges_the_run_and_keeps_other_engines_rows(tmp_path, capsys):
 
 
 def _results(tmp_path):
-    results = tmp_path / "results"
-    results.mkdir()
-    document = sin_run(seed=1)
-    document["machine_info"]["bench_profile"] = "default"
-    write_json(results / "benchmark-default-float64.json", document)
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# project\n\n{README_BEGIN}\nold\n{README_END}\n")
+    results, readme = default_results(tmp_path, (README_BEGIN, README_END))
     return results, ["tables", "--results", str(results), "--readme", str(readme)]
 
 

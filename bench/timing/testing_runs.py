@@ -80,3 +80,17 @@ def write_json(path, document) -> Path:
     path = Path(path)
     path.write_text(json.dumps(document))
     return path
+
+
+def default_results(tmp_path: Path, readme_block: tuple[str, str]) -> tuple[Path, Path]:
+    """A `results` folder under `tmp_path` holding one default-profile benchmark JSON, and a
+    README whose results block (`readme_block`: its begin and end markers) says 'old'."""
+    results = Path(tmp_path) / "results"
+    results.mkdir()
+    document = sin_run(seed=1)
+    document["machine_info"]["bench_profile"] = "default"
+    write_json(results / "benchmark-default-float64.json", document)
+    readme = Path(tmp_path) / "README.md"
+    begin, end = readme_block
+    readme.write_text(f"# project\n\n{begin}\nold\n{end}\n")
+    return results, readme
