@@ -44,10 +44,15 @@ def case_fields(item) -> dict:
     return {"backend": None, "family": None, "depth": None, "width": None, "pass": None}
 
 
+def requested() -> dict:
+    """The filters DEZERO_BENCH_FILTER holds ({} when unset)."""
+    return json.loads(os.environ.get(FILTER_ENV) or "{}")
+
+
 def requested_families() -> list[str] | None:
     """The families DEZERO_BENCH_FILTER names, or None: a run asked for these by name, so
     they are timed even where the profile's own grid leaves them out."""
-    return json.loads(os.environ.get(FILTER_ENV) or "{}").get("families") or None
+    return requested().get("families") or None
 
 
 def selected(fields: dict, wanted: dict) -> bool:
@@ -98,7 +103,7 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    wanted = json.loads(os.environ.get(FILTER_ENV) or "{}")
+    wanted = requested()
     if not any(wanted.values()):
         return
     keep, drop = [], []
