@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.backends.workload_ops import SHARED, WorkloadOps
+from bench.backends.workload_numpy_api import NumpyApiOps
 
 
-class AutogradOps(WorkloadOps):
+class AutogradOps(NumpyApiOps):
     """HIPS autograd: `make_vjp` and `grad` of the function, on numpy arrays."""
 
     def __init__(self):
         import autograd
         import autograd.numpy as anp
 
+        super().__init__(anp)
         self._autograd, self._anp = autograd, anp
-        for op in SHARED:
-            setattr(self, op, getattr(anp, op))
 
     def sigmoid(self, x):
         return 0.5 * (self._anp.tanh(0.5 * x) + 1)  # autograd.numpy has no sigmoid
@@ -32,28 +31,10 @@ class AutogradOps(WorkloadOps):
 
         return bool(getval(a) < getval(b))
 
-    def sum(self, x, axis=None):
-        return self._anp.sum(x, axis=axis)
-
-    def min(self, x, axis):
-        return self._anp.min(x, axis=axis)
-
-    def max(self, x):
-        return self._anp.max(x)
-
     def logsumexp(self, x, axis):
         from autograd.scipy.special import logsumexp
 
         return logsumexp(x, axis=axis)
-
-    def concatenate(self, seq, axis=0):
-        return self._anp.concatenate(seq, axis=axis)
-
-    def stack(self, seq, axis=0):
-        return self._anp.stack(seq, axis=axis)
-
-    def transpose(self, x, axes):
-        return self._anp.transpose(x, axes)
 
     def value_and_grad(self, f, params):
         pull_back, y = self._autograd.make_vjp(lambda xs: f(*xs))(tuple(params))

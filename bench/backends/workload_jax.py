@@ -6,10 +6,10 @@ import time
 
 import numpy as np
 
-from bench.backends.workload_ops import SHARED, WorkloadOps
+from bench.backends.workload_numpy_api import NumpyApiOps
 
 
-class JaxOps(WorkloadOps):
+class JaxOps(NumpyApiOps):
     """JAX: `jax.vjp` and `jax.grad` of the function, eager or (`jit`) under a trace, where
     `value` must leave arrays as they are; the caller converts after the call."""
 
@@ -19,10 +19,8 @@ class JaxOps(WorkloadOps):
     def __init__(self):
         from bench.backends.jax_common import jax_modules
 
-        self._jax, jnp = jax_modules()
-        self._jnp = jnp
-        for op in SHARED:
-            setattr(self, op, getattr(jnp, op))
+        self._jax, self._jnp = jax_modules()
+        super().__init__(self._jnp)
         self.sigmoid = self._jax.nn.sigmoid
 
     def const(self, a):
@@ -39,28 +37,10 @@ class JaxOps(WorkloadOps):
         # eager JAX dispatches every op of every step (26 s of CPU for lstm at c = 1024)
         return self._jax.lax.scan(lambda c, rows: (step(c, rows), None), carry, xs)[0]
 
-    def sum(self, x, axis=None):
-        return self._jnp.sum(x, axis=axis)
-
-    def min(self, x, axis):
-        return self._jnp.min(x, axis=axis)
-
-    def max(self, x):
-        return self._jnp.max(x)
-
     def logsumexp(self, x, axis):
         from jax.scipy.special import logsumexp
 
         return logsumexp(x, axis=axis)
-
-    def concatenate(self, seq, axis=0):
-        return self._jnp.concatenate(seq, axis=axis)
-
-    def stack(self, seq, axis=0):
-        return self._jnp.stack(seq, axis=axis)
-
-    def transpose(self, x, axes):
-        return self._jnp.transpose(x, axes)
 
     def value_and_grad(self, f, params):
         y, pull_back = self._jax.vjp(f, *params)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.backends.workload_ops import SHARED, WorkloadOps
+from bench.backends.workload_numpy_api import NumpyApiOps
 
 # ht's theta Jacobian is written as forward mode, which mygrad forms by reverse rows
 REVERSE_ROWS_ENOUGH = {"ht"}
@@ -26,15 +26,14 @@ def shifted_logsumexp(x, axis=None, keepdims=False):
     return y + (m if keepdims else np.squeeze(m, axis=axis))
 
 
-class MygradOps(WorkloadOps):
+class MygradOps(NumpyApiOps):
     """mygrad tensors, float64: `backward()` from fresh leaves per derivative."""
 
     def __init__(self):
         import mygrad as mg  # optional
 
+        super().__init__(mg)
         self._mg = mg
-        for op in SHARED:
-            setattr(self, op, getattr(mg, op))
         self.sigmoid = mg.nnet.activations.sigmoid
 
     @classmethod
@@ -55,26 +54,8 @@ class MygradOps(WorkloadOps):
     def less(self, a, b):
         return bool(self.value(a) < self.value(b))
 
-    def sum(self, x, axis=None):
-        return self._mg.sum(x, axis=axis)
-
-    def min(self, x, axis):
-        return self._mg.min(x, axis=axis)
-
-    def max(self, x):
-        return self._mg.max(x)
-
     def logsumexp(self, x, axis):
         return shifted_logsumexp(x, axis=axis)
-
-    def concatenate(self, seq, axis=0):
-        return self._mg.concatenate(list(seq), axis=axis)
-
-    def stack(self, seq, axis=0):
-        return self._mg.stack(list(seq), axis=axis)
-
-    def transpose(self, x, axes):
-        return self._mg.transpose(x, axes)
 
     def value_and_grad(self, f, params):
         leaves = [self._mg.tensor(self.value(p)) for p in params]
