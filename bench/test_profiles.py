@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench.backends import BACKENDS
 from bench.workloads.profiles import DEFAULT_TIMED_FAMILIES, PROFILES, cases, plan
-from bench.workloads.workload_costs import CALL_SECONDS, over_budget
+from bench.workloads.workload_costs import CALLS, over_budget
 
 ROOT = Path(__file__).resolve().parent.parent
 # Estimated seconds of timed chain work (warm-ups and compiles included) the default profile
@@ -55,7 +55,7 @@ def test_the_full_and_ci_profiles_still_time_every_family():
 
 def test_a_workload_call_over_the_budget_is_not_timed_and_says_why():
     (evaluation, backend, grid), seconds = next(
-        (key, s) for key, s in CALL_SECONDS.items() if key[2] == "default" and s > 5
+        (key, s) for key, (s, _) in CALLS.items() if key[2] == "default" and s > 5
     )
     why = over_budget(evaluation, backend, grid, PROFILES["default"].max_workload_call_seconds)
     assert why and f"{seconds:g} s" in why and "--sizes full" in why

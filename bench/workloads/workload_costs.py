@@ -29,7 +29,6 @@ CALLS: dict[tuple[str, str, str], tuple[float, str]] = {
     ("particle", "paddle", "quick"): (100.0, "eager paddle.grad at every Euler and solver step"),
     ("lstm", "tinygrad", "quick"): (40.0, "tinygrad's PYTHON emulator interprets every kernel"),
 }  # fmt: skip
-CALL_SECONDS = {pair: seconds for pair, (seconds, _) in CALLS.items()}
 # Tests run a pair whose one call at the quick size takes over this only under `pytest -m
 # slow`: its evaluation stays checked in every other engine.
 SLOW_TEST_SECONDS = 10.0
@@ -42,7 +41,8 @@ SLOW_AT_QUICK = {
 
 def call_seconds(evaluation: str, backend: str, grid: str) -> float | None:
     """The measured seconds of one call, or None where the pair is not one of the long ones."""
-    return CALL_SECONDS.get((evaluation, backend, grid))
+    seconds, _ = CALLS.get((evaluation, backend, grid), (None, None))
+    return seconds
 
 
 def over_budget(evaluation: str, backend: str, grid: str, budget: float) -> str | None:
